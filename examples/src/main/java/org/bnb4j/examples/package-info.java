@@ -1,0 +1,2 @@
+/** Runnable demos and benchmark mains. */
+package org.bnb4j.examples;

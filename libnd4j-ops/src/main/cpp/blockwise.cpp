@@ -1,0 +1,198 @@
+// Block-wise quantize / dequantize drivers: OpenMP over blocks, per-block load of any storage
+// type and layout into a float buffer (or straight from memory for contiguous FLOAT), then the
+// active ISA's kernels.
+#include <algorithm>
+#include <atomic>
+#include <omp.h>
+#include "dtype.h"
+#include "kernels.h"
+
+namespace bnb {
+namespace {
+
+constexpr int kMaxRank = 32;
+constexpr int kMaxBlock = 4096;
+// Below this many elements threads cost more than they save.
+constexpr int64_t kParallelThreshold = 1 << 16;
+
+std::atomic<int> g_threads{0};
+
+int threads_for(int64_t n) {
+  if (n < kParallelThreshold) return 1;
+  int t = g_threads.load(std::memory_order_relaxed);
+  return t > 0 ? t : omp_get_max_threads();
+}
+
+// Walks a strided layout in C order from a given linear index.
+struct Cursor {
+  int rank;
+  const int64_t* shape;
+  const int64_t* strides;
+  int64_t idx[kMaxRank];
+  int64_t off;
+
+  Cursor(int r, const int64_t* sh, const int64_t* st, int64_t start) : rank(r), shape(sh), strides(st), off(0) {
+    for (int d = rank - 1; d >= 0; --d) {
+      idx[d] = start % shape[d];
+      start /= shape[d];
+      off += idx[d] * strides[d];
+    }
+  }
+  void next() {
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < shape[d]) { off += strides[d]; return; }
+      off -= (shape[d] - 1) * strides[d];
+      idx[d] = 0;
+    }
+  }
+};
+
+template <typename T, typename Conv>
+void load_block(const T* src, bool contiguous, const Cursor& at, int64_t start, int64_t len, Conv conv, float* dst) {
+  if (contiguous) {
+    const T* p = src + start;
+    for (int64_t i = 0; i < len; ++i) dst[i] = conv(p[i]);
+  } else {
+    Cursor c = at;
+    for (int64_t i = 0; i < len; ++i, c.next()) dst[i] = conv(src[c.off]);
+  }
+}
+
+template <typename T, typename Conv>
+void store_block(T* dst, bool contiguous, const Cursor& at, int64_t start, int64_t len, Conv conv, const float* src) {
+  if (contiguous) {
+    T* p = dst + start;
+    for (int64_t i = 0; i < len; ++i) p[i] = conv(src[i]);
+  } else {
+    Cursor c = at;
+    for (int64_t i = 0; i < len; ++i, c.next()) dst[c.off] = conv(src[i]);
+  }
+}
+
+// Loads [start, start+len) as floats; returns a pointer to them (src itself when possible).
+const float* load_floats(const void* src, int32_t dtype, bool contiguous, int rank, const int64_t* shape,
+                         const int64_t* strides, int64_t start, int64_t len, float* buf) {
+  if (dtype == BNB_FLOAT && contiguous) return static_cast<const float*>(src) + start;
+  Cursor at = contiguous ? Cursor(0, shape, strides, 0) : Cursor(rank, shape, strides, start);
+  switch (dtype) {
+    case BNB_FLOAT: load_block(static_cast<const float*>(src), contiguous, at, start, len, [](float v) { return v; }, buf); break;
+    case BNB_DOUBLE: load_block(static_cast<const double*>(src), contiguous, at, start, len, [](double v) { return (float)v; }, buf); break;
+    case BNB_HALF: load_block(static_cast<const uint16_t*>(src), contiguous, at, start, len, half_to_float, buf); break;
+    default: load_block(static_cast<const uint16_t*>(src), contiguous, at, start, len, bf16_to_float, buf); break;
+  }
+  return buf;
+}
+
+void store_floats(void* dst, int32_t dtype, bool contiguous, int rank, const int64_t* shape, const int64_t* strides,
+                  int64_t start, int64_t len, const float* buf) {
+  Cursor at = contiguous ? Cursor(0, shape, strides, 0) : Cursor(rank, shape, strides, start);
+  switch (dtype) {
+    case BNB_FLOAT: store_block(static_cast<float*>(dst), contiguous, at, start, len, [](float v) { return v; }, buf); break;
+    case BNB_DOUBLE: store_block(static_cast<double*>(dst), contiguous, at, start, len, [](float v) { return (double)v; }, buf); break;
+    case BNB_HALF: store_block(static_cast<uint16_t*>(dst), contiguous, at, start, len, float_to_half, buf); break;
+    default: store_block(static_cast<uint16_t*>(dst), contiguous, at, start, len, float_to_bf16, buf); break;
+  }
+}
+
+bool valid_blocksize(int32_t b) { return b >= 64 && b <= kMaxBlock && (b & (b - 1)) == 0; }
+bool valid_dtype(int32_t d) { return d >= BNB_FLOAT && d <= BNB_BFLOAT16; }
+bool valid_layout(int32_t rank, const int64_t* shape, const int64_t* strides, int64_t n) {
+  if (strides == nullptr) return true;
+  if (rank < 1 || rank > kMaxRank || shape == nullptr) return false;
+  int64_t prod = 1;
+  for (int d = 0; d < rank; ++d) { if (shape[d] < 0) return false; prod *= shape[d]; }
+  return prod == n;
+}
+
+}  // namespace
+}  // namespace bnb
+
+using namespace bnb;
+
+extern "C" int64_t bnb_quantize_blockwise(const bnb_codebook* cbh, const void* src, int32_t dtype, int64_t n,
+                                          int32_t rank, const int64_t* shape, const int64_t* strides,
+                                          uint8_t* codes, float* absmax, int32_t blocksize,
+                                          int32_t stochastic, uint64_t seed) {
+  if (cbh == nullptr || n < 0 || !valid_dtype(dtype) || !valid_blocksize(blocksize) ||
+      !valid_layout(rank, shape, strides, n))
+    return BNB_ERR_ARG;
+  if (n == 0) return BNB_OK;
+  if (src == nullptr || codes == nullptr || absmax == nullptr) return BNB_ERR_ARG;
+  const Codebook& cb = *reinterpret_cast<const Codebook*>(cbh);
+  const IsaKernels& k = active_kernels();
+  const bool contiguous = strides == nullptr;
+  const int64_t nb = (n + blocksize - 1) / blocksize;
+  std::atomic<int64_t> first_inf{nb};
+
+#pragma omp parallel for schedule(static) num_threads(threads_for(n))
+  for (int64_t b = 0; b < nb; ++b) {
+    alignas(64) float buf[kMaxBlock];
+    const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
+    const float* x = load_floats(src, dtype, contiguous, rank, shape, strides, start, len, buf);
+    const float am = k.absmax(x, len);
+    absmax[b] = am;
+    if (std::isinf(am)) {
+      int64_t cur = first_inf.load();
+      while (b < cur && !first_inf.compare_exchange_weak(cur, b)) {}
+      continue;
+    }
+    if (stochastic) {
+      float inv;
+      Norm mode = norm_mode(am, &inv);
+      for (int64_t i = 0; i < len; ++i) {
+        float y = mode == Norm::Div ? x[i] / inv : x[i] * inv;
+        codes[start + i] = (uint8_t)search_stochastic(cb.values, y, uniform01(seed, (uint64_t)(start + i)));
+      }
+    } else {
+      k.encode(cb, x, len, am, codes + start);
+    }
+  }
+  int64_t bad = first_inf.load();
+  return bad < nb ? BNB_ERR_INF_BASE - bad : BNB_OK;
+}
+
+extern "C" int64_t bnb_dequantize_blockwise(const bnb_codebook* cbh, const uint8_t* codes, const float* absmax,
+                                            int64_t n, int32_t blocksize, void* dst, int32_t dtype,
+                                            int32_t rank, const int64_t* shape, const int64_t* strides) {
+  if (cbh == nullptr || n < 0 || !valid_dtype(dtype) || !valid_blocksize(blocksize) ||
+      !valid_layout(rank, shape, strides, n))
+    return BNB_ERR_ARG;
+  if (n == 0) return BNB_OK;
+  if (dst == nullptr || codes == nullptr || absmax == nullptr) return BNB_ERR_ARG;
+  const Codebook& cb = *reinterpret_cast<const Codebook*>(cbh);
+  const IsaKernels& k = active_kernels();
+  const bool contiguous = strides == nullptr;
+  const int64_t nb = (n + blocksize - 1) / blocksize;
+
+#pragma omp parallel for schedule(static) num_threads(threads_for(n))
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
+    if (dtype == BNB_FLOAT && contiguous) {
+      k.decode(cb, codes + start, len, absmax[b], static_cast<float*>(dst) + start);
+    } else {
+      alignas(64) float buf[kMaxBlock];
+      k.decode(cb, codes + start, len, absmax[b], buf);
+      store_floats(dst, dtype, contiguous, rank, shape, strides, start, len, buf);
+    }
+  }
+  return BNB_OK;
+}
+
+extern "C" int32_t bnb_max_threads() {
+  int t = g_threads.load();
+  return t > 0 ? t : omp_get_max_threads();
+}
+
+extern "C" void bnb_set_threads(int32_t n) { g_threads.store(n > 0 ? n : 0); }
+
+extern "C" void bnb_parallel_copy(const void* src, void* dst, int64_t bytes) {
+  const int t = threads_for(bytes / 4);
+  const int64_t chunk = ((bytes + t - 1) / t + 63) & ~int64_t(63);
+#pragma omp parallel for schedule(static) num_threads(t)
+  for (int i = 0; i < t; ++i) {
+    int64_t s = i * chunk;
+    if (s < bytes) std::memcpy(static_cast<char*>(dst) + s, static_cast<const char*>(src) + s, std::min(chunk, bytes - s));
+  }
+}
+
+extern "C" int32_t bnb_abi_version() { return 1; }

@@ -1,0 +1,102 @@
+// Building the search tables of a quantization map (see Codebook in kernels.h).
+#include <cfloat>
+#include <limits>
+#include <new>
+#include "kernels.h"
+
+namespace bnb {
+namespace {
+
+// Floats mapped to integers in the same order (-0.0 and +0.0 share 0).
+int64_t ord(float f) {
+  uint32_t b = f2u(f);
+  return (b & 0x80000000u) ? -(int64_t)(b & 0x7fffffffu) : (int64_t)b;
+}
+float from_ord(int64_t o) { return o >= 0 ? u2f((uint32_t)o) : u2f(0x80000000u | (uint32_t)(-o)); }
+
+bool build(Codebook* cb, const float* v) {
+  for (int i = 0; i < 256; ++i) {
+    if (!std::isfinite(v[i])) return false;
+    if (i > 0 && v[i] < v[i - 1]) return false;
+    cb->values[i] = v[i];
+  }
+  const float inf = std::numeric_limits<float>::infinity();
+  const int64_t lo_ord = ord(-FLT_MAX), hi_ord = ord(FLT_MAX);
+  const int top = search_reference(cb->values, FLT_MAX);
+  const int bottom = search_reference(cb->values, -FLT_MAX);
+  cb->thresh[0] = -inf;
+  for (int k = 1; k <= 255; ++k) {
+    if (k > top) { cb->thresh[k] = inf; continue; }
+    if (k <= bottom) { cb->thresh[k] = -FLT_MAX; continue; }
+    int64_t a = lo_ord, b = hi_ord;  // search(from_ord(a)) < k <= search(from_ord(b))
+    while (b - a > 1) {
+      int64_t m = a + (b - a) / 2;
+      if (search_reference(cb->values, from_ord(m)) >= k) b = m; else a = m;
+    }
+    cb->thresh[k] = from_ord(b);
+  }
+  cb->thresh[256] = inf;
+  cb->thresh[257] = inf;
+  for (int k = 2; k <= 255; ++k)
+    if (cb->thresh[k] < cb->thresh[k - 1]) return false;  // search not monotone: refuse the map
+
+  int max_span = 0;
+  for (uint32_t key = 0; key < 32768; ++key) {
+    uint32_t mag = (key & 0x3fffu) << 16;
+    float y_low, y_high;
+    if (key & 0x4000u) { y_low = u2f(0x80000000u | mag | 0xffffu); y_high = u2f(0x80000000u | mag); }
+    else               { y_low = u2f(mag);                          y_high = u2f(mag | 0xffffu); }
+    int c_low = search_reference(cb->values, y_low);
+    int c_high = search_reference(cb->values, y_high);
+    if (c_high < c_low) return false;
+    cb->lut[key] = (uint8_t)c_low;
+    if (c_high - c_low > max_span) max_span = c_high - c_low;
+  }
+  std::memset(cb->lut + 32768, 0, 4);
+  cb->max_span = max_span;
+  cb->nan_code = (uint8_t)search_reference(cb->values, std::numeric_limits<float>::quiet_NaN());
+  cb->zero_code = (uint8_t)search_reference(cb->values, 0.0f);
+
+  // The table form must agree with the reference around every transition point.
+  for (int k = 1; k <= 255; ++k) {
+    float t = cb->thresh[k];
+    if (!std::isfinite(t)) continue;
+    for (int d = -2; d <= 2; ++d) {
+      float y = from_ord(ord(t) + d);
+      if (search_table(*cb, y) != search_reference(cb->values, y)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int search_stochastic(const float* c, float y, float r) {
+  if (y != y) return 0;
+  if (y < c[0]) return 0;
+  int lo = 0, hi = 255;  // largest f with c[f] <= y
+  while (lo < hi) {
+    int mid = (lo + hi + 1) >> 1;
+    if (c[mid] <= y) lo = mid; else hi = mid - 1;
+  }
+  if (lo == 255 || c[lo] == y) return lo;
+  float p_up = (y - c[lo]) / (c[lo + 1] - c[lo]);
+  return r < p_up ? lo + 1 : lo;
+}
+
+}  // namespace bnb
+
+extern "C" bnb_codebook* bnb_codebook_create(const float* values256, int64_t* status) {
+  if (values256 == nullptr) { if (status) *status = BNB_ERR_ARG; return nullptr; }
+  auto* cb = new (std::nothrow) bnb::Codebook();
+  if (cb == nullptr) { if (status) *status = BNB_ERR_ARG; return nullptr; }
+  if (!bnb::build(cb, values256)) {
+    delete cb;
+    if (status) *status = BNB_ERR_CODEBOOK;
+    return nullptr;
+  }
+  if (status) *status = BNB_OK;
+  return reinterpret_cast<bnb_codebook*>(cb);
+}
+
+extern "C" void bnb_codebook_free(bnb_codebook* cb) { delete reinterpret_cast<bnb::Codebook*>(cb); }

@@ -1,0 +1,69 @@
+// AVX-512 (F/BW/VL/DQ) kernels; masked loads and stores handle the tail of a block.
+#include <immintrin.h>
+#include "kernels.h"
+
+namespace bnb {
+namespace {
+
+inline __mmask16 tail_mask(int64_t left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
+
+float absmax_avx512(const float* x, int64_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  // max(a, acc) returns acc when a is NaN: NaN is ignored, Inf propagates.
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i)), acc0);
+    acc1 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i + 16)), acc1);
+  }
+  for (; i < n; i += 16) {
+    __m512 v = _mm512_maskz_loadu_ps(tail_mask(n - i), x + i);
+    acc0 = _mm512_max_ps(_mm512_abs_ps(v), acc0);
+  }
+  return _mm512_reduce_max_ps(_mm512_max_ps(acc0, acc1));
+}
+
+inline __m512i codes16(const Codebook& cb, __m512 y) {
+  const __m512i b = _mm512_castps_si512(y);
+  const __m512i key = _mm512_or_si512(
+      _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(0x3fff)),
+      _mm512_and_si512(_mm512_srli_epi32(b, 17), _mm512_set1_epi32(0x4000)));
+  __m512i code = _mm512_and_si512(_mm512_i32gather_epi32(key, cb.lut, 1), _mm512_set1_epi32(0xff));
+  const __m512i one = _mm512_set1_epi32(1);
+  for (int s = 0; s < cb.max_span; ++s) {
+    __m512 t = _mm512_i32gather_ps(code, cb.thresh + 1, 4);
+    code = _mm512_mask_add_epi32(code, _mm512_cmp_ps_mask(y, t, _CMP_GE_OQ), code, one);
+  }
+  return _mm512_mask_mov_epi32(code, _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q), _mm512_set1_epi32(cb.nan_code));
+}
+
+void encode_avx512(const Codebook& cb, const float* x, int64_t n, float absmax, uint8_t* out) {
+  float inv;
+  const Norm mode = norm_mode(absmax, &inv);
+  const __m512 vinv = _mm512_set1_ps(inv);
+  for (int64_t i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(n - i);
+    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    __m512 y = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
+    _mm512_mask_cvtepi32_storeu_epi8(out + i, m, codes16(cb, y));
+  }
+}
+
+void decode_avx512(const Codebook& cb, const uint8_t* codes, int64_t n, float absmax, float* out) {
+  const __m512 am = _mm512_set1_ps(absmax);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512i idx = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + i)));
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_i32gather_ps(idx, cb.values, 4), am));
+  }
+  if (i < n) {
+    __mmask16 m = tail_mask(n - i);
+    __m512i idx = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, codes + i));
+    _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_i32gather_ps(idx, cb.values, 4), am));
+  }
+}
+
+}  // namespace
+
+const IsaKernels kAvx512Kernels = {"avx512", absmax_avx512, encode_avx512, decode_avx512};
+
+}  // namespace bnb

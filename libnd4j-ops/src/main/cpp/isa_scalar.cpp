@@ -1,0 +1,34 @@
+// Portable kernels: the reference search, used where no SIMD path is available and as the
+// in-library cross-check of the table-driven SIMD paths.
+#include "kernels.h"
+
+namespace bnb {
+namespace {
+
+float absmax_scalar(const float* x, int64_t n) {
+  float m = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    float a = std::fabs(x[i]);
+    if (a > m) m = a;  // NaN compares false: ignored
+  }
+  return m;
+}
+
+void encode_scalar(const Codebook& cb, const float* x, int64_t n, float absmax, uint8_t* out) {
+  float inv;
+  Norm mode = norm_mode(absmax, &inv);
+  for (int64_t i = 0; i < n; ++i) {
+    float y = mode == Norm::Div ? x[i] / inv : x[i] * inv;
+    out[i] = (uint8_t)search_reference(cb.values, y);
+  }
+}
+
+void decode_scalar(const Codebook& cb, const uint8_t* codes, int64_t n, float absmax, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = cb.values[codes[i]] * absmax;
+}
+
+}  // namespace
+
+const IsaKernels kScalarKernels = {"scalar", absmax_scalar, encode_scalar, decode_scalar};
+
+}  // namespace bnb

@@ -1,0 +1,101 @@
+// Internal interface between the portable driver (blockwise.cpp) and the per-ISA kernels.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <cmath>
+#include "bnb4j.h"
+
+namespace bnb {
+
+// A quantization map plus the tables that make nearest-code search branch-free.
+//
+// The reference search (search_reference) is bitsandbytes' CUDA binary search. It is monotone
+// in x for a sorted map, so it is fully described by its 255 transition points
+//   thresh[k] = the smallest float y with search(y) >= k          (k = 1..255)
+// and search(y) = #{k >= 1 : y >= thresh[k]}. thresh is found once per map by bisection over
+// float bit patterns using the reference search itself, so the fast path is exact by
+// construction. To avoid 255 compares, a 32K-entry table indexed by the top bits of y
+// (sign + 14 bits of exponent/mantissa, covering |y| < 2) gives the code at the bucket's
+// lowest y; at most max_span further thresholds can fall inside one bucket.
+struct alignas(64) Codebook {
+  float values[256];
+  float thresh[258];           // [0] = -inf (unused), [1..255], [256] = [257] = +inf sentinels
+  uint8_t lut[32768 + 4];      // +4: SIMD gathers read a dword at lut + key
+  int32_t max_span;
+  uint8_t nan_code;            // search(NaN)
+  uint8_t zero_code;           // search(0)
+};
+
+inline uint32_t f2u(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
+inline float u2f(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
+
+// bitsandbytes' dQuantize (non-stochastic): 7-step binary search from pivot 127, then one
+// midpoint compare; exact midpoints go to the final pivot (always even).
+inline int search_reference(const float* c, float x) {
+  int pivot = 127, upper_pivot = 255, lower_pivot = 0;
+  float lower = -1.0f, upper = 1.0f;
+  float val = c[pivot];
+  for (int step = 64; step > 0; step >>= 1) {
+    if (x > val) { lower_pivot = pivot; lower = val; pivot += step; }
+    else         { upper_pivot = pivot; upper = val; pivot -= step; }
+    val = c[pivot];
+  }
+  if (upper_pivot == 255) upper = c[255];
+  if (lower_pivot == 0) lower = c[0];
+  if (x > val) {
+    float mid = (upper + val) * 0.5f;
+    return x > mid ? upper_pivot : pivot;
+  }
+  float mid = (lower + val) * 0.5f;
+  return x < mid ? lower_pivot : pivot;
+}
+
+// Table-driven search (scalar form of what the SIMD kernels do).
+inline uint32_t lut_key(uint32_t bits) { return ((bits >> 16) & 0x3fffu) | ((bits >> 17) & 0x4000u); }
+
+inline int search_table(const Codebook& cb, float y) {
+  if (y != y) return cb.nan_code;
+  int code = cb.lut[lut_key(f2u(y))];
+  for (int s = 0; s < cb.max_span; ++s) code += (y >= cb.thresh[code + 1]) ? 1 : 0;
+  return code;
+}
+
+// Normalisation shared by every path (and by the Java oracle): multiply by the reciprocal like
+// bitsandbytes' kernel; an all-zero block scales by 0; a block so small that 1/absmax overflows
+// divides instead, so denormal blocks still quantize correctly.
+enum class Norm { Zero, Mul, Div };
+inline Norm norm_mode(float absmax, float* inv) {
+  if (absmax == 0.0f) { *inv = 0.0f; return Norm::Zero; }
+  float r = 1.0f / absmax;
+  if (std::isinf(r)) { *inv = absmax; return Norm::Div; }
+  *inv = r;
+  return Norm::Mul;
+}
+
+// Stochastic rounding: counter-based uniform in [0,1) from (seed, global element index).
+inline uint64_t mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+inline float uniform01(uint64_t seed, uint64_t index) {
+  return (float)(mix64(seed ^ mix64(index)) >> 40) * (1.0f / 16777216.0f);
+}
+int search_stochastic(const float* c, float y, float r);
+
+// One ISA's kernels over contiguous float blocks.
+struct IsaKernels {
+  const char* name;
+  float (*absmax)(const float* x, int64_t n);  // max |x|, NaN ignored, Inf propagated
+  void (*encode)(const Codebook& cb, const float* x, int64_t n, float absmax, uint8_t* out);
+  void (*decode)(const Codebook& cb, const uint8_t* codes, int64_t n, float absmax, float* out);
+};
+
+extern const IsaKernels kScalarKernels;
+extern const IsaKernels kAvx2Kernels;
+extern const IsaKernels kAvx512Kernels;
+
+const IsaKernels& active_kernels();
+
+}  // namespace bnb

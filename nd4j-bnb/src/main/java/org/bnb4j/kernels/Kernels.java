@@ -1,0 +1,47 @@
+package org.bnb4j.kernels;
+
+import org.bnb4j.nativeops.NativeLibraryLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Optional;
+
+/**
+ * Picks the kernel implementation once, at first use, and logs which one is active: the native
+ * library when it loads on this platform, the pure-Java kernels otherwise (or with
+ * {@code -Dbnb4j.native=false}).
+ */
+public final class Kernels {
+    private static final Logger log = LoggerFactory.getLogger(Kernels.class);
+
+    private Kernels() {}
+
+    private static final class Holder {
+        static final JavaQuantKernels JAVA = new JavaQuantKernels();
+        static final NativeQuantKernels NATIVE;
+        static final QuantKernels ACTIVE;
+
+        static {
+            NativeLibraryLoader.Result r = NativeLibraryLoader.load();
+            NATIVE = r.loaded ? new NativeQuantKernels() : null;
+            ACTIVE = NATIVE != null ? NATIVE : JAVA;
+            if (NATIVE != null) log.info("bnb4j: using {} kernels from {}", NATIVE.name(), r.detail);
+            else log.info("bnb4j: using pure-Java kernels; native library not loaded: {}", r.detail);
+        }
+    }
+
+    /** The active implementation. */
+    public static QuantKernels get() {
+        return Holder.ACTIVE;
+    }
+
+    /** The pure-Java implementation (always available; the reference for tests). */
+    public static JavaQuantKernels java() {
+        return Holder.JAVA;
+    }
+
+    /** The native implementation, if it loaded. */
+    public static Optional<NativeQuantKernels> nativeKernels() {
+        return Optional.ofNullable(Holder.NATIVE);
+    }
+}

@@ -1,0 +1,89 @@
+package org.bnb4j.kernels;
+
+import org.bnb4j.nativeops.BnbNative;
+import org.bnb4j.quant.QuantMap;
+import org.nd4j.linalg.api.buffer.DataType;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The native implementation (libbnb4j: OpenMP over blocks, AVX2/AVX-512 chosen at run time).
+ * Each distinct map's search tables are built once and cached; beyond {@link #MAX_CACHED_MAPS}
+ * distinct maps, tables are built per call and freed after it.
+ */
+public final class NativeQuantKernels implements QuantKernels {
+    static final int MAX_CACHED_MAPS = 64;
+
+    private final ConcurrentHashMap<QuantMap, Long> codebooks = new ConcurrentHashMap<>();
+
+    @Override
+    public String name() {
+        return "native (" + BnbNative.activeIsa() + ", " + BnbNative.maxThreads() + " threads)";
+    }
+
+    @Override
+    public void quantize(ArrayMemory x, QuantMap map, int blocksize, ArrayMemory codes, ArrayMemory absmax,
+                         boolean stochastic, long seed) {
+        withCodebook(map, cb -> {
+            long status = BnbNative.quantize(cb, x.address(), dtypeCode(x.dataType()), x.length(),
+                    x.isContiguous() ? null : x.shape(), x.isContiguous() ? null : x.strides(),
+                    codes.address(), absmax.address(), blocksize, stochastic, seed);
+            check(status, blocksize);
+        });
+    }
+
+    @Override
+    public void dequantize(ArrayMemory codes, ArrayMemory absmax, QuantMap map, int blocksize, ArrayMemory out) {
+        withCodebook(map, cb -> {
+            long status = BnbNative.dequantize(cb, codes.address(), absmax.address(), out.length(), blocksize,
+                    out.address(), dtypeCode(out.dataType()),
+                    out.isContiguous() ? null : out.shape(), out.isContiguous() ? null : out.strides());
+            check(status, blocksize);
+        });
+    }
+
+    private interface CodebookUse {
+        void run(long codebook);
+    }
+
+    private void withCodebook(QuantMap map, CodebookUse use) {
+        Long cached = codebooks.get(map);
+        if (cached == null && codebooks.size() < MAX_CACHED_MAPS) {
+            cached = codebooks.computeIfAbsent(map, NativeQuantKernels::create);
+        }
+        if (cached != null) {
+            use.run(cached);
+            return;
+        }
+        long temp = create(map);
+        try {
+            use.run(temp);
+        } finally {
+            BnbNative.codebookFree(temp);
+        }
+    }
+
+    private static long create(QuantMap map) {
+        long h = BnbNative.codebookCreate(map.values());
+        if (h == 0) throw new IllegalArgumentException("quantization map rejected by the native library "
+                + "(its nearest-code search is not monotone): " + map);
+        return h;
+    }
+
+    private static void check(long status, int blocksize) {
+        if (status >= 0) return;
+        if (status <= BnbNative.ERR_INF_BASE) throw new NonFiniteInputException(BnbNative.ERR_INF_BASE - status, blocksize);
+        throw new IllegalStateException("native kernel rejected its arguments (status " + status + "); "
+                + "this is a bnb4j bug: the Java side validates them first");
+    }
+
+    static int dtypeCode(DataType t) {
+        switch (t) {
+            case FLOAT: return 0;
+            case DOUBLE: return 1;
+            case HALF: return 2;
+            case BFLOAT16: return 3;
+            default: throw new IllegalArgumentException("unsupported data type " + t);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package org.bnb4j.nativeops;
+
+/**
+ * JNI declarations of libbnb4j (libnd4j-ops/src/main/cpp/jni_bridge.cpp). Addresses are raw host
+ * addresses of INDArray memory. Call only after {@link NativeLibraryLoader#load()} succeeded.
+ */
+public final class BnbNative {
+    private BnbNative() {}
+
+    /** Version of the native ABI this class was written against. */
+    public static final int ABI_VERSION = 1;
+
+    /** Native status codes (bnb4j.h). */
+    public static final long OK = 0, ERR_ARG = -1, ERR_CODEBOOK = -2, ERR_INF_BASE = -16;
+
+    public static native int abiVersion();
+    public static native String activeIsa();
+    public static native String supportedIsas();
+    /** Switches the kernels to "scalar", "avx2" or "avx512"; false if this CPU lacks it. */
+    public static native boolean selectIsa(String name);
+    public static native int maxThreads();
+    /** 0 restores OpenMP's default. */
+    public static native void setThreads(int n);
+
+    /** Builds the search tables of a 256-entry map; 0 if the map is unusable. */
+    public static native long codebookCreate(float[] values);
+    public static native void codebookFree(long handle);
+
+    /** strides == null means C-contiguous. Returns OK, ERR_* or ERR_INF_BASE - block. */
+    public static native long quantize(long codebook, long src, int dtype, long n, long[] shape, long[] strides,
+                                       long codes, long absmax, int blocksize, boolean stochastic, long seed);
+
+    public static native long dequantize(long codebook, long codes, long absmax, long n, int blocksize,
+                                         long dst, int dtype, long[] shape, long[] strides);
+
+    /** OpenMP-parallel memcpy: the bandwidth baseline for benchmarks. */
+    public static native void parallelCopy(long src, long dst, long bytes);
+}

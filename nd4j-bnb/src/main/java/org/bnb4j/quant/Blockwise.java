@@ -1,0 +1,126 @@
+package org.bnb4j.quant;
+
+import org.bnb4j.kernels.ArrayMemory;
+import org.bnb4j.kernels.Kernels;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Block-wise 8-bit quantization of INDArrays, the bitsandbytes {@code quantize_blockwise} /
+ * {@code dequantize_blockwise} contract:
+ * <ul>
+ *   <li>the input (FLOAT, DOUBLE, HALF or BFLOAT16; any shape, order or view) is read in C order and
+ *       cut into blocks of {@code blocksize} elements (64..4096, a power of two; the last block may
+ *       be partial);</li>
+ *   <li>{@code absmax[b]} = max |x| over block b (NaN ignored); code = the nearest map entry to
+ *       x / absmax (bitsandbytes' search: exact midpoints go to the even index; NaN gives code 0;
+ *       an all-zero block gives the map's zero code);</li>
+ *   <li>dequantized = map[code] * absmax, in float, then rounded to the output type (nearest even);</li>
+ *   <li>+-Inf in the input is rejected with {@link org.bnb4j.kernels.NonFiniteInputException}.</li>
+ * </ul>
+ * Runs on the implementation chosen by {@link Kernels#get()} (native when it loads).
+ */
+public final class Blockwise {
+    public static final int DEFAULT_BLOCKSIZE = 4096;
+    public static final int MIN_BLOCKSIZE = 64;
+    public static final int MAX_BLOCKSIZE = 4096;
+
+    private Blockwise() {}
+
+    private static final class Default {
+        static final BlockwiseQuantizer INSTANCE = new BlockwiseQuantizer(Kernels.get());
+    }
+
+    /** The quantizer on the active kernels. */
+    public static BlockwiseQuantizer quantizer() {
+        return Default.INSTANCE;
+    }
+
+    /** Signed dynamic map, blocksize 4096 (bitsandbytes' defaults). */
+    public static QuantState quantize(INDArray x) {
+        return quantizer().quantize(x, QuantMap.dynamic(), DEFAULT_BLOCKSIZE);
+    }
+
+    /** Signed dynamic map. */
+    public static QuantState quantize(INDArray x, int blocksize) {
+        return quantizer().quantize(x, QuantMap.dynamic(), blocksize);
+    }
+
+    public static QuantState quantize(INDArray x, QuantMap map, int blocksize) {
+        return quantizer().quantize(x, map, blocksize);
+    }
+
+    /** Into caller-owned codes (UINT8) and absmax (FLOAT) arrays. */
+    public static QuantState quantize(INDArray x, QuantMap map, int blocksize, INDArray codes, INDArray absmax) {
+        return quantizer().quantize(x, map, blocksize, codes, absmax);
+    }
+
+    public static QuantState quantizeStochastic(INDArray x, QuantMap map, int blocksize, long seed) {
+        return quantizer().quantizeStochastic(x, map, blocksize, seed);
+    }
+
+    public static INDArray dequantize(QuantState state) {
+        return quantizer().dequantize(state);
+    }
+
+    public static INDArray dequantize(QuantState state, INDArray out) {
+        return quantizer().dequantize(state, out);
+    }
+
+    public static INDArray dequantize(INDArray codes, INDArray absmax, QuantMap map, int blocksize, INDArray out) {
+        return quantizer().dequantize(codes, absmax, map, blocksize, out);
+    }
+
+    // ---- validation shared by the API classes ----
+
+    public static long numBlocks(long n, int blocksize) {
+        return (n + blocksize - 1) / blocksize;
+    }
+
+    static void checkBlocksize(int blocksize) {
+        if (blocksize < MIN_BLOCKSIZE || blocksize > MAX_BLOCKSIZE || Integer.bitCount(blocksize) != 1) {
+            throw new IllegalArgumentException("blocksize must be a power of two between " + MIN_BLOCKSIZE + " and "
+                    + MAX_BLOCKSIZE + ", got " + blocksize);
+        }
+    }
+
+    static void checkFloatType(DataType t, String what) {
+        if (t != DataType.FLOAT && t != DataType.DOUBLE && t != DataType.HALF && t != DataType.BFLOAT16) {
+            throw new IllegalArgumentException(what + " must be FLOAT, DOUBLE, HALF or BFLOAT16, got " + t);
+        }
+    }
+
+    static void checkCodes(INDArray codes, long n) {
+        if (codes == null) throw new IllegalArgumentException("codes array is null");
+        if (codes.dataType() != DataType.UBYTE && codes.dataType() != DataType.UINT8) {
+            throw new IllegalArgumentException("codes must be UINT8 (UBYTE), got " + codes.dataType());
+        }
+        if (codes.length() != n) {
+            throw new IllegalArgumentException("codes must have " + n + " elements, got " + codes.length());
+        }
+        if (n > 0 && !ArrayMemory.of(codes).isContiguous()) {
+            throw new IllegalArgumentException("codes must be a contiguous array (C order), got a strided view");
+        }
+    }
+
+    static void checkAbsmax(INDArray absmax, long nb) {
+        if (absmax == null) throw new IllegalArgumentException("absmax array is null");
+        if (absmax.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("absmax must be FLOAT, got " + absmax.dataType());
+        }
+        if (absmax.length() != nb) {
+            throw new IllegalArgumentException("absmax must have one value per block (" + nb + "), got " + absmax.length());
+        }
+        if (nb > 0 && !ArrayMemory.of(absmax).isContiguous()) {
+            throw new IllegalArgumentException("absmax must be a contiguous array (C order), got a strided view");
+        }
+    }
+
+    static void checkHostBackend() {
+        if (!Nd4j.getEnvironment().isCPU()) {
+            throw new UnsupportedOperationException("bnb4j " + "0.1 quantizes arrays of the CPU backend (nd4j-native); "
+                    + "the active ND4J backend is " + Nd4j.getBackend().getClass().getSimpleName());
+        }
+    }
+}

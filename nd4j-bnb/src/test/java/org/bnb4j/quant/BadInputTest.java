@@ -1,0 +1,85 @@
+package org.bnb4j.quant;
+
+import org.bnb4j.kernels.NonFiniteInputException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Wrong input gets an exception that names the problem, and the caller's arrays are left intact. */
+class BadInputTest {
+
+    static void assertMessage(Class<? extends Throwable> type, String fragment, Executable e) {
+        Throwable t = assertThrows(type, e);
+        assertTrue(t.getMessage().contains(fragment), "message '" + t.getMessage() + "' should mention '" + fragment + "'");
+    }
+
+    @Test
+    void wrongInputTypes() {
+        assertMessage(IllegalArgumentException.class, "got INT", () -> Blockwise.quantize(Nd4j.ones(DataType.INT, 100)));
+        assertMessage(IllegalArgumentException.class, "got LONG", () -> Blockwise.quantize(Nd4j.ones(DataType.LONG, 100)));
+        assertMessage(IllegalArgumentException.class, "null", () -> Blockwise.quantize(null));
+        assertMessage(IllegalArgumentException.class, "map is null", () -> Blockwise.quantize(Nd4j.ones(10), null, 64));
+    }
+
+    @Test
+    void badBlocksizes() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 1000);
+        for (int b : new int[]{0, -64, 32, 63, 100, 8192, 3000}) {
+            assertMessage(IllegalArgumentException.class, "blocksize", () -> Blockwise.quantize(x, b));
+        }
+    }
+
+    @Test
+    void infinityIsRejectedWithTheBlockAndInputIsUntouched() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 3000);
+        x.putScalar(2100, Float.NEGATIVE_INFINITY);
+        INDArray before = x.dup();
+        NonFiniteInputException e = assertThrows(NonFiniteInputException.class, () -> Blockwise.quantize(x, QuantMap.dynamic(), 1024));
+        assertEquals(2, e.block());
+        assertTrue(e.getMessage().contains("block 2"), e.getMessage());
+        assertEquals(before, x);
+    }
+
+    @Test
+    void wrongOutputArrays() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 1000);
+        QuantMap m = QuantMap.dynamic();
+        assertMessage(IllegalArgumentException.class, "UINT8", () -> Blockwise.quantize(x, m, 256, Nd4j.create(DataType.INT, 1000), Nd4j.create(DataType.FLOAT, 4)));
+        assertMessage(IllegalArgumentException.class, "1000 elements", () -> Blockwise.quantize(x, m, 256, Nd4j.create(DataType.UBYTE, 999), Nd4j.create(DataType.FLOAT, 4)));
+        assertMessage(IllegalArgumentException.class, "one value per block (4)", () -> Blockwise.quantize(x, m, 256, Nd4j.create(DataType.UBYTE, 1000), Nd4j.create(DataType.FLOAT, 3)));
+        assertMessage(IllegalArgumentException.class, "absmax must be FLOAT", () -> Blockwise.quantize(x, m, 256, Nd4j.create(DataType.UBYTE, 1000), Nd4j.create(DataType.DOUBLE, 4)));
+        INDArray strided = Nd4j.create(DataType.UBYTE, 2000).get(NDArrayIndex.interval(0, 2, 2000));
+        assertMessage(IllegalArgumentException.class, "contiguous", () -> Blockwise.quantize(x, m, 256, strided, Nd4j.create(DataType.FLOAT, 4)));
+
+        QuantState s = Blockwise.quantize(x, m, 256);
+        assertMessage(IllegalArgumentException.class, "output must be FLOAT, DOUBLE, HALF or BFLOAT16", () -> Blockwise.dequantize(s, Nd4j.create(DataType.INT, 1000)));
+        assertMessage(IllegalArgumentException.class, "codes must have 999", () -> Blockwise.dequantize(s, Nd4j.create(DataType.FLOAT, 999)));
+        assertMessage(IllegalArgumentException.class, "null", () -> Blockwise.dequantize(null));
+    }
+
+    @Test
+    void preallocatedOutputsAreFilledInPlace() {
+        INDArray x = Nd4j.rand(DataType.FLOAT, 1000);
+        INDArray codes = Nd4j.create(DataType.UBYTE, 1000);
+        INDArray absmax = Nd4j.create(DataType.FLOAT, 4);
+        QuantState s = Blockwise.quantize(x, QuantMap.dynamic(), 256, codes, absmax);
+        assertSame(codes, s.codes());
+        assertSame(absmax, s.absmax());
+        QuantState fresh = Blockwise.quantize(x, QuantMap.dynamic(), 256);
+        TestArrays.assertSameBits(fresh.codes(), codes, "codes");
+        TestArrays.assertSameBits(fresh.absmax(), absmax, "absmax");
+    }
+
+    @Test
+    void inconsistentStatesAreRejected() {
+        QuantMap m = QuantMap.dynamic();
+        assertMessage(IllegalArgumentException.class, "one value per block", () -> QuantState.of(Nd4j.create(DataType.UBYTE, 1000), Nd4j.create(DataType.FLOAT, 2), m, 256, new long[]{1000}, DataType.FLOAT));
+        assertMessage(IllegalArgumentException.class, "codes must have 1200", () -> QuantState.of(Nd4j.create(DataType.UBYTE, 1000), Nd4j.create(DataType.FLOAT, 5), m, 256, new long[]{40, 30}, DataType.FLOAT));
+        assertMessage(IllegalArgumentException.class, "original data type", () -> QuantState.of(Nd4j.create(DataType.UBYTE, 1000), Nd4j.create(DataType.FLOAT, 4), m, 256, new long[]{1000}, DataType.INT));
+    }
+}
