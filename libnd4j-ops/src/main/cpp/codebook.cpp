@@ -14,6 +14,23 @@ int64_t ord(float f) {
 }
 float from_ord(int64_t o) { return o >= 0 ? u2f((uint32_t)o) : u2f(0x80000000u | (uint32_t)(-o)); }
 
+// The packed entry of one bucket (see Codebook): the transition's low 16 bits, in the
+// orientation where larger means larger y.
+uint32_t packed_entry(const float* c, uint32_t key, int c_low, int c_high, bool* ok) {
+  if (c_high == c_low) return (uint32_t)c_low | (0x10000u << 8);
+  if (c_high != c_low + 1) { *ok = false; return 0; }
+  const uint32_t hi_bits = ((key & 0x4000u) ? 0x80000000u : 0u) | ((key & 0x3fffu) << 16);
+  const bool neg = (key & 0x4000u) != 0;
+  // t' in [0, 0xffff]: the smallest flipped-low value whose y has the higher code.
+  uint32_t a = 0, b = 0xffffu;  // search(y(b)) > c_low is known (y(0xffff) is the bucket's top)
+  while (a < b) {
+    uint32_t m = (a + b) >> 1;
+    uint32_t low = neg ? (m ^ 0xffffu) : m;
+    if (search_reference(c, u2f(hi_bits | low)) > c_low) b = m; else a = m + 1;
+  }
+  return (uint32_t)c_low | (a << 8);
+}
+
 bool build(Codebook* cb, const float* v) {
   for (int i = 0; i < 256; ++i) {
     if (!std::isfinite(v[i])) return false;
@@ -41,6 +58,7 @@ bool build(Codebook* cb, const float* v) {
     if (cb->thresh[k] < cb->thresh[k - 1]) return false;  // search not monotone: refuse the map
 
   int max_span = 0;
+  cb->packed_ok = true;
   for (uint32_t key = 0; key < 32768; ++key) {
     uint32_t mag = (key & 0x3fffu) << 16;
     float y_low, y_high;
@@ -51,6 +69,7 @@ bool build(Codebook* cb, const float* v) {
     if (c_high < c_low) return false;
     cb->lut[key] = (uint8_t)c_low;
     if (c_high - c_low > max_span) max_span = c_high - c_low;
+    cb->packed[key] = packed_entry(cb->values, key, c_low, c_high, &cb->packed_ok);
   }
   std::memset(cb->lut + 32768, 0, 4);
   cb->max_span = max_span;
@@ -63,7 +82,9 @@ bool build(Codebook* cb, const float* v) {
     if (!std::isfinite(t)) continue;
     for (int d = -2; d <= 2; ++d) {
       float y = from_ord(ord(t) + d);
-      if (search_table(*cb, y) != search_reference(cb->values, y)) return false;
+      int ref = search_reference(cb->values, y);
+      if (search_table(*cb, y) != ref) return false;
+      if (cb->packed_ok && search_packed(*cb, y) != ref) return false;
     }
   }
   return true;

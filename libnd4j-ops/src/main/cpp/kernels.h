@@ -17,11 +17,19 @@ namespace bnb {
 // construction. To avoid 255 compares, a 32K-entry table indexed by the top bits of y
 // (sign + 14 bits of exponent/mantissa, covering |y| < 2) gives the code at the bucket's
 // lowest y; at most max_span further thresholds can fall inside one bucket.
+//
+// When no bucket holds more than one transition (true for every bitsandbytes map), a second
+// table `packed` folds the transition into the bucket's entry: code | (t << 8), where t is the
+// transition's position inside the bucket as the low 16 bits of y (flipped for negative y, so
+// "larger y" is always "larger t"; 0x10000 = no transition). One gather per vector then
+// suffices: code = entry & 0xff, plus 1 if the low bits of y reach t.
 struct alignas(64) Codebook {
+  uint32_t packed[32768];
   float values[256];
   float thresh[258];           // [0] = -inf (unused), [1..255], [256] = [257] = +inf sentinels
   uint8_t lut[32768 + 4];      // +4: SIMD gathers read a dword at lut + key
   int32_t max_span;
+  bool packed_ok;              // every bucket has at most one transition: `packed` is usable
   uint8_t nan_code;            // search(NaN)
   uint8_t zero_code;           // search(0)
 };
@@ -58,6 +66,14 @@ inline int search_table(const Codebook& cb, float y) {
   int code = cb.lut[lut_key(f2u(y))];
   for (int s = 0; s < cb.max_span; ++s) code += (y >= cb.thresh[code + 1]) ? 1 : 0;
   return code;
+}
+
+inline int search_packed(const Codebook& cb, float y) {
+  if (y != y) return cb.nan_code;
+  uint32_t b = f2u(y);
+  uint32_t e = cb.packed[lut_key(b)];
+  uint32_t low = (b & 0xffffu) ^ ((b >> 31) ? 0xffffu : 0u);
+  return (int)(e & 0xffu) + (low >= (e >> 8) ? 1 : 0);
 }
 
 // Normalisation shared by every path (and by the Java oracle): multiply by the reciprocal like
