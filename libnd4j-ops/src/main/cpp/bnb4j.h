@@ -35,6 +35,22 @@ int64_t bnb_dequantize_blockwise(const bnb_codebook* cb, const uint8_t* codes, c
                                  int64_t n, int32_t blocksize, void* dst, int32_t dtype,
                                  int32_t rank, const int64_t* shape, const int64_t* strides);
 
+// Optimizer kinds and hyper-parameters for the fused steps (must match org.bnb4j.optim.OptimKind).
+enum bnb_optim : int32_t { BNB_OPTIM_ADAM = 0, BNB_OPTIM_MOMENTUM = 1, BNB_OPTIM_RMSPROP = 2, BNB_OPTIM_ADAGRAD = 3, BNB_OPTIM_LION = 4 };
+// hp = {lr, beta1, beta2, eps, step_size (Adam: lr*sqrt(1-b2^t)/(1-b1^t)), eps_hat (Adam: eps*sqrt(1-b2^t)),
+//       1-beta1, 1-beta2}; first_step = (t == 1), used by momentum.
+
+// One 8-bit block-wise step: grad (n floats) becomes the update in place; codes1/absmax1 (map1,
+// signed, sign-corrected) and, for Adam, codes2/absmax2 (map2) are dequantized, updated and
+// requantized. byte_phase >= 0: codes1 then codes2 are one byte stream starting at that position
+// inside a 4-byte word, and bytes at word position 3 are stored NaN-safe (see optim.cpp).
+int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
+                                int32_t blocksize, const bnb_codebook* map1, uint8_t* codes1, float* absmax1,
+                                const bnb_codebook* map2, uint8_t* codes2, float* absmax2, int32_t byte_phase);
+
+// The same step with 32-bit state.
+int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n, float* state1, float* state2);
+
 // Instruction-set selection. Names: "scalar", "avx2", "avx512".
 const char* bnb_active_isa();
 const char* bnb_supported_isas();

@@ -63,6 +63,12 @@ public final class NativeQuantKernels implements QuantKernels {
         }
     }
 
+    /** The cached search tables of a standard map (bitsandbytes' dynamic maps), for the optimizer kernels. */
+    public static long codebook(QuantMap map) {
+        NativeQuantKernels k = Kernels.nativeKernels().orElseThrow(() -> new IllegalStateException("native library not loaded"));
+        return k.codebooks.computeIfAbsent(map, NativeQuantKernels::create);
+    }
+
     private static long create(QuantMap map) {
         long h = BnbNative.codebookCreate(map.values());
         if (h == 0) throw new IllegalArgumentException("quantization map rejected by the native library "

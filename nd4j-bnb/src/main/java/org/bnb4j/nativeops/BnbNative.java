@@ -33,6 +33,14 @@ public final class BnbNative {
     public static native long dequantize(long codebook, long codes, long absmax, long n, int blocksize,
                                          long dst, int dtype, long[] shape, long[] strides);
 
+    /** Fused 8-bit block-wise optimizer step (bnb4j.h bnb_optim8bit_blockwise). */
+    public static native long optim8bit(int kind, float[] hyper, boolean firstStep, long grad, long n, int blocksize,
+                                        long map1, long codes1, long absmax1, long map2, long codes2, long absmax2,
+                                        int bytePhase);
+
+    /** The same step with 32-bit state. */
+    public static native long optim32(int kind, float[] hyper, boolean firstStep, long grad, long n, long state1, long state2);
+
     /** OpenMP-parallel memcpy: the bandwidth baseline for benchmarks. */
     public static native void parallelCopy(long src, long dst, long bytes);
 }

@@ -1,0 +1,153 @@
+// Fused block-wise optimizer steps (bitsandbytes' kOptimizerStatic8bit{1,2}StateBlockwise and their
+// 32-bit twins). One pass per block: dequantize the state, update it, turn the gradient into the
+// update in place (DL4J's applyUpdater contract: the caller subtracts it), requantize the state with
+// a new absmax. The Java oracle org.bnb4j.optim.JavaOptimizerKernels does the same float operations
+// in the same order; -ffp-contract=off keeps the compiler from fusing them.
+#include <algorithm>
+#include <cmath>
+#include "bnb4j.h"
+#include "kernels.h"
+
+namespace bnb {
+namespace {
+
+constexpr int kMaxBlock = 4096;
+
+// NaN-safe byte packing (used when codes live inside FLOAT words, e.g. DL4J's updater view): a
+// byte at word position 3 holds the sign and 7 exponent bits, so it must never be 0x7f or 0xff.
+// There, codes 1 and 254 are not used (the nearer neighbour is taken) and sigma swaps
+// 0x7f <-> 1 and 0xff <-> 254, an involution.
+inline uint8_t sigma(uint8_t c) {
+  switch (c) {
+    case 0x7f: return 1;
+    case 1: return 0x7f;
+    case 0xff: return 254;
+    case 254: return 0xff;
+    default: return c;
+  }
+}
+
+inline bool is_top(int32_t phase, int64_t i) { return phase >= 0 && ((phase + i) & 3) == 3; }
+
+inline float state_value(const float* map, uint8_t byte, bool top, float absmax) {
+  return map[top ? sigma(byte) : byte] * absmax;
+}
+
+inline uint8_t encode_state(const Codebook& cb, float s, float absmax, bool sign_fix, bool top) {
+  float inv;
+  Norm mode = norm_mode(absmax, &inv);
+  float y = mode == Norm::Div ? s / inv : s * inv;
+  int c = search_reference(cb.values, y);
+  if (sign_fix && std::signbit(cb.values[c]) != std::signbit(s)) c += s > 0.0f ? 1 : -1;
+  if (top && (c == 1 || c == 254)) {
+    float dl = std::fabs(y - cb.values[c - 1]), dh = std::fabs(y - cb.values[c + 1]);
+    c = dh < dl ? c + 1 : c - 1;
+  }
+  return top ? sigma((uint8_t)c) : (uint8_t)c;
+}
+
+struct Hyper {
+  int kind, first_step;
+  float lr, beta1, beta2, eps, step_size, eps_hat, omb1, omb2;
+};
+
+// One element: returns the update; s1/s2 are updated in place. Non-finite g resets the state.
+inline float update_one(const Hyper& h, float g, float* s1, float* s2) {
+  if (!std::isfinite(g)) { *s1 = 0.0f; *s2 = 0.0f; return 0.0f; }
+  switch (h.kind) {
+    case BNB_OPTIM_ADAM: {
+      float m = h.beta1 * *s1 + h.omb1 * g;
+      float v = h.beta2 * *s2 + h.omb2 * (g * g);
+      *s1 = m; *s2 = v;
+      return h.step_size * (m / (std::sqrt(v) + h.eps_hat));
+    }
+    case BNB_OPTIM_MOMENTUM: {
+      float s = h.first_step ? g : h.beta1 * *s1 + g;
+      *s1 = s;
+      return h.lr * s;
+    }
+    case BNB_OPTIM_RMSPROP: {
+      float s = h.beta1 * *s1 + h.omb1 * (g * g);
+      *s1 = s;
+      return h.lr * (g / (std::sqrt(s) + h.eps));
+    }
+    case BNB_OPTIM_ADAGRAD: {
+      float s = *s1 + g * g;
+      *s1 = s;
+      return h.lr * (g / (std::sqrt(s) + h.eps));
+    }
+    default: {  // LION
+      float c = h.beta1 * *s1 + h.omb1 * g;
+      *s1 = h.beta2 * *s1 + h.omb2 * g;
+      return c > 0.0f ? h.lr : c < 0.0f ? -h.lr : 0.0f;
+    }
+  }
+}
+
+Hyper hyper(int32_t kind, const float* hp, int32_t first_step) {
+  return Hyper{kind, first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7]};
+}
+
+bool two_states(int32_t kind) { return kind == BNB_OPTIM_ADAM; }
+
+}  // namespace
+}  // namespace bnb
+
+using namespace bnb;
+
+extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
+                                           int32_t blocksize, const bnb_codebook* map1, uint8_t* codes1, float* absmax1,
+                                           const bnb_codebook* map2, uint8_t* codes2, float* absmax2,
+                                           int32_t byte_phase) {
+  if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_LION || hp == nullptr || n < 0 || blocksize < 64 ||
+      blocksize > kMaxBlock || (blocksize & (blocksize - 1)) != 0 || map1 == nullptr)
+    return BNB_ERR_ARG;
+  const bool two = two_states(kind);
+  if (two && map2 == nullptr) return BNB_ERR_ARG;
+  if (n == 0) return BNB_OK;
+  const Hyper h = hyper(kind, hp, first_step);
+  const Codebook& cb1 = *reinterpret_cast<const Codebook*>(map1);
+  const Codebook* cb2 = two ? reinterpret_cast<const Codebook*>(map2) : nullptr;
+  const int64_t nb = (n + blocksize - 1) / blocksize;
+  // Codes of state 2 follow those of state 1 in the same byte stream when packed into words.
+  const int32_t phase2 = byte_phase < 0 ? -1 : (int32_t)((byte_phase + n) & 3);
+
+#pragma omp parallel for schedule(static) if (n >= (1 << 16))
+  for (int64_t b = 0; b < nb; ++b) {
+    float s1[kMaxBlock], s2[kMaxBlock];
+    const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
+    const float a1 = absmax1[b], a2 = two ? absmax2[b] : 0.0f;
+    float m1 = 0.0f, m2 = 0.0f;
+    for (int64_t i = 0; i < len; ++i) {
+      const int64_t e = start + i;
+      s1[i] = state_value(cb1.values, codes1[e], is_top(byte_phase, e), a1);
+      s2[i] = two ? state_value(cb2->values, codes2[e], is_top(phase2, e), a2) : 0.0f;
+      grad[e] = update_one(h, grad[e], &s1[i], &s2[i]);
+      float x1 = std::fabs(s1[i]), x2 = std::fabs(s2[i]);
+      if (x1 > m1) m1 = x1;
+      if (x2 > m2) m2 = x2;
+    }
+    absmax1[b] = m1;
+    for (int64_t i = 0; i < len; ++i) codes1[start + i] = encode_state(cb1, s1[i], m1, true, is_top(byte_phase, start + i));
+    if (two) {
+      absmax2[b] = m2;
+      for (int64_t i = 0; i < len; ++i) codes2[start + i] = encode_state(*cb2, s2[i], m2, false, is_top(phase2, start + i));
+    }
+  }
+  return BNB_OK;
+}
+
+extern "C" int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
+                               float* state1, float* state2) {
+  if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_LION || hp == nullptr || n < 0 || state1 == nullptr ||
+      (two_states(kind) && state2 == nullptr))
+    return BNB_ERR_ARG;
+  const Hyper h = hyper(kind, hp, first_step);
+  const bool two = two_states(kind);
+#pragma omp parallel for schedule(static) if (n >= (1 << 16))
+  for (int64_t i = 0; i < n; ++i) {
+    float dummy = 0.0f;
+    grad[i] = update_one(h, grad[i], &state1[i], two ? &state2[i] : &dummy);
+  }
+  return BNB_OK;
+}

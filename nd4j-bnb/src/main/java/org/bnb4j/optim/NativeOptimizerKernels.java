@@ -1,0 +1,36 @@
+package org.bnb4j.optim;
+
+import org.bnb4j.kernels.ArrayMemory;
+import org.bnb4j.kernels.NativeQuantKernels;
+import org.bnb4j.nativeops.BnbNative;
+import org.bnb4j.quant.QuantMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** The native fused optimizer steps (libnd4j-ops optim.cpp). */
+final class NativeOptimizerKernels implements OptimizerKernels {
+    static final NativeOptimizerKernels INSTANCE = new NativeOptimizerKernels();
+
+    private NativeOptimizerKernels() {}
+
+    @Override
+    public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
+        OptimChecks.gradient(gradient, st.n);
+        if (st.n == 0) return;
+        long map1 = NativeQuantKernels.codebook(QuantMap.dynamic(true));
+        long map2 = NativeQuantKernels.codebook(QuantMap.dynamic(false));
+        check(BnbNative.optim8bit(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), st.n,
+                st.blocksize, map1, st.codes1, st.absmax1, map2, st.codes2, st.absmax2, st.bytePhase));
+    }
+
+    @Override
+    public void step32(OptimHyper h, INDArray gradient, INDArray state1, INDArray state2) {
+        OptimChecks.step32(h, gradient, state1, state2);
+        if (gradient.length() == 0) return;
+        check(BnbNative.optim32(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), gradient.length(),
+                ArrayMemory.of(state1).address(), h.kind.numStates() == 2 ? ArrayMemory.of(state2).address() : 0));
+    }
+
+    private static void check(long status) {
+        if (status < 0) throw new IllegalStateException("native optimizer step rejected its arguments (status " + status + ")");
+    }
+}

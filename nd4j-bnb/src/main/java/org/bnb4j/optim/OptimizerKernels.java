@@ -1,0 +1,22 @@
+package org.bnb4j.optim;
+
+import org.bnb4j.kernels.Kernels;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Fused optimizer steps: the gradient (FLOAT, contiguous) is turned into the update in place, as
+ * DL4J's {@code GradientUpdater.applyUpdater} does, and the state is advanced.
+ */
+public interface OptimizerKernels {
+
+    /** 8-bit block-wise state. */
+    void step8bit(OptimHyper h, INDArray gradient, OptimState8bit state);
+
+    /** 32-bit state: state1 (and state2 for Adam) FLOAT arrays of the gradient's length. */
+    void step32(OptimHyper h, INDArray gradient, INDArray state1, INDArray state2);
+
+    /** Native when the library loaded (see {@link Kernels}), else the Java implementation. */
+    static OptimizerKernels get() {
+        return Kernels.nativeKernels().isPresent() ? NativeOptimizerKernels.INSTANCE : JavaOptimizerKernels.INSTANCE;
+    }
+}

@@ -1,0 +1,188 @@
+package org.bnb4j.optim;
+
+import org.bnb4j.kernels.HostBuffers;
+import org.bnb4j.kernels.Kernels;
+import org.bnb4j.quant.Blockwise;
+import org.bnb4j.quant.QuantMap;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class OptimizerKernelsTest {
+
+    static OptimHyper hyper(OptimKind k, long t) {
+        switch (k) {
+            case ADAM: return OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, t);
+            case MOMENTUM: return OptimHyper.momentum(1e-2, 0.9, t);
+            case RMSPROP: return OptimHyper.rmsprop(1e-2, 0.9, 1e-8);
+            case ADAGRAD: return OptimHyper.adagrad(1e-2, 1e-8);
+            default: return OptimHyper.lion(1e-4, 0.9, 0.99);
+        }
+    }
+
+    static INDArray gradient(long seed, long n, boolean withNonFinite) {
+        Nd4j.getRandom().setSeed(seed);
+        INDArray g = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
+        if (withNonFinite) {
+            g.putScalar(3, Float.NaN);
+            g.putScalar(n / 2, Float.POSITIVE_INFINITY);
+            g.putScalar(n - 1, 0f);
+        }
+        return g;
+    }
+
+    static byte[] bytes(INDArray a) {
+        ByteBuffer b = HostBuffers.of(a);
+        byte[] out = new byte[b.remaining()];
+        b.get(0, out);
+        return out;
+    }
+
+    /** The dequantized states of a plain (unpacked) 8-bit state. */
+    static INDArray[] dequantized(OptimState8bit s) {
+        INDArray[] a = s.arrays();
+        INDArray s1 = Blockwise.dequantize(a[0], a[1], QuantMap.dynamic(true), s.blocksize(), Nd4j.create(DataType.FLOAT, s.length()));
+        INDArray s2 = a.length > 2 ? Blockwise.dequantize(a[2], a[3], QuantMap.dynamic(false), s.blocksize(), Nd4j.create(DataType.FLOAT, s.length())) : null;
+        return new INDArray[]{s1, s2};
+    }
+
+    @ParameterizedTest
+    @EnumSource(OptimKind.class)
+    void nativeEqualsJavaBitForBit(OptimKind kind) {
+        assumeTrue(Kernels.nativeKernels().isPresent());
+        OptimizerKernels nat = OptimizerKernels.get();
+        assertNotSame(JavaOptimizerKernels.INSTANCE, nat);
+        long n = 70_001;
+        for (int blocksize : new int[]{64, 256, 2048}) {
+            OptimState8bit sj = OptimState8bit.allocate(kind, n, blocksize), sn = OptimState8bit.allocate(kind, n, blocksize);
+            long words = OptimState8bit.packedLength(kind, n, blocksize);
+            INDArray pj = Nd4j.create(DataType.FLOAT, words), pn = Nd4j.create(DataType.FLOAT, words);
+            OptimState8bit qj = OptimState8bit.packed(kind, pj, n, blocksize), qn = OptimState8bit.packed(kind, pn, n, blocksize);
+            INDArray s1j = Nd4j.create(DataType.FLOAT, n), s2j = Nd4j.create(DataType.FLOAT, n);
+            INDArray s1n = Nd4j.create(DataType.FLOAT, n), s2n = Nd4j.create(DataType.FLOAT, n);
+            for (int t = 1; t <= 4; t++) {
+                OptimHyper h = hyper(kind, t);
+                INDArray g = gradient(t, n, t == 2);
+                INDArray gj = g.dup(), gn = g.dup();
+                JavaOptimizerKernels.INSTANCE.step8bit(h, gj, sj);
+                nat.step8bit(h, gn, sn);
+                assertArrayEquals(bytes(gj), bytes(gn), kind + " 8-bit update, step " + t);
+                for (int i = 0; i < sj.arrays().length; i++) {
+                    assertArrayEquals(bytes(sj.arrays()[i]), bytes(sn.arrays()[i]), kind + " 8-bit state array " + i + ", step " + t);
+                }
+                INDArray hj = g.dup(), hn = g.dup();
+                JavaOptimizerKernels.INSTANCE.step8bit(h, hj, qj);
+                nat.step8bit(h, hn, qn);
+                assertArrayEquals(bytes(hj), bytes(hn), kind + " packed update, step " + t);
+                assertArrayEquals(bytes(pj), bytes(pn), kind + " packed state, step " + t);
+                INDArray fj = g.dup(), fn = g.dup();
+                JavaOptimizerKernels.INSTANCE.step32(h, fj, s1j, s2j);
+                nat.step32(h, fn, s1n, s2n);
+                assertArrayEquals(bytes(fj), bytes(fn), kind + " 32-bit update, step " + t);
+                assertArrayEquals(bytes(s1j), bytes(s1n), kind + " 32-bit state, step " + t);
+            }
+        }
+    }
+
+    /**
+     * bitsandbytes' test_optimizer8bit: 50 steps against the 32-bit optimizer, p = randn * 0.1,
+     * g = randn * 0.01; after each step the parameters are set equal again and the 32-bit state is
+     * overwritten with the dequantized 8-bit one, so each step's own error is measured.
+     */
+    @ParameterizedTest
+    @EnumSource(OptimKind.class)
+    void withinBitsandbytesBoundsOfThe32BitOptimizer(OptimKind kind) {
+        OptimizerKernels k = OptimizerKernels.get();
+        for (long cols : new long[]{1024, 4097}) {
+            long n = 1024 * cols;
+            Nd4j.getRandom().setSeed(cols);
+            INDArray p32 = Nd4j.randn(DataType.FLOAT, n).muli(0.1), p8 = p32.dup();
+            OptimState8bit s8 = OptimState8bit.allocate(kind, n, 256);
+            INDArray s1 = Nd4j.create(DataType.FLOAT, n), s2 = Nd4j.create(DataType.FLOAT, n);
+            for (int t = 1; t <= 50; t++) {
+                OptimHyper h = hyper(kind, t);
+                INDArray g = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
+                INDArray u32 = g.dup(), u8 = g.dup();
+                k.step32(h, u32, s1, s2);
+                k.step8bit(h, u8, s8);
+                p32.subi(u32);
+                p8.subi(u8);
+
+                INDArray[] d = dequantized(s8);
+                assertTrue(mismatches(s1, d[0]) < 20, kind + " state1 mismatches at step " + t + ": " + mismatches(s1, d[0]));
+                if (kind.numStates() == 2) assertTrue(mismatches(s2, d[1]) < 20, kind + " state2 mismatches at step " + t);
+                INDArray err = Transforms.abs(p8.sub(p32));
+                double mean = err.meanNumber().doubleValue();
+                double rel = err.div(Transforms.abs(p32).add(1e-9)).meanNumber().doubleValue();
+                assertTrue(mean < 6e-5, kind + " mean |p8 - p32| " + mean + " at step " + t);
+                assertTrue(rel < 6e-4, kind + " mean relative error " + rel + " at step " + t);
+
+                p8.assign(p32);
+                s1.assign(d[0]);
+                if (kind.numStates() == 2) s2.assign(d[1]);
+            }
+        }
+    }
+
+    static long mismatches(INDArray ref, INDArray got) {
+        // torch.isclose(ref, got, atol=3e-3, rtol=1e-3): |ref - got| <= atol + rtol * |got|
+        INDArray tol = Transforms.abs(got).muli(1e-3).addi(3e-3);
+        return Transforms.abs(ref.sub(got)).gt(tol).castTo(DataType.INT).sumNumber().longValue();
+    }
+
+    /** The packed state survives DL4J's way of saving FLOAT arrays (writeFloat canonicalizes NaNs). */
+    @Test
+    void packedStateHasNoNanWordsAndSurvivesFloatSerialization() throws Exception {
+        long n = 50_000;
+        OptimKind kind = OptimKind.ADAM;
+        INDArray view = Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, n, 256));
+        OptimState8bit s = OptimState8bit.packed(kind, view, n, 256);
+        assertTrue(view.length() * 4 <= 2.04 * n, "Adam 8-bit state bytes per parameter: " + view.length() * 4.0 / n);
+        for (int t = 1; t <= 20; t++) {
+            INDArray g = Nd4j.randn(DataType.FLOAT, n).muli(Math.pow(10, (t % 7) - 4));
+            OptimizerKernels.get().step8bit(hyper(kind, t), g, s);
+            ByteBuffer b = HostBuffers.of(view);
+            for (int w = 0; w < view.length(); w++) {
+                int bits = b.getInt(4 * w);
+                assertFalse((bits & 0x7f800000) == 0x7f800000, "word " + w + " is NaN/Inf: " + Integer.toHexString(bits));
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DataOutputStream d = new DataOutputStream(out);
+        float[] vals = view.toFloatVector();
+        for (float f : vals) d.writeFloat(f);
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(out.toByteArray()));
+        float[] back = new float[vals.length];
+        for (int i = 0; i < back.length; i++) back[i] = in.readFloat();
+        INDArray restored = Nd4j.createFromArray(back);
+        assertArrayEquals(bytes(view), bytes(restored), "state bits after writeFloat/readFloat");
+    }
+
+    @Test
+    void badArguments() {
+        OptimState8bit s = OptimState8bit.allocate(OptimKind.ADAM, 100, 64);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OptimizerKernels.get().step8bit(hyper(OptimKind.ADAM, 1), Nd4j.create(DataType.FLOAT, 99), s));
+        assertTrue(e.getMessage().contains("99"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> OptimizerKernels.get().step8bit(hyper(OptimKind.ADAM, 1), Nd4j.create(DataType.DOUBLE, 100), s));
+        assertThrows(IllegalArgumentException.class, () -> OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> OptimState8bit.packed(OptimKind.ADAM, Nd4j.create(DataType.FLOAT, 10), 100, 64));
+        assertEquals(Arrays.asList(1, 2), Arrays.asList(OptimKind.MOMENTUM.numStates(), OptimKind.ADAM.numStates()));
+    }
+}
