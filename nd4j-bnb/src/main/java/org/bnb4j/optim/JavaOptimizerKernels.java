@@ -1,6 +1,5 @@
 package org.bnb4j.optim;
 
-import org.bnb4j.kernels.ArrayMemory;
 import org.bnb4j.kernels.HostBuffers;
 import org.bnb4j.quant.Blockwise;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -69,9 +68,5 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
             s1.putFloat(p, pair[0]);
             if (s2 != null) s2.putFloat(p, pair[1]);
         });
-    }
-
-    static long address(INDArray a) {
-        return ArrayMemory.of(a).address();
     }
 }

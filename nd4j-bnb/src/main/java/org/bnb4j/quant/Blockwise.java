@@ -119,7 +119,7 @@ public final class Blockwise {
 
     static void checkHostBackend() {
         if (!Nd4j.getEnvironment().isCPU()) {
-            throw new UnsupportedOperationException("bnb4j " + "0.1 quantizes arrays of the CPU backend (nd4j-native); "
+            throw new UnsupportedOperationException("bnb4j quantizes arrays of the CPU backend (nd4j-native); "
                     + "the active ND4J backend is " + Nd4j.getBackend().getClass().getSimpleName());
         }
     }

@@ -6,7 +6,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.Arrays;
 
 /**
  * Block-wise quantization bound to one kernel implementation: validates every argument, allocates
@@ -98,9 +97,5 @@ public final class BlockwiseQuantizer {
     @Override
     public String toString() {
         return "BlockwiseQuantizer[" + kernels.name() + "]";
-    }
-
-    static String describe(INDArray a) {
-        return a.dataType() + Arrays.toString(a.shape());
     }
 }

@@ -21,9 +21,9 @@ import java.util.zip.CheckedOutputStream;
  * absmax per block, the map and the blocksize, plus the original shape and data type so that
  * {@link Blockwise#dequantize(QuantState)} restores them.
  *
- * <p>Binary form ({@link #write}/{@link #read}): magic "BNB4JQS", version, header, map, absmax and
- * codes as raw little-endian-independent big-endian words (DataOutputStream), then a CRC32 of all
- * of it. Float words are written with {@code floatToRawIntBits}, so every bit comes back.
+ * <p>Binary form ({@link #write}/{@link #read}): magic "BNB4JQS1", version, header, map, absmax and
+ * codes in DataOutputStream's big-endian encoding, then a CRC32 of all of it. Floats are written
+ * with {@code floatToRawIntBits}, so every bit comes back (NaN payloads included).
  */
 public final class QuantState {
     private static final long MAGIC = 0x424E42344A515331L; // "BNB4JQS1"
