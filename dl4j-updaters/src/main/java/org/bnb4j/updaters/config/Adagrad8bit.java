@@ -1,0 +1,86 @@
+package org.bnb4j.updaters.config;
+
+import org.bnb4j.optim.OptimHyper;
+import org.bnb4j.optim.OptimKind;
+import org.nd4j.linalg.schedule.ISchedule;
+
+import java.util.Objects;
+
+/**
+ * Adagrad with 8-bit block-wise state (bitsandbytes' Adagrad8bit), field names as DL4J's AdaGrad:
+ * s = s + g^2; update = learningRate * g / (sqrt(s) + epsilon).
+ */
+public class Adagrad8bit extends BlockwiseUpdaterConfig {
+    public static final double DEFAULT_LEARNING_RATE = 1e-1;
+    public static final double DEFAULT_EPSILON = 1e-6;
+
+    private double epsilon = DEFAULT_EPSILON;
+
+    public Adagrad8bit() {
+        super(DEFAULT_LEARNING_RATE);
+    }
+
+    public Adagrad8bit(double learningRate) {
+        super(learningRate);
+    }
+
+    public Adagrad8bit(double learningRate, double epsilon) {
+        super(learningRate);
+        this.epsilon = epsilon;
+    }
+
+    public Adagrad8bit(ISchedule learningRateSchedule) {
+        this();
+        this.learningRateSchedule = learningRateSchedule;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public OptimKind kind() {
+        return OptimKind.ADAGRAD;
+    }
+
+    @Override
+    public OptimHyper hyper(double lr, long t) {
+        return OptimHyper.adagrad(lr, epsilon);
+    }
+
+    @Override
+    protected void validateHyper() {
+        if (!(epsilon > 0)) throw new IllegalStateException("epsilon must be > 0, got " + epsilon);
+    }
+
+    @Override
+    protected BlockwiseUpdaterConfig newInstance() {
+        return new Adagrad8bit(learningRate, epsilon);
+    }
+
+    public double getEpsilon() { return epsilon; }
+    public void setEpsilon(double epsilon) { this.epsilon = epsilon; }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Adagrad8bit && baseEquals((Adagrad8bit) o) && Double.compare(epsilon, ((Adagrad8bit) o).epsilon) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(baseHash(), epsilon);
+    }
+
+    @Override
+    public String toString() {
+        return "Adagrad8bit(" + baseString() + ", epsilon=" + epsilon + ")";
+    }
+
+    public static final class Builder extends BaseBuilder<Adagrad8bit, Builder> {
+        Builder() {
+            super(new Adagrad8bit());
+        }
+
+        public Builder epsilon(double v) { c.epsilon = v; return this; }
+    }
+}

@@ -1,0 +1,158 @@
+package org.bnb4j.updaters.config;
+
+import org.bnb4j.optim.OptimHyper;
+import org.bnb4j.optim.OptimKind;
+import org.bnb4j.optim.OptimState8bit;
+import org.bnb4j.updaters.impl.BlockwiseGradientUpdater;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.schedule.ISchedule;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Base of the block-wise 8-bit updater configs (bitsandbytes' Optimizer1State/Optimizer2State):
+ * learning rate or schedule, {@code blocksize} (256), {@code min8bitSize} (4096: an updater block
+ * with fewer parameters keeps 32-bit state) and {@code optimBits} (8, or 32 for the 32-bit twin).
+ * Subclasses add their hyper-parameters under DL4J's names and say how one step is parameterised.
+ */
+public abstract class BlockwiseUpdaterConfig implements IUpdater {
+    public static final int DEFAULT_BLOCKSIZE = 256;
+    public static final int DEFAULT_MIN_8BIT_SIZE = 4096;
+
+    protected double learningRate;
+    protected ISchedule learningRateSchedule;
+    protected int blocksize = DEFAULT_BLOCKSIZE;
+    protected int min8bitSize = DEFAULT_MIN_8BIT_SIZE;
+    protected int optimBits = 8;
+
+    protected BlockwiseUpdaterConfig(double learningRate) {
+        this.learningRate = learningRate;
+    }
+
+    /** The fused kernel this optimizer runs. */
+    public abstract OptimKind kind();
+
+    /** The step's hyper-parameters at learning rate lr and step t (1-based). */
+    public abstract OptimHyper hyper(double lr, long t);
+
+    /** Subclass checks of its own hyper-parameters; throw IllegalStateException naming the field. */
+    protected abstract void validateHyper();
+
+    /** A copy of the subclass fields into c (called by clone()). */
+    protected abstract BlockwiseUpdaterConfig newInstance();
+
+    /** True when an updater block of {@code n} parameters keeps 8-bit state. */
+    public boolean uses8bit(long n) {
+        return optimBits == 8 && n >= min8bitSize;
+    }
+
+    @Override
+    public long stateSize(long numParams) {
+        validate();
+        return uses8bit(numParams) ? OptimState8bit.packedLength(kind(), numParams, blocksize) : kind().numStates() * numParams;
+    }
+
+    @Override
+    public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
+        validate();
+        BlockwiseGradientUpdater u = new BlockwiseGradientUpdater(this);
+        u.setStateViewArray(viewArray, viewArray == null ? null : viewArray.shape(), 'c', initializeViewArray);
+        return u;
+    }
+
+    @Override
+    public GradientUpdater instantiate(Map<String, INDArray> state, boolean initializeStateArrays) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps its state in DL4J's updater view "
+                + "array; SameDiff state maps are not supported yet");
+    }
+
+    public void validate() {
+        if (optimBits != 8 && optimBits != 32) throw new IllegalStateException("optimBits must be 8 or 32, got " + optimBits);
+        if (blocksize < 64 || blocksize > 4096 || Integer.bitCount(blocksize) != 1) {
+            throw new IllegalStateException("blocksize must be a power of two between 64 and 4096, got " + blocksize);
+        }
+        if (min8bitSize < 0) throw new IllegalStateException("min8bitSize must be >= 0, got " + min8bitSize);
+        if (learningRateSchedule == null && !(learningRate >= 0)) {
+            throw new IllegalStateException("learningRate must be >= 0, got " + learningRate);
+        }
+        validateHyper();
+    }
+
+    @Override
+    public BlockwiseUpdaterConfig clone() {
+        BlockwiseUpdaterConfig c = newInstance();
+        c.learningRate = learningRate;
+        c.learningRateSchedule = learningRateSchedule == null ? null : learningRateSchedule.clone();
+        c.blocksize = blocksize;
+        c.min8bitSize = min8bitSize;
+        c.optimBits = optimBits;
+        return c;
+    }
+
+    @Override
+    public double getLearningRate(int iteration, int epoch) {
+        return learningRateSchedule != null ? learningRateSchedule.valueAt(iteration, epoch) : learningRate;
+    }
+
+    @Override
+    public boolean hasLearningRate() {
+        return true;
+    }
+
+    @Override
+    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
+        this.learningRate = lr;
+        this.learningRateSchedule = lrSchedule;
+    }
+
+    public double getLearningRate() { return learningRate; }
+    public void setLearningRate(double learningRate) { this.learningRate = learningRate; }
+    public ISchedule getLearningRateSchedule() { return learningRateSchedule; }
+    public void setLearningRateSchedule(ISchedule s) { this.learningRateSchedule = s; }
+    public int getBlocksize() { return blocksize; }
+    public void setBlocksize(int blocksize) { this.blocksize = blocksize; }
+    public int getMin8bitSize() { return min8bitSize; }
+    public void setMin8bitSize(int min8bitSize) { this.min8bitSize = min8bitSize; }
+    public int getOptimBits() { return optimBits; }
+    public void setOptimBits(int optimBits) { this.optimBits = optimBits; }
+
+    /** Equality of the base fields; subclasses add theirs. */
+    protected boolean baseEquals(BlockwiseUpdaterConfig o) {
+        return getClass() == o.getClass() && Double.compare(learningRate, o.learningRate) == 0 && blocksize == o.blocksize
+                && min8bitSize == o.min8bitSize && optimBits == o.optimBits
+                && Objects.equals(learningRateSchedule, o.learningRateSchedule);
+    }
+
+    protected int baseHash() {
+        return Objects.hash(getClass(), learningRate, learningRateSchedule, blocksize, min8bitSize, optimBits);
+    }
+
+    protected String baseString() {
+        return "learningRate=" + learningRate + ", learningRateSchedule=" + learningRateSchedule + ", blocksize=" + blocksize
+                + ", min8bitSize=" + min8bitSize + ", optimBits=" + optimBits;
+    }
+
+    /** Builder base with the common fields; {@code T} is the concrete builder. */
+    @SuppressWarnings("unchecked")
+    protected abstract static class BaseBuilder<C extends BlockwiseUpdaterConfig, T extends BaseBuilder<C, T>> {
+        protected final C c;
+
+        protected BaseBuilder(C c) {
+            this.c = c;
+        }
+
+        public T learningRate(double v) { c.learningRate = v; return (T) this; }
+        public T learningRateSchedule(ISchedule v) { c.learningRateSchedule = v; return (T) this; }
+        public T blocksize(int v) { c.blocksize = v; return (T) this; }
+        public T min8bitSize(int v) { c.min8bitSize = v; return (T) this; }
+        public T optimBits(int v) { c.optimBits = v; return (T) this; }
+
+        public C build() {
+            c.validate();
+            return (C) c.clone();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package org.bnb4j.updaters.config;
+
+import org.bnb4j.optim.OptimHyper;
+import org.bnb4j.optim.OptimKind;
+import org.nd4j.linalg.schedule.ISchedule;
+
+import java.util.Objects;
+
+/**
+ * Lion with 8-bit block-wise state (bitsandbytes' Lion8bit): update = learningRate *
+ * sign(beta1 * s + (1 - beta1) * g); then s = beta2 * s + (1 - beta2) * g.
+ */
+public class Lion8bit extends BlockwiseUpdaterConfig {
+    public static final double DEFAULT_LEARNING_RATE = 1e-4;
+    public static final double DEFAULT_BETA1 = 0.9;
+    public static final double DEFAULT_BETA2 = 0.99;
+
+    private double beta1 = DEFAULT_BETA1;
+    private double beta2 = DEFAULT_BETA2;
+
+    public Lion8bit() {
+        super(DEFAULT_LEARNING_RATE);
+    }
+
+    public Lion8bit(double learningRate) {
+        super(learningRate);
+    }
+
+    public Lion8bit(double learningRate, double beta1, double beta2) {
+        super(learningRate);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+    }
+
+    public Lion8bit(ISchedule learningRateSchedule) {
+        this();
+        this.learningRateSchedule = learningRateSchedule;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public OptimKind kind() {
+        return OptimKind.LION;
+    }
+
+    @Override
+    public OptimHyper hyper(double lr, long t) {
+        return OptimHyper.lion(lr, beta1, beta2);
+    }
+
+    @Override
+    protected void validateHyper() {
+        if (beta1 < 0 || beta1 >= 1) throw new IllegalStateException("beta1 must be in [0, 1), got " + beta1);
+        if (beta2 < 0 || beta2 >= 1) throw new IllegalStateException("beta2 must be in [0, 1), got " + beta2);
+    }
+
+    @Override
+    protected BlockwiseUpdaterConfig newInstance() {
+        return new Lion8bit(learningRate, beta1, beta2);
+    }
+
+    public double getBeta1() { return beta1; }
+    public void setBeta1(double beta1) { this.beta1 = beta1; }
+    public double getBeta2() { return beta2; }
+    public void setBeta2(double beta2) { this.beta2 = beta2; }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof Lion8bit) || !baseEquals((Lion8bit) o)) return false;
+        Lion8bit l = (Lion8bit) o;
+        return Double.compare(beta1, l.beta1) == 0 && Double.compare(beta2, l.beta2) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(baseHash(), beta1, beta2);
+    }
+
+    @Override
+    public String toString() {
+        return "Lion8bit(" + baseString() + ", beta1=" + beta1 + ", beta2=" + beta2 + ")";
+    }
+
+    public static final class Builder extends BaseBuilder<Lion8bit, Builder> {
+        Builder() {
+            super(new Lion8bit());
+        }
+
+        public Builder beta1(double v) { c.beta1 = v; return this; }
+        public Builder beta2(double v) { c.beta2 = v; return this; }
+    }
+}

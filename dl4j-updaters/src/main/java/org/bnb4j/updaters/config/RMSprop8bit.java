@@ -1,0 +1,95 @@
+package org.bnb4j.updaters.config;
+
+import org.bnb4j.optim.OptimHyper;
+import org.bnb4j.optim.OptimKind;
+import org.nd4j.linalg.schedule.ISchedule;
+
+import java.util.Objects;
+
+/**
+ * RMSprop with 8-bit block-wise state (bitsandbytes' RMSprop8bit), field names as DL4J's RmsProp:
+ * s = rmsDecay * s + (1 - rmsDecay) * g^2; update = learningRate * g / (sqrt(s) + epsilon).
+ */
+public class RMSprop8bit extends BlockwiseUpdaterConfig {
+    public static final double DEFAULT_LEARNING_RATE = 1e-1;
+    public static final double DEFAULT_RMS_DECAY = 0.95;
+    public static final double DEFAULT_EPSILON = 1e-8;
+
+    private double rmsDecay = DEFAULT_RMS_DECAY;
+    private double epsilon = DEFAULT_EPSILON;
+
+    public RMSprop8bit() {
+        super(DEFAULT_LEARNING_RATE);
+    }
+
+    public RMSprop8bit(double learningRate) {
+        super(learningRate);
+    }
+
+    public RMSprop8bit(double learningRate, double rmsDecay, double epsilon) {
+        super(learningRate);
+        this.rmsDecay = rmsDecay;
+        this.epsilon = epsilon;
+    }
+
+    public RMSprop8bit(ISchedule learningRateSchedule) {
+        this();
+        this.learningRateSchedule = learningRateSchedule;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public OptimKind kind() {
+        return OptimKind.RMSPROP;
+    }
+
+    @Override
+    public OptimHyper hyper(double lr, long t) {
+        return OptimHyper.rmsprop(lr, rmsDecay, epsilon);
+    }
+
+    @Override
+    protected void validateHyper() {
+        if (rmsDecay < 0 || rmsDecay >= 1) throw new IllegalStateException("rmsDecay must be in [0, 1), got " + rmsDecay);
+        if (!(epsilon > 0)) throw new IllegalStateException("epsilon must be > 0, got " + epsilon);
+    }
+
+    @Override
+    protected BlockwiseUpdaterConfig newInstance() {
+        return new RMSprop8bit(learningRate, rmsDecay, epsilon);
+    }
+
+    public double getRmsDecay() { return rmsDecay; }
+    public void setRmsDecay(double rmsDecay) { this.rmsDecay = rmsDecay; }
+    public double getEpsilon() { return epsilon; }
+    public void setEpsilon(double epsilon) { this.epsilon = epsilon; }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof RMSprop8bit) || !baseEquals((RMSprop8bit) o)) return false;
+        RMSprop8bit r = (RMSprop8bit) o;
+        return Double.compare(rmsDecay, r.rmsDecay) == 0 && Double.compare(epsilon, r.epsilon) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(baseHash(), rmsDecay, epsilon);
+    }
+
+    @Override
+    public String toString() {
+        return "RMSprop8bit(" + baseString() + ", rmsDecay=" + rmsDecay + ", epsilon=" + epsilon + ")";
+    }
+
+    public static final class Builder extends BaseBuilder<RMSprop8bit, Builder> {
+        Builder() {
+            super(new RMSprop8bit());
+        }
+
+        public Builder rmsDecay(double v) { c.rmsDecay = v; return this; }
+        public Builder epsilon(double v) { c.epsilon = v; return this; }
+    }
+}

@@ -1,0 +1,94 @@
+package org.bnb4j.updaters.impl;
+
+import org.bnb4j.optim.OptimHyper;
+import org.bnb4j.optim.OptimState8bit;
+import org.bnb4j.optim.OptimizerKernels;
+import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.GradientUpdater;
+
+import java.util.Map;
+
+/**
+ * The GradientUpdater of every {@link BlockwiseUpdaterConfig}. All state lives in DL4J's updater
+ * view array (so save/restore, clone and convertDataType see it): 8-bit blocks in the NaN-safe
+ * packed layout of {@link OptimState8bit#packed}, or, below min8bitSize / with optimBits=32, the
+ * states one after the other as FLOAT. DL4J may merge adjacent parameters into one block, so the
+ * layout is derived from the gradient length on first use, never cached across a new view.
+ */
+public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdaterConfig> {
+    private final BlockwiseUpdaterConfig config;
+    private INDArray view;
+    private OptimState8bit state8;
+
+    public BlockwiseGradientUpdater(BlockwiseUpdaterConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public BlockwiseUpdaterConfig getConfig() {
+        return config;
+    }
+
+    @Override
+    public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
+        if (viewArray != null && viewArray.dataType() != DataType.FLOAT) {
+            throw new IllegalStateException(config.getClass().getSimpleName() + " state must be a FLOAT view (8-bit codes are "
+                    + "packed into float words), got " + viewArray.dataType() + ": HALF/BFLOAT16/DOUBLE networks are not "
+                    + "supported, and convertDataType() cannot carry the packed state");
+        }
+        this.view = viewArray;
+        this.state8 = null;
+        if (initialize && viewArray != null) viewArray.assign(0);
+    }
+
+    @Override
+    public void setState(Map<String, INDArray> stateMap, boolean initialize) {
+        throw new UnsupportedOperationException(config.getClass().getSimpleName() + " state lives in the updater view array");
+    }
+
+    @Override
+    public Map<String, INDArray> getState() {
+        return view == null ? Map.of() : Map.of("state", view);
+    }
+
+    @Override
+    public void applyUpdater(INDArray gradient, int iteration, int epoch) {
+        if (view == null) throw new IllegalStateException(config.getClass().getSimpleName() + " updater has no state view");
+        if (gradient.dataType() != DataType.FLOAT) {
+            throw new IllegalStateException(config.getClass().getSimpleName() + " needs FLOAT gradients, got " + gradient.dataType());
+        }
+        long n = gradient.length();
+        OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), iteration + 1L);
+        INDArray g = gradient.isView() || gradient.ordering() != 'c' ? gradient.dup('c') : gradient;
+        if (config.uses8bit(n)) {
+            if (state8 == null || state8.length() != n) {
+                long need = OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
+                requireViewLength(need, n);
+                state8 = OptimState8bit.packed(config.kind(), flat(need), n, config.getBlocksize());
+            }
+            OptimizerKernels.get().step8bit(h, g, state8);
+        } else {
+            int k = config.kind().numStates();
+            requireViewLength(k * n, n);
+            INDArray flat = flat(k * n);
+            INDArray s2 = k == 2 ? flat.get(NDArrayIndex.interval(n, 2 * n)) : null;
+            OptimizerKernels.get().step32(h, g, flat.get(NDArrayIndex.interval(0, n)), s2);
+        }
+        if (g != gradient) gradient.assign(g);
+    }
+
+    private void requireViewLength(long need, long n) {
+        if (view.length() < need) {
+            throw new IllegalStateException(config.getClass().getSimpleName() + " state view has " + view.length() + " floats; "
+                    + n + " parameters need " + need + " (a state from another configuration?)");
+        }
+    }
+
+    private INDArray flat(long len) {
+        INDArray f = view.reshape(view.length());
+        return len == f.length() ? f : f.get(NDArrayIndex.interval(0, len));
+    }
+}

@@ -1,0 +1,237 @@
+package org.bnb4j.updaters;
+
+import org.bnb4j.updaters.config.Adagrad8bit;
+import org.bnb4j.updaters.config.Adam8bit;
+import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
+import org.bnb4j.updaters.config.Lion8bit;
+import org.bnb4j.updaters.config.RMSprop8bit;
+import org.bnb4j.updaters.config.SGD8bit;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.nd4j.evaluation.classification.Evaluation;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class UpdatersTest {
+
+    /** Interleaved spirals: a task with known structure, no download. */
+    static DataSet spirals(int perClass, long seed) {
+        Random r = new Random(seed);
+        int classes = 3, n = classes * perClass;
+        float[][] x = new float[n][2], y = new float[n][classes];
+        for (int c = 0; c < classes; c++) {
+            for (int i = 0; i < perClass; i++) {
+                double rad = (double) i / perClass, ang = c * 2 * Math.PI / classes + rad * 4.5 + r.nextGaussian() * 0.2;
+                x[c * perClass + i][0] = (float) (rad * Math.sin(ang));
+                x[c * perClass + i][1] = (float) (rad * Math.cos(ang));
+                y[c * perClass + i][c] = 1;
+            }
+        }
+        DataSet d = new DataSet(Nd4j.createFromArray(x), Nd4j.createFromArray(y));
+        d.shuffle(seed);
+        return d;
+    }
+
+    static MultiLayerConfiguration conf(IUpdater u) {
+        return new NeuralNetConfiguration.Builder().seed(7).updater(u).weightInit(WeightInit.XAVIER).list()
+                .layer(new DenseLayer.Builder().nIn(2).nOut(256).activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nIn(256).nOut(256).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(256).nOut(3).activation(Activation.SOFTMAX).build())
+                .build();
+    }
+
+    static MultiLayerNetwork net(IUpdater u) {
+        MultiLayerNetwork n = new MultiLayerNetwork(conf(u));
+        n.init();
+        return n;
+    }
+
+    @Test
+    void jsonRoundTripInAMultiLayerConfiguration() {
+        Adam8bit a = Adam8bit.builder().learningRate(3e-3).beta1(0.8).beta2(0.99).epsilon(1e-6).blocksize(128).min8bitSize(1000).build();
+        MultiLayerConfiguration c = conf(a);
+        MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(c.toJson());
+        assertEquals(c, back);
+        IUpdater u = ((org.deeplearning4j.nn.conf.layers.BaseLayer) back.getConf(1).getLayer()).getIUpdater();
+        assertEquals(a, u);
+        Adam8bit s = new Adam8bit(new ExponentialSchedule(ScheduleType.ITERATION, 1e-3, 0.99));
+        assertEquals(s, ((org.deeplearning4j.nn.conf.layers.BaseLayer) MultiLayerConfiguration.fromJson(conf(s).toJson())
+                .getConf(0).getLayer()).getIUpdater());
+        assertEquals(1e-3 * 0.99, s.getLearningRate(1, 0), 1e-12);
+    }
+
+    static Stream<BlockwiseUpdaterConfig> configs() {
+        return Stream.of(
+                Adam8bit.builder().learningRate(3e-3).beta1(0.8).beta2(0.99).epsilon(1e-6).blocksize(128).min8bitSize(1000).build(),
+                SGD8bit.builder().learningRate(0.1).momentum(0.9).build(),
+                RMSprop8bit.builder().learningRate(1e-3).rmsDecay(0.9).epsilon(1e-7).build(),
+                Adagrad8bit.builder().learningRate(0.05).epsilon(1e-6).build(),
+                Lion8bit.builder().learningRate(1e-3).beta1(0.95).beta2(0.98).optimBits(32).build());
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void everyUpdaterRoundTripsThroughJson(BlockwiseUpdaterConfig u) {
+        MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(conf(u).toJson());
+        assertEquals(u, ((org.deeplearning4j.nn.conf.layers.BaseLayer) back.getConf(2).getLayer()).getIUpdater());
+        assertEquals(u, u.clone());
+        assertNotSame(u, u.clone());
+    }
+
+    /** Each 8-bit updater trains the spiral task as well as its own 32-bit twin (same seed). */
+    @ParameterizedTest
+    @MethodSource("configs")
+    void eightBitTrainsLikeThe32BitTwin(BlockwiseUpdaterConfig u) {
+        BlockwiseUpdaterConfig u8 = u.clone(), u32 = u.clone();
+        u8.setOptimBits(8);
+        u8.setMin8bitSize(4096);
+        u32.setOptimBits(32);
+        DataSet train = spirals(500, 11), test = spirals(200, 12);
+        MultiLayerNetwork a = net(u8), b = net(u32);
+        for (int i = 0; i < 150; i++) {
+            a.fit(train);
+            b.fit(train);
+        }
+        Evaluation e8 = new Evaluation(3), e32 = new Evaluation(3);
+        e8.eval(test.getLabels(), a.output(test.getFeatures()));
+        e32.eval(test.getLabels(), b.output(test.getFeatures()));
+        assertTrue(Math.abs(e8.accuracy() - e32.accuracy()) <= 0.02, u + ": accuracy 8-bit " + e8.accuracy() + " vs 32-bit " + e32.accuracy());
+        assertTrue(e8.accuracy() > 0.8, u + " learns: " + e8.accuracy());
+        assertTrue(a.getUpdater().getStateViewArray().length() < b.getUpdater().getStateViewArray().length());
+    }
+
+    @Test
+    void trainsLikeAdam() {
+        DataSet train = spirals(600, 1), test = spirals(200, 2);
+        MultiLayerNetwork adam = net(new Adam(3e-3)), adam8 = net(new Adam8bit(3e-3));
+        assertEquals(adam.params(), adam8.params());
+        for (int i = 0; i < 200; i++) {
+            adam.fit(train);
+            adam8.fit(train);
+        }
+        double l32 = adam.score(test), l8 = adam8.score(test);
+        Evaluation e32 = new Evaluation(3), e8 = new Evaluation(3);
+        e32.eval(test.getLabels(), adam.output(test.getFeatures()));
+        e8.eval(test.getLabels(), adam8.output(test.getFeatures()));
+        assertTrue(Math.abs(e32.accuracy() - e8.accuracy()) <= 0.01, "accuracy " + e32.accuracy() + " vs " + e8.accuracy());
+        assertTrue(Math.abs(l8 - l32) <= 0.02 * l32 + 0.005, "loss " + l32 + " vs " + l8);
+        assertTrue(e8.accuracy() > 0.9, "learns the task: " + e8.accuracy());
+    }
+
+    @Test
+    void saveRestoreResumesBitForBit() throws Exception {
+        DataSet train = spirals(300, 3);
+        MultiLayerNetwork a = net(new Adam8bit(3e-3));
+        for (int i = 0; i < 5; i++) a.fit(train);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(a, bytes, true);
+        MultiLayerNetwork b = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes.toByteArray()), true);
+        MultiLayerNetwork c = a.clone();
+        for (int i = 0; i < 5; i++) {
+            a.fit(train);
+            b.fit(train);
+            c.fit(train);
+        }
+        assertEquals(a.params(), b.params(), "restored network continues exactly");
+        assertEquals(a.params(), c.params(), "cloned network continues exactly");
+        INDArray view = a.getUpdater().getStateViewArray();
+        assertEquals(DataType.FLOAT, view.dataType());
+        assertTrue(view.length() < a.numParams(), "8-bit packed state: " + view.length() + " floats for " + a.numParams() + " params");
+    }
+
+    static ComputationGraph graph(IUpdater global, IUpdater firstLayer) {
+        ComputationGraphConfiguration c = new NeuralNetConfiguration.Builder().seed(3).updater(global).weightInit(WeightInit.XAVIER)
+                .graphBuilder().addInputs("in")
+                .addLayer("a", new DenseLayer.Builder().nIn(2).nOut(128).activation(Activation.RELU).updater(firstLayer).build(), "in")
+                .addLayer("b", new DenseLayer.Builder().nIn(128).nOut(128).activation(Activation.RELU).build(), "a")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(128).nOut(3).activation(Activation.SOFTMAX).build(), "b")
+                .setOutputs("out").build();
+        ComputationGraph g = new ComputationGraph(c);
+        g.init();
+        return g;
+    }
+
+    /**
+     * ComputationGraph, with a per-layer override (bitsandbytes' GlobalOptimManager): layer "a" keeps
+     * 32-bit Adam state while the rest is 8-bit; save/restore and clone continue bit for bit; JSON.
+     */
+    @Test
+    void computationGraphWithPerLayerOverride() throws Exception {
+        Adam8bit eight = new Adam8bit(3e-3);
+        Adam8bit thirtyTwo = Adam8bit.builder().learningRate(3e-3).optimBits(32).build();
+        ComputationGraph g = graph(eight, thirtyTwo);
+        assertEquals(g.getConfiguration(), ComputationGraphConfiguration.fromJson(g.getConfiguration().toJson()));
+        DataSet train = spirals(300, 5);
+        for (int i = 0; i < 5; i++) g.fit(train);
+        long aParams = g.getLayer("a").numParams();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(g, bytes, true);
+        ComputationGraph r = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes.toByteArray()), true);
+        ComputationGraph c = g.clone();
+        // DL4J's ComputationGraph.clone() resets the iteration count (DL4J's own Adam then diverges
+        // too, through its bias correction); carry it over to compare the updater state alone.
+        c.getConfiguration().setIterationCount(g.getIterationCount());
+        c.getConfiguration().setEpochCount(g.getEpochCount());
+        for (int i = 0; i < 5; i++) {
+            g.fit(train);
+            r.fit(train);
+            c.fit(train);
+        }
+        assertEquals(g.params(), r.params(), "restored graph continues exactly");
+        assertEquals(g.params(), c.params(), "cloned graph continues exactly");
+        // layer a: 2 x 32-bit states; the rest: 8-bit blocks (the 128x128 matrix) plus small 32-bit ones
+        long view = g.getUpdater().getStateViewArray().length();
+        long rest = g.numParams() - aParams;
+        assertTrue(view < 2 * aParams + 2 * rest, "8-bit part is smaller than 32-bit: " + view);
+        assertTrue(view >= 2 * aParams, "32-bit override keeps full state for layer a: " + view);
+        assertEquals(thirtyTwo, ((org.deeplearning4j.nn.conf.layers.BaseLayer) g.getLayer("a").conf().getLayer()).getIUpdater());
+    }
+
+    @Test
+    void stateIsAboutTwoBytesPerParameterForLargeBlocks() {
+        Adam8bit a = new Adam8bit();
+        long n = 10_000_000;
+        assertTrue(a.stateSize(n) * 4.0 / n <= 2.04, "bytes/param " + a.stateSize(n) * 4.0 / n);
+        assertEquals(2 * 1000, a.stateSize(1000), "below min8bitSize: 32-bit m and v");
+        assertEquals(2 * n, Adam8bit.builder().optimBits(32).build().stateSize(n));
+    }
+
+    @Test
+    void badConfigurationsAreRejected() {
+        assertThrows(IllegalStateException.class, () -> Adam8bit.builder().blocksize(100).build());
+        assertThrows(IllegalStateException.class, () -> Adam8bit.builder().optimBits(16).build());
+        assertThrows(IllegalStateException.class, () -> Adam8bit.builder().beta1(1.0).build());
+        assertThrows(IllegalStateException.class, () -> SGD8bit.builder().momentum(-0.1).build());
+        assertThrows(IllegalStateException.class, () -> RMSprop8bit.builder().epsilon(0).build());
+        assertThrows(IllegalStateException.class, () -> Lion8bit.builder().beta2(1.5).build());
+        assertThrows(IllegalStateException.class, () -> Adagrad8bit.builder().learningRate(-1).build());
+        for (BlockwiseUpdaterConfig one : new BlockwiseUpdaterConfig[]{new SGD8bit(), new RMSprop8bit(), new Adagrad8bit(), new Lion8bit()}) {
+            assertTrue(one.stateSize(10_000_000) * 4.0 / 10_000_000 <= 1.04, one + ": one-state bytes per parameter");
+        }
+    }
+}
