@@ -73,6 +73,12 @@ bool build(Codebook* cb, const float* v) {
   }
   std::memset(cb->lut + 32768, 0, 4);
   cb->max_span = max_span;
+  // Where the sign bits change (sorted maps: negatives, maybe -0.0, then the rest), for the
+  // optimizers' sign fix without a table lookup.
+  int split = 0;
+  while (split < 256 && std::signbit(cb->values[split])) ++split;
+  cb->sign_split = split;
+  for (int c = split; c < 256; ++c) if (std::signbit(cb->values[c])) cb->sign_split = -1;
   cb->nan_code = (uint8_t)search_reference(cb->values, std::numeric_limits<float>::quiet_NaN());
   cb->zero_code = (uint8_t)search_reference(cb->values, 0.0f);
 

@@ -30,6 +30,7 @@ struct alignas(64) Codebook {
   uint8_t lut[32768 + 4];      // +4: SIMD gathers read a dword at lut + key
   int32_t max_span;
   bool packed_ok;              // every bucket has at most one transition: `packed` is usable
+  int32_t sign_split;          // values[c] has its sign bit set exactly when c < sign_split; -1 if not so
   uint8_t nan_code;            // search(NaN)
   uint8_t zero_code;           // search(0)
 };

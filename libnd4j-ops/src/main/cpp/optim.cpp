@@ -5,27 +5,18 @@
 // in the same order; -ffp-contract=off keeps the compiler from fusing them.
 #include <algorithm>
 #include <cmath>
-#include "bnb4j.h"
-#include "kernels.h"
+#include <cstring>
+#include "optim.h"
 
 namespace bnb {
 namespace {
 
-constexpr int kMaxBlock = 4096;
+constexpr int kMaxBlock = kOptimMaxBlock;
 
 // NaN-safe byte packing (used when codes live inside FLOAT words, e.g. DL4J's updater view): a
 // byte at word position 3 holds the sign and 7 exponent bits, so it must never be 0x7f or 0xff.
-// There, codes 1 and 254 are not used (the nearer neighbour is taken) and sigma swaps
+// There, codes 1 and 254 are not used (the nearer neighbour is taken) and sigma (optim.h) swaps
 // 0x7f <-> 1 and 0xff <-> 254, an involution.
-inline uint8_t sigma(uint8_t c) {
-  switch (c) {
-    case 0x7f: return 1;
-    case 1: return 0x7f;
-    case 0xff: return 254;
-    case 254: return 0xff;
-    default: return c;
-  }
-}
 
 inline bool is_top(int32_t phase, int64_t i) { return phase >= 0 && ((phase + i) & 3) == 3; }
 
@@ -45,11 +36,6 @@ inline uint8_t encode_state(const Codebook& cb, float s, float absmax, bool sign
   }
   return top ? sigma((uint8_t)c) : (uint8_t)c;
 }
-
-struct Hyper {
-  int kind, first_step;
-  float lr, beta1, beta2, eps, step_size, eps_hat, omb1, omb2;
-};
 
 // One element: returns the update; s1/s2 are updated in place. Non-finite g resets the state.
 inline float update_one(const Hyper& h, float g, float* s1, float* s2) {
@@ -84,6 +70,28 @@ inline float update_one(const Hyper& h, float g, float* s1, float* s2) {
   }
 }
 
+// The reference block step (and the path on CPUs without AVX-512).
+void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
+  float s1[kMaxBlock], s2[kMaxBlock];
+  const bool two = cb2 != nullptr;
+  const float a1 = *b.absmax1, a2 = two ? *b.absmax2 : 0.0f;
+  float m1 = 0.0f, m2 = 0.0f;
+  for (int64_t i = 0; i < b.len; ++i) {
+    s1[i] = state_value(cb1.values, b.codes1[i], is_top(b.phase1, i), a1);
+    s2[i] = two ? state_value(cb2->values, b.codes2[i], is_top(b.phase2, i), a2) : 0.0f;
+    b.grad[i] = update_one(h, b.grad[i], &s1[i], &s2[i]);
+    float x1 = std::fabs(s1[i]), x2 = std::fabs(s2[i]);
+    if (x1 > m1) m1 = x1;
+    if (x2 > m2) m2 = x2;
+  }
+  *b.absmax1 = m1;
+  for (int64_t i = 0; i < b.len; ++i) b.codes1[i] = encode_state(cb1, s1[i], m1, true, is_top(b.phase1, i));
+  if (two) {
+    *b.absmax2 = m2;
+    for (int64_t i = 0; i < b.len; ++i) b.codes2[i] = encode_state(*cb2, s2[i], m2, false, is_top(b.phase2, i));
+  }
+}
+
 Hyper hyper(int32_t kind, const float* hp, int32_t first_step) {
   return Hyper{kind, first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7]};
 }
@@ -112,27 +120,17 @@ extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_
   // Codes of state 2 follow those of state 1 in the same byte stream when packed into words.
   const int32_t phase2 = byte_phase < 0 ? -1 : (int32_t)((byte_phase + n) & 3);
 
+  const bool simd = std::strcmp(active_kernels().name, "avx512") == 0;
+
 #pragma omp parallel for schedule(static) if (n >= (1 << 16))
   for (int64_t b = 0; b < nb; ++b) {
-    float s1[kMaxBlock], s2[kMaxBlock];
-    const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
-    const float a1 = absmax1[b], a2 = two ? absmax2[b] : 0.0f;
-    float m1 = 0.0f, m2 = 0.0f;
-    for (int64_t i = 0; i < len; ++i) {
-      const int64_t e = start + i;
-      s1[i] = state_value(cb1.values, codes1[e], is_top(byte_phase, e), a1);
-      s2[i] = two ? state_value(cb2->values, codes2[e], is_top(phase2, e), a2) : 0.0f;
-      grad[e] = update_one(h, grad[e], &s1[i], &s2[i]);
-      float x1 = std::fabs(s1[i]), x2 = std::fabs(s2[i]);
-      if (x1 > m1) m1 = x1;
-      if (x2 > m2) m2 = x2;
-    }
-    absmax1[b] = m1;
-    for (int64_t i = 0; i < len; ++i) codes1[start + i] = encode_state(cb1, s1[i], m1, true, is_top(byte_phase, start + i));
-    if (two) {
-      absmax2[b] = m2;
-      for (int64_t i = 0; i < len; ++i) codes2[start + i] = encode_state(*cb2, s2[i], m2, false, is_top(phase2, start + i));
-    }
+    const int64_t start = b * blocksize;
+    OptimBlock blk{grad + start, codes1 + start, two ? codes2 + start : nullptr, absmax1 + b, two ? absmax2 + b : nullptr,
+                   std::min<int64_t>(blocksize, n - start),
+                   byte_phase < 0 ? -1 : (int32_t)((byte_phase + start) & 3),
+                   phase2 < 0 ? -1 : (int32_t)((phase2 + start) & 3)};
+    if (simd) optim_block_avx512(h, cb1, cb2, blk);
+    else optim_block_scalar(h, cb1, cb2, blk);
   }
   return BNB_OK;
 }

@@ -66,6 +66,18 @@ class OptimizerKernelsTest {
         assumeTrue(Kernels.nativeKernels().isPresent());
         OptimizerKernels nat = OptimizerKernels.get();
         assertNotSame(JavaOptimizerKernels.INSTANCE, nat);
+        String[] isas = org.bnb4j.nativeops.BnbNative.supportedIsas().split(",");
+        try {
+            for (String isa : isas) {
+                assertTrue(org.bnb4j.nativeops.BnbNative.selectIsa(isa));
+                nativeEqualsJava(kind, nat, isa);
+            }
+        } finally {
+            org.bnb4j.nativeops.BnbNative.selectIsa(isas[isas.length - 1]);
+        }
+    }
+
+    static void nativeEqualsJava(OptimKind kind, OptimizerKernels nat, String isa) {
         long n = 70_001;
         for (int blocksize : new int[]{64, 256, 2048}) {
             OptimState8bit sj = OptimState8bit.allocate(kind, n, blocksize), sn = OptimState8bit.allocate(kind, n, blocksize);
@@ -80,15 +92,15 @@ class OptimizerKernelsTest {
                 INDArray gj = g.dup(), gn = g.dup();
                 JavaOptimizerKernels.INSTANCE.step8bit(h, gj, sj);
                 nat.step8bit(h, gn, sn);
-                assertArrayEquals(bytes(gj), bytes(gn), kind + " 8-bit update, step " + t);
+                assertArrayEquals(bytes(gj), bytes(gn), isa + " " + kind + " 8-bit update, step " + t);
                 for (int i = 0; i < sj.arrays().length; i++) {
-                    assertArrayEquals(bytes(sj.arrays()[i]), bytes(sn.arrays()[i]), kind + " 8-bit state array " + i + ", step " + t);
+                    assertArrayEquals(bytes(sj.arrays()[i]), bytes(sn.arrays()[i]), isa + " " + kind + " 8-bit state array " + i + ", step " + t);
                 }
                 INDArray hj = g.dup(), hn = g.dup();
                 JavaOptimizerKernels.INSTANCE.step8bit(h, hj, qj);
                 nat.step8bit(h, hn, qn);
-                assertArrayEquals(bytes(hj), bytes(hn), kind + " packed update, step " + t);
-                assertArrayEquals(bytes(pj), bytes(pn), kind + " packed state, step " + t);
+                assertArrayEquals(bytes(hj), bytes(hn), isa + " " + kind + " packed update, step " + t);
+                assertArrayEquals(bytes(pj), bytes(pn), isa + " " + kind + " packed state, step " + t);
                 INDArray fj = g.dup(), fn = g.dup();
                 JavaOptimizerKernels.INSTANCE.step32(h, fj, s1j, s2j);
                 nat.step32(h, fn, s1n, s2n);

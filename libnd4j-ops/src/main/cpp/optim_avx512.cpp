@@ -1,0 +1,159 @@
+// AVX-512 block step of the fused optimizers: the same float operations in the same order as
+// optim_block_scalar (optim.cpp), 16 lanes at a time, in three passes over block-local buffers:
+// decode the state(s), update (gradient -> update in place) while tracking the new absmax, encode.
+#include "avx512_util.h"
+#include "optim.h"
+
+namespace bnb {
+namespace {
+
+using namespace avx512;
+
+// Lanes whose code byte sits at word position 3 (see optim.cpp); vectors start at multiples of 16.
+inline __mmask16 top_lanes(int32_t phase) { return phase < 0 ? (__mmask16)0 : (__mmask16)(0x1111u << ((3 - phase) & 3)); }
+
+inline __m512i sigma16(__m512i c, __mmask16 top) {
+  if (!top) return c;
+  const __mmask16 a = _mm512_mask_cmpeq_epi32_mask(top, c, _mm512_set1_epi32(0x7f));
+  const __mmask16 b = _mm512_mask_cmpeq_epi32_mask(top, c, _mm512_set1_epi32(1));
+  const __mmask16 d = _mm512_mask_cmpeq_epi32_mask(top, c, _mm512_set1_epi32(0xff));
+  const __mmask16 e = _mm512_mask_cmpeq_epi32_mask(top, c, _mm512_set1_epi32(254));
+  c = _mm512_mask_mov_epi32(c, a, _mm512_set1_epi32(1));
+  c = _mm512_mask_mov_epi32(c, b, _mm512_set1_epi32(0x7f));
+  c = _mm512_mask_mov_epi32(c, d, _mm512_set1_epi32(254));
+  return _mm512_mask_mov_epi32(c, e, _mm512_set1_epi32(0xff));
+}
+
+void decode_state(const Codebook& cb, const uint8_t* codes, int64_t len, float absmax, int32_t phase, float* out) {
+  const Map512 map(cb.values);
+  const __m512 am = _mm512_set1_ps(absmax);
+  const __mmask16 top = top_lanes(phase);
+  for (int64_t i = 0; i < len; i += 16) {
+    const __mmask16 m = tail_mask(len - i);
+    __m512i idx = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, codes + i));
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(map.lookup(sigma16(idx, top)), am));
+  }
+}
+
+void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax, bool sign_fix, int32_t phase, uint8_t* codes) {
+  const Map512 map(cb.values);
+  float inv;
+  const Norm mode = norm_mode(absmax, &inv);
+  const __m512 vinv = _mm512_set1_ps(inv), zero = _mm512_setzero_ps();
+  const __m512i one = _mm512_set1_epi32(1);
+  const __mmask16 top = top_lanes(phase);
+  for (int64_t i = 0; i < len; i += 16) {
+    const __mmask16 m = tail_mask(len - i);
+    const __m512 v = _mm512_loadu_ps(s + i);
+    const __m512 y = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
+    __m512i c = cb.packed_ok ? codes16_packed(cb, y) : codes16(cb, y);
+    if (sign_fix) {
+      // sign bit of map[c] (from the split index when the map has one) vs sign bit of the state
+      const __mmask16 code_neg = cb.sign_split >= 0
+          ? _mm512_cmplt_epi32_mask(c, _mm512_set1_epi32(cb.sign_split))
+          : _mm512_test_epi32_mask(_mm512_castps_si512(map.lookup(c)), _mm512_set1_epi32((int)0x80000000u));
+      const __mmask16 state_neg = _mm512_test_epi32_mask(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000u));
+      const __mmask16 wrong = code_neg ^ state_neg;
+      const __mmask16 pos = _mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ);
+      c = _mm512_mask_add_epi32(c, wrong & pos, c, one);
+      c = _mm512_mask_sub_epi32(c, wrong & (__mmask16)~pos, c, one);
+    }
+    const __mmask16 tm = top & m;
+    if (tm) {
+      const __mmask16 q = _mm512_mask_cmpeq_epi32_mask(tm, c, one) | _mm512_mask_cmpeq_epi32_mask(tm, c, _mm512_set1_epi32(254));
+      if (q) {
+        const __m512 lo = map.lookup(_mm512_sub_epi32(c, one)), hi = map.lookup(_mm512_add_epi32(c, one));
+        const __m512 dl = _mm512_abs_ps(_mm512_sub_ps(y, lo)), dh = _mm512_abs_ps(_mm512_sub_ps(y, hi));
+        const __mmask16 up = _mm512_cmp_ps_mask(dh, dl, _CMP_LT_OQ);
+        c = _mm512_mask_add_epi32(c, q & up, c, one);
+        c = _mm512_mask_sub_epi32(c, q & (__mmask16)~up, c, one);
+      }
+      c = sigma16(c, tm);
+    }
+    _mm512_mask_cvtepi32_storeu_epi8(codes + i, m, c);
+  }
+}
+
+// The update rules of update_one (optim.cpp), vectorised; template so the kind switch leaves the loop.
+template <int Kind>
+inline __m512 update16(const Hyper& h, __m512 g, __m512* s1, __m512* s2) {
+  const __m512 b1 = _mm512_set1_ps(h.beta1), b2 = _mm512_set1_ps(h.beta2);
+  const __m512 omb1 = _mm512_set1_ps(h.omb1), omb2 = _mm512_set1_ps(h.omb2);
+  if (Kind == BNB_OPTIM_ADAM) {
+    __m512 m = _mm512_add_ps(_mm512_mul_ps(b1, *s1), _mm512_mul_ps(omb1, g));
+    __m512 v = _mm512_add_ps(_mm512_mul_ps(b2, *s2), _mm512_mul_ps(omb2, _mm512_mul_ps(g, g)));
+    *s1 = m;
+    *s2 = v;
+    return _mm512_mul_ps(_mm512_set1_ps(h.step_size),
+                         _mm512_div_ps(m, _mm512_add_ps(_mm512_sqrt_ps(v), _mm512_set1_ps(h.eps_hat))));
+  } else if (Kind == BNB_OPTIM_MOMENTUM) {
+    __m512 s = h.first_step ? g : _mm512_add_ps(_mm512_mul_ps(b1, *s1), g);
+    *s1 = s;
+    return _mm512_mul_ps(_mm512_set1_ps(h.lr), s);
+  } else if (Kind == BNB_OPTIM_RMSPROP) {
+    __m512 s = _mm512_add_ps(_mm512_mul_ps(b1, *s1), _mm512_mul_ps(omb1, _mm512_mul_ps(g, g)));
+    *s1 = s;
+    return _mm512_mul_ps(_mm512_set1_ps(h.lr), _mm512_div_ps(g, _mm512_add_ps(_mm512_sqrt_ps(s), _mm512_set1_ps(h.eps))));
+  } else if (Kind == BNB_OPTIM_ADAGRAD) {
+    __m512 s = _mm512_add_ps(*s1, _mm512_mul_ps(g, g));
+    *s1 = s;
+    return _mm512_mul_ps(_mm512_set1_ps(h.lr), _mm512_div_ps(g, _mm512_add_ps(_mm512_sqrt_ps(s), _mm512_set1_ps(h.eps))));
+  } else {  // LION
+    __m512 c = _mm512_add_ps(_mm512_mul_ps(b1, *s1), _mm512_mul_ps(omb1, g));
+    *s1 = _mm512_add_ps(_mm512_mul_ps(b2, *s1), _mm512_mul_ps(omb2, g));
+    const __m512 zero = _mm512_setzero_ps(), lr = _mm512_set1_ps(h.lr);
+    __m512 u = _mm512_mask_mov_ps(zero, _mm512_cmp_ps_mask(c, zero, _CMP_GT_OQ), lr);
+    return _mm512_mask_mov_ps(u, _mm512_cmp_ps_mask(c, zero, _CMP_LT_OQ), _mm512_sub_ps(zero, lr));
+  }
+}
+
+template <int Kind>
+void update_block(const Hyper& h, float* grad, float* s1, float* s2, int64_t len, float* m1_out, float* m2_out) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 acc1 = zero, acc2 = zero;
+  for (int64_t i = 0; i < len; i += 16) {
+    const __mmask16 m = tail_mask(len - i);
+    const __m512 g = _mm512_maskz_loadu_ps(m, grad + i);
+    __m512 a = _mm512_loadu_ps(s1 + i), b = _mm512_loadu_ps(s2 + i);
+    __m512 u = update16<Kind>(h, g, &a, &b);
+    // non-finite gradient: state reset, zero update (QNaN, SNaN, +Inf, -Inf)
+    const __mmask16 bad = _mm512_fpclass_ps_mask(g, 0x99);
+    a = _mm512_mask_mov_ps(a, bad, zero);
+    b = _mm512_mask_mov_ps(b, bad, zero);
+    u = _mm512_mask_mov_ps(u, bad, zero);
+    _mm512_mask_storeu_ps(grad + i, m, u);
+    _mm512_storeu_ps(s1 + i, a);
+    _mm512_storeu_ps(s2 + i, b);
+    acc1 = _mm512_mask_max_ps(acc1, m, _mm512_abs_ps(a), acc1);
+    acc2 = _mm512_mask_max_ps(acc2, m, _mm512_abs_ps(b), acc2);
+  }
+  *m1_out = _mm512_reduce_max_ps(acc1);
+  *m2_out = _mm512_reduce_max_ps(acc2);
+}
+
+}  // namespace
+
+void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
+  alignas(64) float s1[kOptimMaxBlock];
+  alignas(64) float s2[kOptimMaxBlock];
+  const bool two = cb2 != nullptr;
+  decode_state(cb1, b.codes1, b.len, *b.absmax1, b.phase1, s1);
+  if (two) decode_state(*cb2, b.codes2, b.len, *b.absmax2, b.phase2, s2);
+  else for (int64_t i = 0; i < b.len; i += 16) _mm512_storeu_ps(s2 + i, _mm512_setzero_ps());
+  float m1, m2;
+  switch (h.kind) {
+    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
+    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
+    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
+    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
+    default: update_block<BNB_OPTIM_LION>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
+  }
+  *b.absmax1 = m1;
+  encode_state(cb1, s1, b.len, m1, true, b.phase1, b.codes1);
+  if (two) {
+    *b.absmax2 = m2;
+    encode_state(*cb2, s2, b.len, m2, false, b.phase2, b.codes2);
+  }
+}
+
+}  // namespace bnb
