@@ -221,6 +221,35 @@ class UpdatersTest {
         assertEquals(2 * n, Adam8bit.builder().optimBits(32).build().stateSize(n));
     }
 
+    /** A view that does not hold this updater's state fails loudly instead of training on garbage. */
+    @Test
+    void foreignOrCorruptedStateViewsAreRejected() {
+        Adam8bit cfg = new Adam8bit();
+        long n = 10_000;
+        INDArray grad = Nd4j.randn(DataType.FLOAT, 1, n).muli(0.01);
+        INDArray view = Nd4j.create(DataType.FLOAT, 1, cfg.stateSize(n));
+        cfg.instantiate(view, true).applyUpdater(grad.dup(), 0, 0);
+        INDArray saved = view.dup();
+
+        // the same view for a block of another length (e.g. after DL4J rebuilt its blocks)
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> cfg.instantiate(view, false).applyUpdater(Nd4j.randn(DataType.FLOAT, 1, n - 1), 1, 0));
+        assertTrue(e.getMessage().contains("does not hold"), e.getMessage());
+        assertEquals(saved, view, "nothing was written");
+        // another blocksize
+        Adam8bit other = Adam8bit.builder().blocksize(128).build();
+        INDArray bigger = Nd4j.create(DataType.FLOAT, 1, other.stateSize(n));
+        bigger.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, view.length())).assign(view);
+        assertThrows(IllegalStateException.class, () -> other.instantiate(bigger, false).applyUpdater(grad.dup(), 1, 0));
+        // garbage, and a cast state
+        INDArray junk = Nd4j.rand(DataType.FLOAT, 1, view.length());
+        assertThrows(IllegalStateException.class, () -> cfg.instantiate(junk, false).applyUpdater(grad.dup(), 1, 0));
+        e = assertThrows(IllegalStateException.class, () -> cfg.instantiate(view.castTo(DataType.HALF), false));
+        assertTrue(e.getMessage().contains("HALF"), e.getMessage());
+        // the genuine state is accepted again
+        cfg.instantiate(view, false).applyUpdater(grad.dup(), 1, 0);
+    }
+
     @Test
     void badConfigurationsAreRejected() {
         assertThrows(IllegalStateException.class, () -> Adam8bit.builder().blocksize(100).build());

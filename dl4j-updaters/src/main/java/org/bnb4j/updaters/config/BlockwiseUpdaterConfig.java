@@ -17,6 +17,7 @@ import java.util.Objects;
  * learning rate or schedule, {@code blocksize} (256), {@code min8bitSize} (4096: an updater block
  * with fewer parameters keeps 32-bit state) and {@code optimBits} (8, or 32 for the 32-bit twin).
  * Subclasses add their hyper-parameters under DL4J's names and say how one step is parameterised.
+ * An 8-bit block's view is one tag word (see {@code BlockwiseGradientUpdater}) plus the packed state.
  */
 public abstract class BlockwiseUpdaterConfig implements IUpdater {
     public static final int DEFAULT_BLOCKSIZE = 256;
@@ -52,7 +53,7 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     @Override
     public long stateSize(long numParams) {
         validate();
-        return uses8bit(numParams) ? OptimState8bit.packedLength(kind(), numParams, blocksize) : kind().numStates() * numParams;
+        return uses8bit(numParams) ? 1 + OptimState8bit.packedLength(kind(), numParams, blocksize) : kind().numStates() * numParams;
     }
 
     @Override

@@ -17,6 +17,11 @@ import java.util.Map;
  * packed layout of {@link OptimState8bit#packed}, or, below min8bitSize / with optimBits=32, the
  * states one after the other as FLOAT. DL4J may merge adjacent parameters into one block, so the
  * layout is derived from the gradient length on first use, never cached across a new view.
+ *
+ * <p>An 8-bit view starts with a tag word: a fixed 16-bit magic in the high bits (a normal float,
+ * never NaN) and a hash of (optimizer, blocksize, block length) in the low bits. A zeroed view is a
+ * fresh state and gets the tag on the first step; any other value means the view holds something
+ * else (another configuration, a rebuilt or cast state) and the step fails instead of reading garbage.
  */
 public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdaterConfig> {
     private final BlockwiseUpdaterConfig config;
@@ -64,10 +69,12 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), iteration + 1L);
         INDArray g = gradient.isView() || gradient.ordering() != 'c' ? gradient.dup('c') : gradient;
         if (config.uses8bit(n)) {
+            long need = 1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
+            requireViewLength(need, n);
+            INDArray flat = flat(need);
+            checkTag(flat, n);
             if (state8 == null || state8.length() != n) {
-                long need = OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
-                requireViewLength(need, n);
-                state8 = OptimState8bit.packed(config.kind(), flat(need), n, config.getBlocksize());
+                state8 = OptimState8bit.packed(config.kind(), flat.get(NDArrayIndex.interval(1, need)), n, config.getBlocksize());
             }
             OptimizerKernels.get().step8bit(h, g, state8);
         } else {
@@ -78,6 +85,30 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             OptimizerKernels.get().step32(h, g, flat.get(NDArrayIndex.interval(0, n)), s2);
         }
         if (g != gradient) gradient.assign(g);
+    }
+
+    static final int TAG_MAGIC = 0x3B4E0000; // a normal float (~0.0031) in the high half
+
+    int expectedTag(long n) {
+        long h = ((config.kind().ordinal() * 31L + config.getBlocksize()) * 1_000_003L) ^ n;
+        h ^= h >>> 16;
+        h ^= h >>> 32;
+        return TAG_MAGIC | (int) (h & 0xffff);
+    }
+
+    private void checkTag(INDArray flat, long n) {
+        int expected = expectedTag(n);
+        int tag = Float.floatToRawIntBits(flat.getFloat(0));
+        if (tag == expected) return;
+        if (tag == 0 && state8 == null) {
+            flat.putScalar(0, Float.intBitsToFloat(expected));
+            return;
+        }
+        throw new IllegalStateException(config.getClass().getSimpleName() + ": the updater view does not hold this "
+                + "updater's 8-bit state for a block of " + n + " parameters (tag " + Integer.toHexString(tag) + ", expected "
+                + Integer.toHexString(expected) + "). It may come from another configuration or blocksize, from "
+                + "setLearningRate rebuilding the updater blocks, or from convertDataType; re-initialise the updater "
+                + "(state is lost) or restore a matching one.");
     }
 
     private void requireViewLength(long need, long n) {
