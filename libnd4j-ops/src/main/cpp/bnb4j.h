@@ -36,20 +36,26 @@ int64_t bnb_dequantize_blockwise(const bnb_codebook* cb, const uint8_t* codes, c
                                  int32_t rank, const int64_t* shape, const int64_t* strides);
 
 // Optimizer kinds and hyper-parameters for the fused steps (must match org.bnb4j.optim.OptimKind).
-enum bnb_optim : int32_t { BNB_OPTIM_ADAM = 0, BNB_OPTIM_MOMENTUM = 1, BNB_OPTIM_RMSPROP = 2, BNB_OPTIM_ADAGRAD = 3, BNB_OPTIM_LION = 4 };
+enum bnb_optim : int32_t { BNB_OPTIM_ADAM = 0, BNB_OPTIM_MOMENTUM = 1, BNB_OPTIM_RMSPROP = 2, BNB_OPTIM_ADAGRAD = 3, BNB_OPTIM_LION = 4,
+                          BNB_OPTIM_ADEMAMIX = 5 };
 // hp = {lr, beta1, beta2, eps, step_size (Adam: lr*sqrt(1-b2^t)/(1-b1^t)), eps_hat (Adam: eps*sqrt(1-b2^t)),
-//       1-beta1, 1-beta2}; first_step = (t == 1), used by momentum.
+//       1-beta1, 1-beta2, beta3, 1-beta3, alpha, 1-beta1^t, sqrt(1-beta2^t)} (13 values; the last five
+//       are used by AdEMAMix only); first_step = (t == 1), used by momentum.
+#define BNB_OPTIM_HYPER_LEN 13
 
 // One 8-bit block-wise step: grad (n floats) becomes the update in place; codes1/absmax1 (map1,
-// signed, sign-corrected) and, for Adam, codes2/absmax2 (map2) are dequantized, updated and
-// requantized. byte_phase >= 0: codes1 then codes2 are one byte stream starting at that position
-// inside a 4-byte word, and bytes at word position 3 are stored NaN-safe (see optim.cpp).
+// signed, sign-corrected), for Adam and AdEMAMix codes2/absmax2 (map2: v), and for AdEMAMix
+// codes3/absmax3 (map1, sign-corrected: the slow EMA) are dequantized, updated and requantized.
+// byte_phase >= 0: codes1, codes2, codes3 are one byte stream starting at that position inside a
+// 4-byte word, and bytes at word position 3 are stored NaN-safe (see optim.cpp).
 int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
                                 int32_t blocksize, const bnb_codebook* map1, uint8_t* codes1, float* absmax1,
-                                const bnb_codebook* map2, uint8_t* codes2, float* absmax2, int32_t byte_phase);
+                                const bnb_codebook* map2, uint8_t* codes2, float* absmax2,
+                                uint8_t* codes3, float* absmax3, int32_t byte_phase);
 
-// The same step with 32-bit state.
-int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n, float* state1, float* state2);
+// The same step with 32-bit state (state3: AdEMAMix's slow EMA).
+int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n, float* state1,
+                    float* state2, float* state3);
 
 // Instruction-set selection. Names: "scalar", "avx2", "avx512".
 const char* bnb_active_isa();

@@ -95,21 +95,25 @@ JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_parallelCopy(JNIEnv*, 
 
 JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim8bit(
     JNIEnv* env, jclass, jint kind, jfloatArray hp, jboolean first_step, jlong grad, jlong n, jint blocksize,
-    jlong map1, jlong codes1, jlong absmax1, jlong map2, jlong codes2, jlong absmax2, jint byte_phase) {
-  float h[8];
-  if (hp == nullptr || env->GetArrayLength(hp) != 8) return BNB_ERR_ARG;
-  env->GetFloatArrayRegion(hp, 0, 8, h);
+    jlong map1, jlong codes1, jlong absmax1, jlong map2, jlong codes2, jlong absmax2, jlong codes3, jlong absmax3,
+    jint byte_phase) {
+  float h[BNB_OPTIM_HYPER_LEN];
+  if (hp == nullptr || env->GetArrayLength(hp) != BNB_OPTIM_HYPER_LEN) return BNB_ERR_ARG;
+  env->GetFloatArrayRegion(hp, 0, BNB_OPTIM_HYPER_LEN, h);
   return bnb_optim8bit_blockwise(kind, h, first_step ? 1 : 0, ptr<float>(grad), n, blocksize,
                                  ptr<bnb_codebook>(map1), ptr<uint8_t>(codes1), ptr<float>(absmax1),
-                                 ptr<bnb_codebook>(map2), ptr<uint8_t>(codes2), ptr<float>(absmax2), byte_phase);
+                                 ptr<bnb_codebook>(map2), ptr<uint8_t>(codes2), ptr<float>(absmax2),
+                                 ptr<uint8_t>(codes3), ptr<float>(absmax3), byte_phase);
 }
 
 JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim32(
-    JNIEnv* env, jclass, jint kind, jfloatArray hp, jboolean first_step, jlong grad, jlong n, jlong state1, jlong state2) {
-  float h[8];
-  if (hp == nullptr || env->GetArrayLength(hp) != 8) return BNB_ERR_ARG;
-  env->GetFloatArrayRegion(hp, 0, 8, h);
-  return bnb_optim32(kind, h, first_step ? 1 : 0, ptr<float>(grad), n, ptr<float>(state1), ptr<float>(state2));
+    JNIEnv* env, jclass, jint kind, jfloatArray hp, jboolean first_step, jlong grad, jlong n, jlong state1, jlong state2,
+    jlong state3) {
+  float h[BNB_OPTIM_HYPER_LEN];
+  if (hp == nullptr || env->GetArrayLength(hp) != BNB_OPTIM_HYPER_LEN) return BNB_ERR_ARG;
+  env->GetFloatArrayRegion(hp, 0, BNB_OPTIM_HYPER_LEN, h);
+  return bnb_optim32(kind, h, first_step ? 1 : 0, ptr<float>(grad), n, ptr<float>(state1), ptr<float>(state2),
+                     ptr<float>(state3));
 }
 
 }  // extern "C"

@@ -37,10 +37,17 @@ inline uint8_t encode_state(const Codebook& cb, float s, float absmax, bool sign
   return top ? sigma((uint8_t)c) : (uint8_t)c;
 }
 
-// One element: returns the update; s1/s2 are updated in place. Non-finite g resets the state.
-inline float update_one(const Hyper& h, float g, float* s1, float* s2) {
-  if (!std::isfinite(g)) { *s1 = 0.0f; *s2 = 0.0f; return 0.0f; }
+// One element: returns the update; s1/s2/s3 are updated in place. Non-finite g resets the state.
+inline float update_one(const Hyper& h, float g, float* s1, float* s2, float* s3) {
+  if (!std::isfinite(g)) { *s1 = 0.0f; *s2 = 0.0f; *s3 = 0.0f; return 0.0f; }
   switch (h.kind) {
+    case BNB_OPTIM_ADEMAMIX: {
+      float m1 = h.beta1 * *s1 + h.omb1 * g;
+      float m2 = h.beta3 * *s3 + h.omb3 * g;
+      float v = h.beta2 * *s2 + h.omb2 * (g * g);
+      *s1 = m1; *s2 = v; *s3 = m2;
+      return h.lr * ((m1 / h.c1 + h.alpha * m2) / (std::sqrt(v) / h.sqrt_c2 + h.eps));
+    }
     case BNB_OPTIM_ADAM: {
       float m = h.beta1 * *s1 + h.omb1 * g;
       float v = h.beta2 * *s2 + h.omb2 * (g * g);
@@ -72,17 +79,19 @@ inline float update_one(const Hyper& h, float g, float* s1, float* s2) {
 
 // The reference block step (and the path on CPUs without AVX-512).
 void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
-  float s1[kMaxBlock], s2[kMaxBlock];
-  const bool two = cb2 != nullptr;
-  const float a1 = *b.absmax1, a2 = two ? *b.absmax2 : 0.0f;
-  float m1 = 0.0f, m2 = 0.0f;
+  float s1[kMaxBlock], s2[kMaxBlock], s3[kMaxBlock];
+  const bool two = b.codes2 != nullptr, three = b.codes3 != nullptr;
+  const float a1 = *b.absmax1, a2 = two ? *b.absmax2 : 0.0f, a3 = three ? *b.absmax3 : 0.0f;
+  float m1 = 0.0f, m2 = 0.0f, m3 = 0.0f;
   for (int64_t i = 0; i < b.len; ++i) {
     s1[i] = state_value(cb1.values, b.codes1[i], is_top(b.phase1, i), a1);
     s2[i] = two ? state_value(cb2->values, b.codes2[i], is_top(b.phase2, i), a2) : 0.0f;
-    b.grad[i] = update_one(h, b.grad[i], &s1[i], &s2[i]);
-    float x1 = std::fabs(s1[i]), x2 = std::fabs(s2[i]);
+    s3[i] = three ? state_value(cb1.values, b.codes3[i], is_top(b.phase3, i), a3) : 0.0f;
+    b.grad[i] = update_one(h, b.grad[i], &s1[i], &s2[i], &s3[i]);
+    float x1 = std::fabs(s1[i]), x2 = std::fabs(s2[i]), x3 = std::fabs(s3[i]);
     if (x1 > m1) m1 = x1;
     if (x2 > m2) m2 = x2;
+    if (x3 > m3) m3 = x3;
   }
   *b.absmax1 = m1;
   for (int64_t i = 0; i < b.len; ++i) b.codes1[i] = encode_state(cb1, s1[i], m1, true, is_top(b.phase1, i));
@@ -90,13 +99,15 @@ void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2
     *b.absmax2 = m2;
     for (int64_t i = 0; i < b.len; ++i) b.codes2[i] = encode_state(*cb2, s2[i], m2, false, is_top(b.phase2, i));
   }
+  if (three) {
+    *b.absmax3 = m3;
+    for (int64_t i = 0; i < b.len; ++i) b.codes3[i] = encode_state(cb1, s3[i], m3, true, is_top(b.phase3, i));
+  }
 }
 
 Hyper hyper(int32_t kind, const float* hp, int32_t first_step) {
-  return Hyper{kind, first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7]};
+  return Hyper{kind, first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10], hp[11], hp[12]};
 }
-
-bool two_states(int32_t kind) { return kind == BNB_OPTIM_ADAM; }
 
 }  // namespace
 }  // namespace bnb
@@ -106,29 +117,33 @@ using namespace bnb;
 extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
                                            int32_t blocksize, const bnb_codebook* map1, uint8_t* codes1, float* absmax1,
                                            const bnb_codebook* map2, uint8_t* codes2, float* absmax2,
-                                           int32_t byte_phase) {
-  if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_LION || hp == nullptr || n < 0 || blocksize < 64 ||
+                                           uint8_t* codes3, float* absmax3, int32_t byte_phase) {
+  if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_ADEMAMIX || hp == nullptr || n < 0 || blocksize < 64 ||
       blocksize > kMaxBlock || (blocksize & (blocksize - 1)) != 0 || map1 == nullptr)
     return BNB_ERR_ARG;
-  const bool two = two_states(kind);
-  if (two && map2 == nullptr) return BNB_ERR_ARG;
+  const bool two = num_states(kind) >= 2, three = num_states(kind) == 3;
+  if (two && (map2 == nullptr || codes2 == nullptr || absmax2 == nullptr)) return BNB_ERR_ARG;
+  if (three && (codes3 == nullptr || absmax3 == nullptr)) return BNB_ERR_ARG;
   if (n == 0) return BNB_OK;
   const Hyper h = hyper(kind, hp, first_step);
   const Codebook& cb1 = *reinterpret_cast<const Codebook*>(map1);
   const Codebook* cb2 = two ? reinterpret_cast<const Codebook*>(map2) : nullptr;
   const int64_t nb = (n + blocksize - 1) / blocksize;
-  // Codes of state 2 follow those of state 1 in the same byte stream when packed into words.
+  // Codes of states 2 and 3 follow those of state 1 in the same byte stream when packed into words.
   const int32_t phase2 = byte_phase < 0 ? -1 : (int32_t)((byte_phase + n) & 3);
+  const int32_t phase3 = byte_phase < 0 ? -1 : (int32_t)((byte_phase + 2 * n) & 3);
 
   const bool simd = std::strcmp(active_kernels().name, "avx512") == 0;
 
 #pragma omp parallel for schedule(static) if (n >= (1 << 16))
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t start = b * blocksize;
-    OptimBlock blk{grad + start, codes1 + start, two ? codes2 + start : nullptr, absmax1 + b, two ? absmax2 + b : nullptr,
+    OptimBlock blk{grad + start, codes1 + start, two ? codes2 + start : nullptr, three ? codes3 + start : nullptr,
+                   absmax1 + b, two ? absmax2 + b : nullptr, three ? absmax3 + b : nullptr,
                    std::min<int64_t>(blocksize, n - start),
                    byte_phase < 0 ? -1 : (int32_t)((byte_phase + start) & 3),
-                   phase2 < 0 ? -1 : (int32_t)((phase2 + start) & 3)};
+                   phase2 < 0 ? -1 : (int32_t)((phase2 + start) & 3),
+                   phase3 < 0 ? -1 : (int32_t)((phase3 + start) & 3)};
     if (simd) optim_block_avx512(h, cb1, cb2, blk);
     else optim_block_scalar(h, cb1, cb2, blk);
   }
@@ -136,16 +151,16 @@ extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_
 }
 
 extern "C" int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
-                               float* state1, float* state2) {
-  if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_LION || hp == nullptr || n < 0 || state1 == nullptr ||
-      (two_states(kind) && state2 == nullptr))
+                               float* state1, float* state2, float* state3) {
+  if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_ADEMAMIX || hp == nullptr || n < 0 || state1 == nullptr ||
+      (num_states(kind) >= 2 && state2 == nullptr) || (num_states(kind) == 3 && state3 == nullptr))
     return BNB_ERR_ARG;
   const Hyper h = hyper(kind, hp, first_step);
-  const bool two = two_states(kind);
+  const bool two = num_states(kind) >= 2, three = num_states(kind) == 3;
 #pragma omp parallel for schedule(static) if (n >= (1 << 16))
   for (int64_t i = 0; i < n; ++i) {
-    float dummy = 0.0f;
-    grad[i] = update_one(h, grad[i], &state1[i], two ? &state2[i] : &dummy);
+    float d2 = 0.0f, d3 = 0.0f;
+    grad[i] = update_one(h, grad[i], &state1[i], two ? &state2[i] : &d2, three ? &state3[i] : &d3);
   }
   return BNB_OK;
 }

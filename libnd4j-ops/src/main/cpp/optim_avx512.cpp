@@ -76,10 +76,20 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
 
 // The update rules of update_one (optim.cpp), vectorised; template so the kind switch leaves the loop.
 template <int Kind>
-inline __m512 update16(const Hyper& h, __m512 g, __m512* s1, __m512* s2) {
+inline __m512 update16(const Hyper& h, __m512 g, __m512* s1, __m512* s2, __m512* s3) {
   const __m512 b1 = _mm512_set1_ps(h.beta1), b2 = _mm512_set1_ps(h.beta2);
   const __m512 omb1 = _mm512_set1_ps(h.omb1), omb2 = _mm512_set1_ps(h.omb2);
-  if (Kind == BNB_OPTIM_ADAM) {
+  if (Kind == BNB_OPTIM_ADEMAMIX) {
+    __m512 m1 = _mm512_add_ps(_mm512_mul_ps(b1, *s1), _mm512_mul_ps(omb1, g));
+    __m512 m2 = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(h.beta3), *s3), _mm512_mul_ps(_mm512_set1_ps(h.omb3), g));
+    __m512 v = _mm512_add_ps(_mm512_mul_ps(b2, *s2), _mm512_mul_ps(omb2, _mm512_mul_ps(g, g)));
+    *s1 = m1;
+    *s2 = v;
+    *s3 = m2;
+    __m512 num = _mm512_add_ps(_mm512_div_ps(m1, _mm512_set1_ps(h.c1)), _mm512_mul_ps(_mm512_set1_ps(h.alpha), m2));
+    __m512 den = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(v), _mm512_set1_ps(h.sqrt_c2)), _mm512_set1_ps(h.eps));
+    return _mm512_mul_ps(_mm512_set1_ps(h.lr), _mm512_div_ps(num, den));
+  } else if (Kind == BNB_OPTIM_ADAM) {
     __m512 m = _mm512_add_ps(_mm512_mul_ps(b1, *s1), _mm512_mul_ps(omb1, g));
     __m512 v = _mm512_add_ps(_mm512_mul_ps(b2, *s2), _mm512_mul_ps(omb2, _mm512_mul_ps(g, g)));
     *s1 = m;
@@ -108,27 +118,31 @@ inline __m512 update16(const Hyper& h, __m512 g, __m512* s1, __m512* s2) {
 }
 
 template <int Kind>
-void update_block(const Hyper& h, float* grad, float* s1, float* s2, int64_t len, float* m1_out, float* m2_out) {
+void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, int64_t len, float* mx) {
   const __m512 zero = _mm512_setzero_ps();
-  __m512 acc1 = zero, acc2 = zero;
+  __m512 acc1 = zero, acc2 = zero, acc3 = zero;
   for (int64_t i = 0; i < len; i += 16) {
     const __mmask16 m = tail_mask(len - i);
     const __m512 g = _mm512_maskz_loadu_ps(m, grad + i);
-    __m512 a = _mm512_loadu_ps(s1 + i), b = _mm512_loadu_ps(s2 + i);
-    __m512 u = update16<Kind>(h, g, &a, &b);
+    __m512 a = _mm512_loadu_ps(s1 + i), b = _mm512_loadu_ps(s2 + i), c = _mm512_loadu_ps(s3 + i);
+    __m512 u = update16<Kind>(h, g, &a, &b, &c);
     // non-finite gradient: state reset, zero update (QNaN, SNaN, +Inf, -Inf)
     const __mmask16 bad = _mm512_fpclass_ps_mask(g, 0x99);
     a = _mm512_mask_mov_ps(a, bad, zero);
     b = _mm512_mask_mov_ps(b, bad, zero);
+    c = _mm512_mask_mov_ps(c, bad, zero);
     u = _mm512_mask_mov_ps(u, bad, zero);
     _mm512_mask_storeu_ps(grad + i, m, u);
     _mm512_storeu_ps(s1 + i, a);
     _mm512_storeu_ps(s2 + i, b);
+    _mm512_storeu_ps(s3 + i, c);
     acc1 = _mm512_mask_max_ps(acc1, m, _mm512_abs_ps(a), acc1);
     acc2 = _mm512_mask_max_ps(acc2, m, _mm512_abs_ps(b), acc2);
+    acc3 = _mm512_mask_max_ps(acc3, m, _mm512_abs_ps(c), acc3);
   }
-  *m1_out = _mm512_reduce_max_ps(acc1);
-  *m2_out = _mm512_reduce_max_ps(acc2);
+  mx[0] = _mm512_reduce_max_ps(acc1);
+  mx[1] = _mm512_reduce_max_ps(acc2);
+  mx[2] = _mm512_reduce_max_ps(acc3);
 }
 
 }  // namespace
@@ -136,23 +150,32 @@ void update_block(const Hyper& h, float* grad, float* s1, float* s2, int64_t len
 void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
   alignas(64) float s1[kOptimMaxBlock];
   alignas(64) float s2[kOptimMaxBlock];
-  const bool two = cb2 != nullptr;
+  alignas(64) float s3[kOptimMaxBlock];
+  const bool two = b.codes2 != nullptr, three = b.codes3 != nullptr;
+  const auto zero_fill = [&](float* s) { for (int64_t i = 0; i < b.len; i += 16) _mm512_storeu_ps(s + i, _mm512_setzero_ps()); };
   decode_state(cb1, b.codes1, b.len, *b.absmax1, b.phase1, s1);
   if (two) decode_state(*cb2, b.codes2, b.len, *b.absmax2, b.phase2, s2);
-  else for (int64_t i = 0; i < b.len; i += 16) _mm512_storeu_ps(s2 + i, _mm512_setzero_ps());
-  float m1, m2;
+  else zero_fill(s2);
+  if (three) decode_state(cb1, b.codes3, b.len, *b.absmax3, b.phase3, s3);
+  else zero_fill(s3);
+  float mx[3];
   switch (h.kind) {
-    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
-    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
-    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
-    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
-    default: update_block<BNB_OPTIM_LION>(h, b.grad, s1, s2, b.len, &m1, &m2); break;
+    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, b.grad, s1, s2, s3, b.len, mx); break;
+    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, b.grad, s1, s2, s3, b.len, mx); break;
+    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, b.grad, s1, s2, s3, b.len, mx); break;
+    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, b.grad, s1, s2, s3, b.len, mx); break;
+    case BNB_OPTIM_ADEMAMIX: update_block<BNB_OPTIM_ADEMAMIX>(h, b.grad, s1, s2, s3, b.len, mx); break;
+    default: update_block<BNB_OPTIM_LION>(h, b.grad, s1, s2, s3, b.len, mx); break;
   }
-  *b.absmax1 = m1;
-  encode_state(cb1, s1, b.len, m1, true, b.phase1, b.codes1);
+  *b.absmax1 = mx[0];
+  encode_state(cb1, s1, b.len, mx[0], true, b.phase1, b.codes1);
   if (two) {
-    *b.absmax2 = m2;
-    encode_state(*cb2, s2, b.len, m2, false, b.phase2, b.codes2);
+    *b.absmax2 = mx[1];
+    encode_state(*cb2, s2, b.len, mx[1], false, b.phase2, b.codes2);
+  }
+  if (three) {
+    *b.absmax3 = mx[2];
+    encode_state(cb1, s3, b.len, mx[2], true, b.phase3, b.codes3);
   }
 }
 

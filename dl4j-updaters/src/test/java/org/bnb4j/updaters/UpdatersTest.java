@@ -1,5 +1,6 @@
 package org.bnb4j.updaters;
 
+import org.bnb4j.updaters.config.AdEMAMix8bit;
 import org.bnb4j.updaters.config.Adagrad8bit;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
@@ -91,7 +92,8 @@ class UpdatersTest {
                 SGD8bit.builder().learningRate(0.1).momentum(0.9).build(),
                 RMSprop8bit.builder().learningRate(1e-3).rmsDecay(0.9).epsilon(1e-7).build(),
                 Adagrad8bit.builder().learningRate(0.05).epsilon(1e-6).build(),
-                Lion8bit.builder().learningRate(1e-3).beta1(0.95).beta2(0.98).optimBits(32).build());
+                Lion8bit.builder().learningRate(1e-3).beta1(0.95).beta2(0.98).optimBits(32).build(),
+                AdEMAMix8bit.builder().learningRate(2e-3).alpha(2.0).beta3(0.999).tAlpha(100).tBeta3(100).build());
     }
 
     @ParameterizedTest
@@ -259,6 +261,9 @@ class UpdatersTest {
         assertThrows(IllegalStateException.class, () -> RMSprop8bit.builder().epsilon(0).build());
         assertThrows(IllegalStateException.class, () -> Lion8bit.builder().beta2(1.5).build());
         assertThrows(IllegalStateException.class, () -> Adagrad8bit.builder().learningRate(-1).build());
+        assertThrows(IllegalStateException.class, () -> AdEMAMix8bit.builder().beta3(1.0).build());
+        assertThrows(IllegalStateException.class, () -> AdEMAMix8bit.builder().tAlpha(-5).build());
+        assertTrue(new AdEMAMix8bit().stateSize(10_000_000) * 4.0 / 10_000_000 <= 3.06, "AdEMAMix: three 8-bit states");
         for (BlockwiseUpdaterConfig one : new BlockwiseUpdaterConfig[]{new SGD8bit(), new RMSprop8bit(), new Adagrad8bit(), new Lion8bit()}) {
             assertTrue(one.stateSize(10_000_000) * 4.0 / 10_000_000 <= 1.04, one + ": one-state bytes per parameter");
         }

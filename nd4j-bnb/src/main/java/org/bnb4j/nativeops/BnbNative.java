@@ -8,7 +8,7 @@ public final class BnbNative {
     private BnbNative() {}
 
     /** Version of the native ABI this class was written against. */
-    public static final int ABI_VERSION = 1;
+    public static final int ABI_VERSION = 2;
 
     /** Native status codes (bnb4j.h). */
     public static final long OK = 0, ERR_ARG = -1, ERR_CODEBOOK = -2, ERR_INF_BASE = -16;
@@ -36,10 +36,11 @@ public final class BnbNative {
     /** Fused 8-bit block-wise optimizer step (bnb4j.h bnb_optim8bit_blockwise). */
     public static native long optim8bit(int kind, float[] hyper, boolean firstStep, long grad, long n, int blocksize,
                                         long map1, long codes1, long absmax1, long map2, long codes2, long absmax2,
-                                        int bytePhase);
+                                        long codes3, long absmax3, int bytePhase);
 
     /** The same step with 32-bit state. */
-    public static native long optim32(int kind, float[] hyper, boolean firstStep, long grad, long n, long state1, long state2);
+    public static native long optim32(int kind, float[] hyper, boolean firstStep, long grad, long n, long state1, long state2,
+                                      long state3);
 
     /** OpenMP-parallel memcpy: the bandwidth baseline for benchmarks. */
     public static native void parallelCopy(long src, long dst, long bytes);

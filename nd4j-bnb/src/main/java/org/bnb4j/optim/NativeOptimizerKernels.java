@@ -19,15 +19,17 @@ final class NativeOptimizerKernels implements OptimizerKernels {
         long map1 = NativeQuantKernels.codebook(QuantMap.dynamic(true));
         long map2 = NativeQuantKernels.codebook(QuantMap.dynamic(false));
         check(BnbNative.optim8bit(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), st.n,
-                st.blocksize, map1, st.codes1, st.absmax1, map2, st.codes2, st.absmax2, st.bytePhase));
+                st.blocksize, map1, st.codes1, st.absmax1, map2, st.codes2, st.absmax2, st.codes3, st.absmax3, st.bytePhase));
     }
 
     @Override
-    public void step32(OptimHyper h, INDArray gradient, INDArray state1, INDArray state2) {
-        OptimChecks.step32(h, gradient, state1, state2);
+    public void step32(OptimHyper h, INDArray gradient, INDArray... states) {
+        OptimChecks.step32(h, gradient, states);
         if (gradient.length() == 0) return;
+        long[] a = new long[3];
+        for (int s = 0; s < h.kind.numStates(); s++) a[s] = ArrayMemory.of(states[s]).address();
         check(BnbNative.optim32(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), gradient.length(),
-                ArrayMemory.of(state1).address(), h.kind.numStates() == 2 ? ArrayMemory.of(state2).address() : 0));
+                a[0], a[1], a[2]));
     }
 
     private static void check(long status) {

@@ -15,10 +15,13 @@ final class OptimChecks {
         if (n > 0 && !ArrayMemory.of(g).isContiguous()) throw new IllegalArgumentException("gradient must be contiguous");
     }
 
-    static void step32(OptimHyper h, INDArray g, INDArray s1, INDArray s2) {
+    static void step32(OptimHyper h, INDArray g, INDArray[] states) {
         gradient(g, g == null ? 0 : g.length());
-        state(s1, g.length(), "state1");
-        if (h.kind.numStates() == 2) state(s2, g.length(), "state2");
+        int k = h.kind.numStates();
+        if (states == null || states.length < k) {
+            throw new IllegalArgumentException(h.kind + " needs " + k + " state arrays, got " + (states == null ? 0 : states.length));
+        }
+        for (int s = 0; s < k; s++) state(states[s], g.length(), "state" + (s + 1));
     }
 
     private static void state(INDArray s, long n, String what) {

@@ -7,9 +7,15 @@ package org.bnb4j.optim;
 public final class OptimHyper {
     final OptimKind kind;
     final float lr, beta1, beta2, eps, stepSize, epsHat, oneMinusBeta1, oneMinusBeta2;
+    final float beta3, oneMinusBeta3, alpha, biasCorrection1, sqrtBiasCorrection2; // AdEMAMix
     final boolean firstStep;
 
     private OptimHyper(OptimKind kind, double lr, double beta1, double beta2, double eps, double stepSize, double epsHat, boolean firstStep) {
+        this(kind, lr, beta1, beta2, eps, stepSize, epsHat, firstStep, 0, 0, 1, 1);
+    }
+
+    private OptimHyper(OptimKind kind, double lr, double beta1, double beta2, double eps, double stepSize, double epsHat,
+                       boolean firstStep, double beta3, double alpha, double c1, double sqrtC2) {
         this.kind = kind;
         this.lr = (float) lr;
         this.beta1 = (float) beta1;
@@ -20,6 +26,11 @@ public final class OptimHyper {
         this.oneMinusBeta1 = (float) (1 - beta1);
         this.oneMinusBeta2 = (float) (1 - beta2);
         this.firstStep = firstStep;
+        this.beta3 = (float) beta3;
+        this.oneMinusBeta3 = (float) (1 - beta3);
+        this.alpha = (float) alpha;
+        this.biasCorrection1 = (float) c1;
+        this.sqrtBiasCorrection2 = (float) sqrtC2;
     }
 
     /** Adam at step t (1-based): update = lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps * sqrt(1-b2^t)). */
@@ -27,6 +38,24 @@ public final class OptimHyper {
         checkStep(t);
         double c1 = 1 - Math.pow(beta1, t), c2 = Math.sqrt(1 - Math.pow(beta2, t));
         return new OptimHyper(OptimKind.ADAM, lr, beta1, beta2, eps, lr * c2 / c1, eps * c2, t == 1);
+    }
+
+    /**
+     * AdEMAMix at step t (1-based) with bitsandbytes' schedulers: with tAlpha > 0, alpha ramps up
+     * linearly as min(t * alpha / tAlpha, alpha); with tBeta3 > 0, beta3 follows
+     * min(exp(ln b1 ln b3 / ((1 - t/tBeta3) ln b3 + (t/tBeta3) ln b1)), b3). 0 disables a scheduler.
+     */
+    public static OptimHyper ademamix(double lr, double beta1, double beta2, double beta3, double alpha, double eps,
+                                      long t, long tAlpha, long tBeta3) {
+        checkStep(t);
+        double alphaT = tAlpha > 0 ? Math.min(t * alpha / tAlpha, alpha) : alpha;
+        double beta3T = beta3;
+        if (tBeta3 > 0) {
+            double lnB1 = Math.log(beta1), lnB3 = Math.log(beta3), scale = (double) t / tBeta3;
+            beta3T = Math.min(Math.exp((lnB1 * lnB3) / ((1 - scale) * lnB3 + scale * lnB1)), beta3);
+        }
+        double c1 = 1 - Math.pow(beta1, t), sqrtC2 = Math.sqrt(1 - Math.pow(beta2, t));
+        return new OptimHyper(OptimKind.ADEMAMIX, lr, beta1, beta2, eps, lr, eps, t == 1, beta3T, alphaT, c1, sqrtC2);
     }
 
     public static OptimHyper momentum(double lr, double momentum, long t) {
@@ -54,8 +83,12 @@ public final class OptimHyper {
         return kind;
     }
 
-    /** Layout expected by the native library: lr, beta1, beta2, eps, stepSize, epsHat, 1-beta1, 1-beta2. */
+    /**
+     * Layout expected by the native library (bnb4j.h): lr, beta1, beta2, eps, stepSize, epsHat, 1-beta1,
+     * 1-beta2, beta3, 1-beta3, alpha, 1-beta1^t, sqrt(1-beta2^t).
+     */
     float[] toArray() {
-        return new float[]{lr, beta1, beta2, eps, stepSize, epsHat, oneMinusBeta1, oneMinusBeta2};
+        return new float[]{lr, beta1, beta2, eps, stepSize, epsHat, oneMinusBeta1, oneMinusBeta2,
+                beta3, oneMinusBeta3, alpha, biasCorrection1, sqrtBiasCorrection2};
     }
 }

@@ -11,7 +11,12 @@ public enum OptimKind {
     /** s = s + g^2; update = lr * g / (sqrt(s) + eps). */
     ADAGRAD(3, 1),
     /** update = lr * sign(beta1 * s + (1 - beta1) * g); s = beta2 * s + (1 - beta2) * g. */
-    LION(4, 1);
+    LION(4, 1),
+    /**
+     * AdEMAMix: fast EMA m1 (beta1), slow EMA m2 (beta3), v (beta2); update = lr * (m1 / (1 - beta1^t)
+     * + alpha * m2) / (sqrt(v) / sqrt(1 - beta2^t) + eps). States: m1, v, m2.
+     */
+    ADEMAMIX(5, 3);
 
     final int code;
     private final int states;

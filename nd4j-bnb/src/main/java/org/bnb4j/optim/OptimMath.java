@@ -4,14 +4,24 @@ package org.bnb4j.optim;
 final class OptimMath {
     private OptimMath() {}
 
-    /** Returns the update; s[0] (and s[1]) hold the states and are advanced. Non-finite g resets them. */
+    /** Returns the update; s[0], s[1], s[2] hold the states and are advanced. Non-finite g resets them. */
     static float update(OptimHyper h, float g, float[] s) {
         if (!Float.isFinite(g)) {
             s[0] = 0f;
             s[1] = 0f;
+            s[2] = 0f;
             return 0f;
         }
         switch (h.kind) {
+            case ADEMAMIX: {
+                float m1 = h.beta1 * s[0] + h.oneMinusBeta1 * g;
+                float m2 = h.beta3 * s[2] + h.oneMinusBeta3 * g;
+                float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);
+                s[0] = m1;
+                s[1] = v;
+                s[2] = m2;
+                return h.lr * ((m1 / h.biasCorrection1 + h.alpha * m2) / ((float) Math.sqrt(v) / h.sqrtBiasCorrection2 + h.eps));
+            }
             case ADAM: {
                 float m = h.beta1 * s[0] + h.oneMinusBeta1 * g;
                 float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);

@@ -19,21 +19,22 @@ public final class OptimState8bit {
     final long n;
     final int blocksize;
     final QuantMap map1, map2;
-    final long codes1, codes2, absmax1, absmax2;  // addresses
+    final long codes1, codes2, codes3, absmax1, absmax2, absmax3;  // addresses (0: state not used)
     final int bytePhase;                           // -1: plain bytes; else NaN-safe from this word position
     private final INDArray[] owners;
 
-    private OptimState8bit(OptimKind kind, long n, int blocksize, long codes1, long codes2, long absmax1, long absmax2,
-                           int bytePhase, INDArray... owners) {
+    private OptimState8bit(OptimKind kind, long n, int blocksize, long[] codes, long[] absmax, int bytePhase, INDArray... owners) {
         this.kind = kind;
         this.n = n;
         this.blocksize = blocksize;
         this.map1 = QuantMap.dynamic(true);
         this.map2 = QuantMap.dynamic(false);
-        this.codes1 = codes1;
-        this.codes2 = codes2;
-        this.absmax1 = absmax1;
-        this.absmax2 = absmax2;
+        this.codes1 = codes[0];
+        this.codes2 = codes[1];
+        this.codes3 = codes[2];
+        this.absmax1 = absmax[0];
+        this.absmax2 = absmax[1];
+        this.absmax3 = absmax[2];
         this.bytePhase = bytePhase;
         this.owners = owners;
     }
@@ -45,9 +46,9 @@ public final class OptimState8bit {
     }
 
     /**
-     * State packed into a FLOAT array of {@link #packedLength} elements: absmax of state 1 (and
-     * state 2) first, then the code bytes of state 1 and state 2 as one NaN-safe byte stream. A
-     * zero-filled array is a valid initial state (all codes decode to 0 with absmax 0).
+     * State packed into a FLOAT array of {@link #packedLength} elements: the absmax values of each
+     * state first (state 1, 2, 3), then the code bytes of state 1, 2, 3 as one NaN-safe byte stream.
+     * A zero-filled array is a valid initial state (all codes decode to 0 with absmax 0).
      */
     public static OptimState8bit packed(OptimKind kind, INDArray view, long n, int blocksize) {
         if (view.dataType() != DataType.FLOAT) throw new IllegalArgumentException("packed 8-bit state needs a FLOAT array, got " + view.dataType());
@@ -56,23 +57,29 @@ public final class OptimState8bit {
         ArrayMemory m = ArrayMemory.of(view);
         if (!m.isContiguous()) throw new IllegalArgumentException("packed 8-bit state must be contiguous");
         long nb = Blockwise.numBlocks(n, blocksize);
-        long base = m.address();
-        long a1 = base, a2 = kind.numStates() == 2 ? base + 4 * nb : 0;
-        long c1 = base + 4L * kind.numStates() * nb;
-        long c2 = kind.numStates() == 2 ? c1 + n : 0;
-        return new OptimState8bit(kind, n, blocksize, c1, c2, a1, a2, 0, view);
+        int k = kind.numStates();
+        long[] codes = new long[3], absmax = new long[3];
+        for (int s = 0; s < k; s++) {
+            absmax[s] = m.address() + 4L * s * nb;
+            codes[s] = m.address() + 4L * k * nb + s * n;
+        }
+        return new OptimState8bit(kind, n, blocksize, codes, absmax, 0, view);
     }
 
     /** State in its own arrays: UINT8 codes and FLOAT absmax per state (e.g. for SameDiff). */
     public static OptimState8bit allocate(OptimKind kind, long n, int blocksize) {
         long nb = Blockwise.numBlocks(n, blocksize);
+        int k = kind.numStates();
         // zero absmax: every code decodes to (+-)0, the initial state
-        INDArray c1 = Nd4j.create(DataType.UBYTE, n), a1 = Nd4j.create(DataType.FLOAT, nb);
-        if (kind.numStates() == 1) {
-            return new OptimState8bit(kind, n, blocksize, addr(c1), 0, addr(a1), 0, -1, c1, a1);
+        INDArray[] owners = new INDArray[2 * k];
+        long[] codes = new long[3], absmax = new long[3];
+        for (int s = 0; s < k; s++) {
+            owners[2 * s] = Nd4j.create(DataType.UBYTE, n);
+            owners[2 * s + 1] = Nd4j.create(DataType.FLOAT, nb);
+            codes[s] = addr(owners[2 * s]);
+            absmax[s] = addr(owners[2 * s + 1]);
         }
-        INDArray c2 = Nd4j.create(DataType.UBYTE, n), a2 = Nd4j.create(DataType.FLOAT, nb);
-        return new OptimState8bit(kind, n, blocksize, addr(c1), addr(c2), addr(a1), addr(a2), -1, c1, a1, c2, a2);
+        return new OptimState8bit(kind, n, blocksize, codes, absmax, -1, owners);
     }
 
     private static long addr(INDArray a) {
@@ -82,6 +89,6 @@ public final class OptimState8bit {
     public OptimKind kind() { return kind; }
     public long length() { return n; }
     public int blocksize() { return blocksize; }
-    /** The arrays holding this state (the packed view, or codes1, absmax1[, codes2, absmax2]). */
+    /** The arrays holding this state (the packed view, or codes1, absmax1[, codes2, absmax2[, codes3, absmax3]]). */
     public INDArray[] arrays() { return owners.clone(); }
 }

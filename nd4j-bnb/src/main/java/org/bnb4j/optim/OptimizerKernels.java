@@ -12,8 +12,11 @@ public interface OptimizerKernels {
     /** 8-bit block-wise state. */
     void step8bit(OptimHyper h, INDArray gradient, OptimState8bit state);
 
-    /** 32-bit state: state1 (and state2 for Adam) FLOAT arrays of the gradient's length. */
-    void step32(OptimHyper h, INDArray gradient, INDArray state1, INDArray state2);
+    /**
+     * 32-bit state: one FLOAT array of the gradient's length per state, in the order of
+     * {@link OptimKind} (Adam: m, v; AdEMAMix: m1, v, m2).
+     */
+    void step32(OptimHyper h, INDArray gradient, INDArray... states);
 
     /** Native when the library loaded (see {@link Kernels}), else the Java implementation. */
     static OptimizerKernels get() {

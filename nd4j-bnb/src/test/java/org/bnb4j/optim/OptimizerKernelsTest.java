@@ -30,6 +30,7 @@ class OptimizerKernelsTest {
             case MOMENTUM: return OptimHyper.momentum(1e-2, 0.9, t);
             case RMSPROP: return OptimHyper.rmsprop(1e-2, 0.9, 1e-8);
             case ADAGRAD: return OptimHyper.adagrad(1e-2, 1e-8);
+            case ADEMAMIX: return OptimHyper.ademamix(1e-3, 0.9, 0.999, 0.9999, 5.0, 1e-8, t, 0, 0);
             default: return OptimHyper.lion(1e-4, 0.9, 0.99);
         }
     }
@@ -52,12 +53,20 @@ class OptimizerKernelsTest {
         return out;
     }
 
-    /** The dequantized states of a plain (unpacked) 8-bit state. */
+    /** The dequantized states of a plain (unpacked) 8-bit state: state 2 uses the unsigned map. */
     static INDArray[] dequantized(OptimState8bit s) {
         INDArray[] a = s.arrays();
-        INDArray s1 = Blockwise.dequantize(a[0], a[1], QuantMap.dynamic(true), s.blocksize(), Nd4j.create(DataType.FLOAT, s.length()));
-        INDArray s2 = a.length > 2 ? Blockwise.dequantize(a[2], a[3], QuantMap.dynamic(false), s.blocksize(), Nd4j.create(DataType.FLOAT, s.length())) : null;
-        return new INDArray[]{s1, s2};
+        INDArray[] out = new INDArray[a.length / 2];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Blockwise.dequantize(a[2 * i], a[2 * i + 1], QuantMap.dynamic(i != 1), s.blocksize(), Nd4j.create(DataType.FLOAT, s.length()));
+        }
+        return out;
+    }
+
+    static INDArray[] zeros(OptimKind kind, long n) {
+        INDArray[] z = new INDArray[kind.numStates()];
+        for (int i = 0; i < z.length; i++) z[i] = Nd4j.create(DataType.FLOAT, n);
+        return z;
     }
 
     @ParameterizedTest
@@ -84,8 +93,7 @@ class OptimizerKernelsTest {
             long words = OptimState8bit.packedLength(kind, n, blocksize);
             INDArray pj = Nd4j.create(DataType.FLOAT, words), pn = Nd4j.create(DataType.FLOAT, words);
             OptimState8bit qj = OptimState8bit.packed(kind, pj, n, blocksize), qn = OptimState8bit.packed(kind, pn, n, blocksize);
-            INDArray s1j = Nd4j.create(DataType.FLOAT, n), s2j = Nd4j.create(DataType.FLOAT, n);
-            INDArray s1n = Nd4j.create(DataType.FLOAT, n), s2n = Nd4j.create(DataType.FLOAT, n);
+            INDArray[] fsj = zeros(kind, n), fsn = zeros(kind, n);
             for (int t = 1; t <= 4; t++) {
                 OptimHyper h = hyper(kind, t);
                 INDArray g = gradient(t, n, t == 2);
@@ -102,10 +110,10 @@ class OptimizerKernelsTest {
                 assertArrayEquals(bytes(hj), bytes(hn), isa + " " + kind + " packed update, step " + t);
                 assertArrayEquals(bytes(pj), bytes(pn), isa + " " + kind + " packed state, step " + t);
                 INDArray fj = g.dup(), fn = g.dup();
-                JavaOptimizerKernels.INSTANCE.step32(h, fj, s1j, s2j);
-                nat.step32(h, fn, s1n, s2n);
+                JavaOptimizerKernels.INSTANCE.step32(h, fj, fsj);
+                nat.step32(h, fn, fsn);
                 assertArrayEquals(bytes(fj), bytes(fn), kind + " 32-bit update, step " + t);
-                assertArrayEquals(bytes(s1j), bytes(s1n), kind + " 32-bit state, step " + t);
+                for (int i = 0; i < fsj.length; i++) assertArrayEquals(bytes(fsj[i]), bytes(fsn[i]), kind + " 32-bit state " + i + ", step " + t);
             }
         }
     }
@@ -124,19 +132,21 @@ class OptimizerKernelsTest {
             Nd4j.getRandom().setSeed(cols);
             INDArray p32 = Nd4j.randn(DataType.FLOAT, n).muli(0.1), p8 = p32.dup();
             OptimState8bit s8 = OptimState8bit.allocate(kind, n, 256);
-            INDArray s1 = Nd4j.create(DataType.FLOAT, n), s2 = Nd4j.create(DataType.FLOAT, n);
+            INDArray[] s32 = zeros(kind, n);
             for (int t = 1; t <= 50; t++) {
                 OptimHyper h = hyper(kind, t);
                 INDArray g = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
                 INDArray u32 = g.dup(), u8 = g.dup();
-                k.step32(h, u32, s1, s2);
+                k.step32(h, u32, s32);
                 k.step8bit(h, u8, s8);
                 p32.subi(u32);
                 p8.subi(u8);
 
                 INDArray[] d = dequantized(s8);
-                assertTrue(mismatches(s1, d[0]) < 20, kind + " state1 mismatches at step " + t + ": " + mismatches(s1, d[0]));
-                if (kind.numStates() == 2) assertTrue(mismatches(s2, d[1]) < 20, kind + " state2 mismatches at step " + t);
+                for (int i = 0; i < d.length; i++) {
+                    long bad = mismatches(s32[i], d[i]);
+                    assertTrue(bad < 20, kind + " state" + (i + 1) + " mismatches at step " + t + ": " + bad);
+                }
                 INDArray err = Transforms.abs(p8.sub(p32));
                 double mean = err.meanNumber().doubleValue();
                 double rel = err.div(Transforms.abs(p32).add(1e-9)).meanNumber().doubleValue();
@@ -144,8 +154,7 @@ class OptimizerKernelsTest {
                 assertTrue(rel < 6e-4, kind + " mean relative error " + rel + " at step " + t);
 
                 p8.assign(p32);
-                s1.assign(d[0]);
-                if (kind.numStates() == 2) s2.assign(d[1]);
+                for (int i = 0; i < d.length; i++) s32[i].assign(d[i]);
             }
         }
     }

@@ -81,8 +81,9 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             int k = config.kind().numStates();
             requireViewLength(k * n, n);
             INDArray flat = flat(k * n);
-            INDArray s2 = k == 2 ? flat.get(NDArrayIndex.interval(n, 2 * n)) : null;
-            OptimizerKernels.get().step32(h, g, flat.get(NDArrayIndex.interval(0, n)), s2);
+            INDArray[] states = new INDArray[k];
+            for (int s = 0; s < k; s++) states[s] = flat.get(NDArrayIndex.interval(s * n, (s + 1) * n));
+            OptimizerKernels.get().step32(h, g, states);
         }
         if (g != gradient) gradient.assign(g);
     }

@@ -1,0 +1,125 @@
+package org.bnb4j.updaters.config;
+
+import org.bnb4j.optim.OptimHyper;
+import org.bnb4j.optim.OptimKind;
+import org.nd4j.linalg.schedule.ISchedule;
+
+import java.util.Objects;
+
+/**
+ * AdEMAMix (Pagliardini et al. 2024) with 8-bit block-wise state (bitsandbytes' AdEMAMix8bit): Adam
+ * plus a slow EMA of the gradient (beta3) mixed in with weight alpha:
+ * update = learningRate * (m1 / (1 - beta1^t) + alpha * m2) / (sqrt(v) / sqrt(1 - beta2^t) + epsilon).
+ * Optional schedulers as in bitsandbytes: {@code tAlpha} ramps alpha up linearly, {@code tBeta3}
+ * moves beta3 from beta1 to its final value (0 disables either). Three states: 3.05 bytes/param.
+ */
+public class AdEMAMix8bit extends BlockwiseUpdaterConfig {
+    public static final double DEFAULT_LEARNING_RATE = 1e-3;
+
+    private double beta1 = 0.9;
+    private double beta2 = 0.999;
+    private double beta3 = 0.9999;
+    private double alpha = 5.0;
+    private double epsilon = 1e-8;
+    private long tAlpha;
+    private long tBeta3;
+
+    public AdEMAMix8bit() {
+        super(DEFAULT_LEARNING_RATE);
+    }
+
+    public AdEMAMix8bit(double learningRate) {
+        super(learningRate);
+    }
+
+    public AdEMAMix8bit(ISchedule learningRateSchedule) {
+        this();
+        this.learningRateSchedule = learningRateSchedule;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public OptimKind kind() {
+        return OptimKind.ADEMAMIX;
+    }
+
+    @Override
+    public OptimHyper hyper(double lr, long t) {
+        return OptimHyper.ademamix(lr, beta1, beta2, beta3, alpha, epsilon, t, tAlpha, tBeta3);
+    }
+
+    @Override
+    protected void validateHyper() {
+        if (beta1 <= 0 || beta1 >= 1) throw new IllegalStateException("beta1 must be in (0, 1), got " + beta1);
+        if (beta2 < 0 || beta2 >= 1) throw new IllegalStateException("beta2 must be in [0, 1), got " + beta2);
+        if (beta3 <= 0 || beta3 >= 1) throw new IllegalStateException("beta3 must be in (0, 1), got " + beta3);
+        if (!(alpha >= 0)) throw new IllegalStateException("alpha must be >= 0, got " + alpha);
+        if (!(epsilon > 0)) throw new IllegalStateException("epsilon must be > 0, got " + epsilon);
+        if (tAlpha < 0 || tBeta3 < 0) throw new IllegalStateException("tAlpha and tBeta3 must be >= 0 (0: no scheduler)");
+    }
+
+    @Override
+    protected BlockwiseUpdaterConfig newInstance() {
+        AdEMAMix8bit a = new AdEMAMix8bit();
+        a.beta1 = beta1;
+        a.beta2 = beta2;
+        a.beta3 = beta3;
+        a.alpha = alpha;
+        a.epsilon = epsilon;
+        a.tAlpha = tAlpha;
+        a.tBeta3 = tBeta3;
+        return a;
+    }
+
+    public double getBeta1() { return beta1; }
+    public void setBeta1(double beta1) { this.beta1 = beta1; }
+    public double getBeta2() { return beta2; }
+    public void setBeta2(double beta2) { this.beta2 = beta2; }
+    public double getBeta3() { return beta3; }
+    public void setBeta3(double beta3) { this.beta3 = beta3; }
+    public double getAlpha() { return alpha; }
+    public void setAlpha(double alpha) { this.alpha = alpha; }
+    public double getEpsilon() { return epsilon; }
+    public void setEpsilon(double epsilon) { this.epsilon = epsilon; }
+    public long getTAlpha() { return tAlpha; }
+    public void setTAlpha(long tAlpha) { this.tAlpha = tAlpha; }
+    public long getTBeta3() { return tBeta3; }
+    public void setTBeta3(long tBeta3) { this.tBeta3 = tBeta3; }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof AdEMAMix8bit) || !baseEquals((AdEMAMix8bit) o)) return false;
+        AdEMAMix8bit a = (AdEMAMix8bit) o;
+        return Double.compare(beta1, a.beta1) == 0 && Double.compare(beta2, a.beta2) == 0 && Double.compare(beta3, a.beta3) == 0
+                && Double.compare(alpha, a.alpha) == 0 && Double.compare(epsilon, a.epsilon) == 0 && tAlpha == a.tAlpha
+                && tBeta3 == a.tBeta3;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(baseHash(), beta1, beta2, beta3, alpha, epsilon, tAlpha, tBeta3);
+    }
+
+    @Override
+    public String toString() {
+        return "AdEMAMix8bit(" + baseString() + ", beta1=" + beta1 + ", beta2=" + beta2 + ", beta3=" + beta3 + ", alpha=" + alpha
+                + ", epsilon=" + epsilon + ", tAlpha=" + tAlpha + ", tBeta3=" + tBeta3 + ")";
+    }
+
+    public static final class Builder extends BaseBuilder<AdEMAMix8bit, Builder> {
+        Builder() {
+            super(new AdEMAMix8bit());
+        }
+
+        public Builder beta1(double v) { c.beta1 = v; return this; }
+        public Builder beta2(double v) { c.beta2 = v; return this; }
+        public Builder beta3(double v) { c.beta3 = v; return this; }
+        public Builder alpha(double v) { c.alpha = v; return this; }
+        public Builder epsilon(double v) { c.epsilon = v; return this; }
+        public Builder tAlpha(long v) { c.tAlpha = v; return this; }
+        public Builder tBeta3(long v) { c.tBeta3 = v; return this; }
+    }
+}
