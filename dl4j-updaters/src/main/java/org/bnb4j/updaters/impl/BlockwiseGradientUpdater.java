@@ -1,5 +1,6 @@
 package org.bnb4j.updaters.impl;
 
+import org.bnb4j.kernels.ArrayMemory;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimState8bit;
 import org.bnb4j.optim.OptimizerKernels;
@@ -67,7 +68,9 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         }
         long n = gradient.length();
         OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), iteration + 1L);
-        INDArray g = gradient.isView() || gradient.ordering() != 'c' ? gradient.dup('c') : gradient;
+        // DL4J hands a view of its flattened gradient: contiguous views are updated in place (no copy);
+        // only a strided gradient is copied and written back.
+        INDArray g = ArrayMemory.of(gradient).isContiguous() ? gradient : gradient.dup('c');
         if (config.uses8bit(n)) {
             long need = 1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
             requireViewLength(need, n);

@@ -1,0 +1,143 @@
+package org.bnb4j.examples;
+
+import org.bnb4j.examples.lm.CharCorpus;
+import org.bnb4j.examples.lm.ReportWriter;
+import org.bnb4j.examples.lm.RunResult;
+import org.bnb4j.examples.lm.Trainer;
+import org.bnb4j.examples.lm.Updaters;
+import org.bnb4j.kernels.Kernels;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.File;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * The main job: trains a character-level LSTM language model on the Java sources of DL4J's nn module
+ * (read from its sources jar on Maven Central) with DL4J's Adam and with Adam8bit, same seed and same
+ * batches, and writes a report folder (loss curves, state memory and step time charts, Markdown
+ * summary). {@code --scale-demo} instead shows a model whose 32-bit Adam state does not fit a memory
+ * budget while its 8-bit state does.
+ */
+@Command(name = "train-comparison", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a char-LSTM with 32-bit and 8-bit optimizers side by side and write a report.")
+public final class TrainComparison implements Callable<Integer> {
+    @Option(names = "--updaters", split = ",", description = "comma-separated updaters (default: ${DEFAULT-VALUE}); any of: adam, adam8bit, adam32bit, nesterovs, sgd8bit, rmsprop, rmsprop8bit, adagrad, adagrad8bit, lion8bit, ademamix8bit")
+    List<String> updaters = List.of("adam", "adam8bit");
+    @Option(names = "--steps", description = "training steps per updater (default: ${DEFAULT-VALUE})")
+    int steps = 250;
+    @Option(names = "--hidden", description = "LSTM units per layer (default: ${DEFAULT-VALUE})")
+    int hidden = 128;
+    @Option(names = "--layers", description = "LSTM layers (default: ${DEFAULT-VALUE})")
+    int layers = 1;
+    @Option(names = "--batch", description = "sequences per minibatch (default: ${DEFAULT-VALUE})")
+    int batch = 32;
+    @Option(names = "--seq", description = "characters per sequence (default: ${DEFAULT-VALUE})")
+    int seq = 50;
+    @Option(names = "--lr", description = "learning rate (default: ${DEFAULT-VALUE})")
+    double lr = 2e-3;
+    @Option(names = "--eval-every", description = "validation every N steps (default: ${DEFAULT-VALUE})")
+    int evalEvery = 25;
+    @Option(names = "--corpus-chars", description = "characters of corpus to use (default: ${DEFAULT-VALUE})")
+    int corpusChars = 1_000_000;
+    @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed = 42;
+    @Option(names = "--out", description = "report folder (default: ${DEFAULT-VALUE})")
+    Path out = Path.of("reports", "char-lstm");
+    @Option(names = "--no-progress", description = "no progress bar (for logs)")
+    boolean noProgress;
+    @Option(names = "--scale-demo", description = "run the memory scale demo instead (forks a JVM with a memory cap)")
+    boolean scaleDemo;
+    @Option(names = "--scale-budget-mb", description = "off-heap memory cap for the scale demo (default: ${DEFAULT-VALUE})")
+    int scaleBudgetMb = 1000;
+    @Option(names = "--scale-width", description = "width of the scale demo's dense layers (default: ${DEFAULT-VALUE})")
+    int scaleWidth = 6144;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command; returns the exit code (2 for bad options, with a message). */
+    public static int run(String... args) {
+        return new CommandLine(new TrainComparison()).execute(args);
+    }
+
+    void validate() {
+        CommandLine.Model.CommandSpec spec = new CommandLine(this).getCommandSpec();
+        List<String> bad = new ArrayList<>();
+        if (steps < 1) bad.add("--steps must be >= 1");
+        if (hidden < 1 || layers < 1 || batch < 1 || seq < 2) bad.add("--hidden, --layers, --batch must be >= 1 and --seq >= 2");
+        if (!(lr > 0)) bad.add("--lr must be > 0");
+        if (evalEvery < 1) bad.add("--eval-every must be >= 1");
+        if (corpusChars < 10_000) bad.add("--corpus-chars must be >= 10000");
+        if (scaleBudgetMb < 64 || scaleWidth < 64) bad.add("--scale-budget-mb and --scale-width must be >= 64");
+        for (String u : updaters) {
+            if (!Updaters.NAMES.contains(u.toLowerCase(Locale.ROOT))) bad.add("unknown updater '" + u + "' (choose from " + String.join(", ", Updaters.NAMES) + ")");
+        }
+        if (!bad.isEmpty()) throw new CommandLine.ParameterException(spec.commandLine(), String.join("; ", bad));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        if (scaleDemo) return forkScaleDemo();
+        System.out.println("bnb4j char-LSTM comparison: kernels = " + Kernels.get().name());
+        CharCorpus corpus = new CharCorpus(CharCorpus.dl4jSources(corpusChars), 0.05);
+        Trainer.Options o = new Trainer.Options();
+        o.hidden = hidden;
+        o.layers = layers;
+        o.steps = steps;
+        o.batch = batch;
+        o.seq = seq;
+        o.learningRate = lr;
+        o.evalEvery = evalEvery;
+        o.seed = seed;
+        o.progress = !noProgress;
+        System.out.printf(Locale.ROOT, "corpus: %,d characters of DL4J's nn sources, vocabulary %d; model: %d x LSTM(%d); %d steps of %d x %d characters%n",
+                corpus.length(), corpus.vocabSize(), layers, hidden, steps, batch, seq);
+        Trainer trainer = new Trainer(corpus, o);
+        List<RunResult> runs = new ArrayList<>();
+        for (String u : updaters) {
+            RunResult r = trainer.train(u);
+            runs.add(r);
+            System.out.printf(Locale.ROOT, "%-12s validation loss %.4f (perplexity %.3f), state %.2f MB (%.2f B/param), optimizer step %.2f ms, training step %.1f ms%n",
+                    u, r.finalValidationLoss(), r.perplexity(), r.stateBytes / 1e6, (double) r.stateBytes / r.numParams, r.optimizerStepMs, r.fitMsPerStep);
+        }
+        String setup = String.format(Locale.ROOT, "Setup: %,d characters of DL4J nn sources (5%% held out), vocabulary %d, %d x LSTM(%d) + softmax "
+                        + "(%,d parameters), %d steps, minibatch %d x %d characters, learning rate %s, seed %d, kernels: %s.",
+                corpus.length(), corpus.vocabSize(), layers, hidden, runs.get(0).numParams, steps, batch, seq, lr, seed, Kernels.get().name());
+        ReportWriter.write(out, runs, setup);
+        System.out.println("report: " + out.toAbsolutePath());
+        return 0;
+    }
+
+    private int forkScaleDemo() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(javaBin, "-Xmx512m", "-Dorg.bytedeco.javacpp.maxbytes=" + scaleBudgetMb + "m",
+                "-Dorg.bytedeco.javacpp.maxphysicalbytes=" + (scaleBudgetMb + 1536) + "m", "-cp", classpath(),
+                ScaleDemo.class.getName(), String.valueOf(scaleWidth), String.valueOf(scaleBudgetMb));
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        return p.waitFor();
+    }
+
+    /** The classpath this class was loaded from (also under mvn exec:java, whose loader is a URLClassLoader). */
+    static String classpath() {
+        ClassLoader cl = TrainComparison.class.getClassLoader();
+        if (cl instanceof URLClassLoader) {
+            StringBuilder sb = new StringBuilder();
+            for (URL u : ((URLClassLoader) cl).getURLs()) {
+                if (sb.length() > 0) sb.append(File.pathSeparatorChar);
+                sb.append(new File(u.getPath()).getPath());
+            }
+            return sb.toString();
+        }
+        return System.getProperty("java.class.path");
+    }
+}

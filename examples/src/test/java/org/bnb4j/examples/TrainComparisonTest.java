@@ -1,0 +1,54 @@
+package org.bnb4j.examples;
+
+import org.bnb4j.examples.lm.ReportWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TrainComparisonTest {
+
+    static String captureErr(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString();
+    }
+
+    @Test
+    void badOptionsGiveAClearMessage() {
+        int[] code = new int[1];
+        String err = captureErr(() -> code[0] = TrainComparison.run("--updaters", "adam,adamx"));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("unknown updater 'adamx'"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--steps", "0"));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--steps must be >= 1"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--hidden", "many"));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--hidden"), err);
+        assertEquals(0, TrainComparison.run("--help"));
+    }
+
+    /** The whole job on a tiny configuration: trains both updaters and writes the report. */
+    @Test
+    void tinyRunWritesTheReport(@TempDir Path dir) throws Exception {
+        int code = TrainComparison.run("--steps", "4", "--hidden", "16", "--batch", "4", "--seq", "12", "--eval-every", "2",
+                "--corpus-chars", "20000", "--updaters", "adam,adam8bit,lion8bit", "--no-progress", "--out", dir.toString());
+        assertEquals(0, code);
+        String md = Files.readString(dir.resolve(ReportWriter.SUMMARY_MD));
+        assertTrue(md.contains("| adam |") && md.contains("| adam8bit |") && md.contains("| lion8bit |"), md);
+        assertTrue(Files.size(dir.resolve(ReportWriter.LOSS_PNG)) > 10_000);
+        assertTrue(Files.size(dir.resolve(ReportWriter.MEMORY_TIME_PNG)) > 10_000);
+    }
+}
