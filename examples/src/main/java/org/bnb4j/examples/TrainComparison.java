@@ -10,9 +10,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.File;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,9 +50,9 @@ public final class TrainComparison implements Callable<Integer> {
     Path out = Path.of("reports", "char-lstm");
     @Option(names = "--no-progress", description = "no progress bar (for logs)")
     boolean noProgress;
-    @Option(names = "--scale-demo", description = "run the memory scale demo instead (forks a JVM with a memory cap)")
+    @Option(names = "--scale-demo", description = "run the memory scale demo instead: a model whose 32-bit Adam state exceeds the budget")
     boolean scaleDemo;
-    @Option(names = "--scale-budget-mb", description = "off-heap memory cap for the scale demo (default: ${DEFAULT-VALUE})")
+    @Option(names = "--scale-budget-mb", description = "memory budget (MB) for parameters, gradients and optimizer state in the scale demo (default: ${DEFAULT-VALUE})")
     int scaleBudgetMb = 1000;
     @Option(names = "--scale-width", description = "width of the scale demo's dense layers (default: ${DEFAULT-VALUE})")
     int scaleWidth = 6144;
@@ -87,7 +84,7 @@ public final class TrainComparison implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
-        if (scaleDemo) return forkScaleDemo();
+        if (scaleDemo) return ScaleDemo.run(scaleWidth, scaleBudgetMb) == 1 ? 0 : 1;
         System.out.println("bnb4j char-LSTM comparison: kernels = " + Kernels.get().name());
         CharCorpus corpus = new CharCorpus(CharCorpus.dl4jSources(corpusChars), 0.05);
         Trainer.Options o = new Trainer.Options();
@@ -118,26 +115,4 @@ public final class TrainComparison implements Callable<Integer> {
         return 0;
     }
 
-    private int forkScaleDemo() throws Exception {
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = List.of(javaBin, "-Xmx512m", "-Dorg.bytedeco.javacpp.maxbytes=" + scaleBudgetMb + "m",
-                "-Dorg.bytedeco.javacpp.maxphysicalbytes=" + (scaleBudgetMb + 1536) + "m", "-cp", classpath(),
-                ScaleDemo.class.getName(), String.valueOf(scaleWidth), String.valueOf(scaleBudgetMb));
-        Process p = new ProcessBuilder(cmd).inheritIO().start();
-        return p.waitFor();
-    }
-
-    /** The classpath this class was loaded from (also under mvn exec:java, whose loader is a URLClassLoader). */
-    static String classpath() {
-        ClassLoader cl = TrainComparison.class.getClassLoader();
-        if (cl instanceof URLClassLoader) {
-            StringBuilder sb = new StringBuilder();
-            for (URL u : ((URLClassLoader) cl).getURLs()) {
-                if (sb.length() > 0) sb.append(File.pathSeparatorChar);
-                sb.append(new File(u.getPath()).getPath());
-            }
-            return sb.toString();
-        }
-        return System.getProperty("java.class.path");
-    }
 }
