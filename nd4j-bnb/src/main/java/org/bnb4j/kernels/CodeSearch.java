@@ -48,6 +48,40 @@ public final class CodeSearch {
         return r < pUp ? lo + 1 : lo;
     }
 
+    /**
+     * The transition points of {@link #nearest}: {@code t[k]} is the smallest float y with
+     * nearest(c, y) >= k (k = 1..255; t[0] = -inf). The search is monotone for a sorted map, so
+     * nearest(c, y) = max{k : t[k] <= y} (NaN aside). Found by bisection over float bit patterns with
+     * the search itself, exactly as the native library builds its tables (codebook.cpp).
+     */
+    public static float[] thresholds(float[] c) {
+        float[] t = new float[256];
+        t[0] = Float.NEGATIVE_INFINITY;
+        long lo = ord(-Float.MAX_VALUE), hi = ord(Float.MAX_VALUE);
+        int top = nearest(c, Float.MAX_VALUE), bottom = nearest(c, -Float.MAX_VALUE);
+        for (int k = 1; k <= 255; k++) {
+            if (k > top) { t[k] = Float.POSITIVE_INFINITY; continue; }
+            if (k <= bottom) { t[k] = -Float.MAX_VALUE; continue; }
+            long a = lo, b = hi;
+            while (b - a > 1) {
+                long m = a + (b - a) / 2;
+                if (nearest(c, fromOrd(m)) >= k) b = m; else a = m;
+            }
+            t[k] = fromOrd(b);
+        }
+        return t;
+    }
+
+    // floats in the order of their values, -0.0 and +0.0 sharing 0
+    static long ord(float f) {
+        int b = Float.floatToRawIntBits(f);
+        return b < 0 ? -(long) (b & 0x7fffffff) : b;
+    }
+
+    static float fromOrd(long o) {
+        return o >= 0 ? Float.intBitsToFloat((int) o) : Float.intBitsToFloat(0x80000000 | (int) -o);
+    }
+
     /** Counter-based uniform in [0, 1) from (seed, element index): independent of threading. */
     public static float uniform01(long seed, long index) {
         return (mix64(seed ^ mix64(index)) >>> 40) * (1.0f / 16777216.0f);

@@ -64,10 +64,16 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         return u;
     }
 
+    /**
+     * SameDiff's path (loading a saved graph): the map is what {@code getState()} returned, one FLOAT
+     * array under {@link BlockwiseGradientUpdater#STATE_KEY} in the same layout as DL4J's view.
+     */
     @Override
     public GradientUpdater instantiate(Map<String, INDArray> state, boolean initializeStateArrays) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps its state in DL4J's updater view "
-                + "array; SameDiff state maps are not supported yet");
+        validate();
+        BlockwiseGradientUpdater u = new BlockwiseGradientUpdater(this);
+        u.setState(state, initializeStateArrays);
+        return u;
     }
 
     public void validate() {

@@ -25,6 +25,9 @@ import java.util.Map;
  * else (another configuration, a rebuilt or cast state) and the step fails instead of reading garbage.
  */
 public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdaterConfig> {
+    /** Key of the state array in {@link #getState()} (SameDiff saves and reloads it under this name). */
+    public static final String STATE_KEY = "state";
+
     private final BlockwiseUpdaterConfig config;
     private INDArray view;
     private OptimState8bit state8;
@@ -52,12 +55,21 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
 
     @Override
     public void setState(Map<String, INDArray> stateMap, boolean initialize) {
-        throw new UnsupportedOperationException(config.getClass().getSimpleName() + " state lives in the updater view array");
+        if (stateMap == null || stateMap.isEmpty()) {
+            setStateViewArray(null, null, 'c', initialize);
+            return;
+        }
+        INDArray s = stateMap.get(STATE_KEY);
+        if (s == null || stateMap.size() != 1) {
+            throw new IllegalStateException(config.getClass().getSimpleName() + ": expected one state array named '" + STATE_KEY
+                    + "', got " + stateMap.keySet() + " (a state saved by another updater?)");
+        }
+        setStateViewArray(s, s.shape(), 'c', initialize);
     }
 
     @Override
     public Map<String, INDArray> getState() {
-        return view == null ? Map.of() : Map.of("state", view);
+        return view == null ? Map.of() : Map.of(STATE_KEY, view);
     }
 
     @Override

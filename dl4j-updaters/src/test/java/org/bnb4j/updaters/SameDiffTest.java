@@ -1,0 +1,87 @@
+package org.bnb4j.updaters;
+
+import org.bnb4j.updaters.config.Adam8bit;
+import org.bnb4j.updaters.config.Lion8bit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.TrainingConfig;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.weightinit.impl.XavierInitScheme;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The same updater classes train SameDiff graphs, and sd.save/load with updater state resumes exactly. */
+class SameDiffTest {
+
+    static SameDiff mlp(IUpdater u) {
+        SameDiff sd = SameDiff.create();
+        SDVariable in = sd.placeHolder("in", DataType.FLOAT, -1, 2);
+        SDVariable label = sd.placeHolder("label", DataType.FLOAT, -1, 3);
+        SDVariable w0 = sd.var("w0", new XavierInitScheme('c', 2, 128), DataType.FLOAT, 2, 128);
+        SDVariable b0 = sd.zero("b0", DataType.FLOAT, 128);
+        SDVariable w1 = sd.var("w1", new XavierInitScheme('c', 128, 128), DataType.FLOAT, 128, 128);
+        SDVariable b1 = sd.zero("b1", DataType.FLOAT, 128);
+        SDVariable w2 = sd.var("w2", new XavierInitScheme('c', 128, 3), DataType.FLOAT, 128, 3);
+        SDVariable h = sd.nn().relu(in.mmul(w0).add(b0), 0);
+        h = sd.nn().relu(h.mmul(w1).add(b1), 0);
+        SDVariable logits = h.mmul(w2);
+        sd.loss().softmaxCrossEntropy("loss", label, logits, null);
+        sd.setTrainingConfig(TrainingConfig.builder().updater(u).dataSetFeatureMapping("in").dataSetLabelMapping("label").build());
+        return sd;
+    }
+
+    static double loss(SameDiff sd, DataSet d) {
+        Map<String, INDArray> out = sd.output(Map.of("in", d.getFeatures(), "label", d.getLabels()), "loss");
+        return out.get("loss").getDouble(0);
+    }
+
+    @Test
+    void adam8bitTrainsLikeAdam() {
+        DataSet train = UpdatersTest.spirals(400, 21), test = UpdatersTest.spirals(200, 22);
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(5);
+        SameDiff a = mlp(new Adam(1e-2));
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(5);
+        SameDiff b = mlp(new Adam8bit(1e-2));
+        assertEquals(a.getArrForVarName("w1"), b.getArrForVarName("w1"), "same initialisation");
+        for (int i = 0; i < 200; i++) {
+            a.fit(train);
+            b.fit(train);
+        }
+        double la = loss(a, test), lb = loss(b, test);
+        assertTrue(la < 0.9, "Adam learns (chance level is ln 3 = 1.10): " + la);
+        assertTrue(Math.abs(la - lb) <= 0.02 * la + 0.01, "loss Adam " + la + " vs Adam8bit " + lb);
+        // w1 (16384 params) holds 8-bit state, the small ones 32-bit
+        INDArray state = (INDArray) b.getUpdaterMap().get("w1").getState().get("state");
+        assertTrue(state.length() * 4.0 / 16384 <= 2.04, "w1 state bytes/param " + state.length() * 4.0 / 16384);
+    }
+
+    @Test
+    void saveLoadResumesBitForBit(@TempDir Path dir) throws Exception {
+        for (IUpdater u : new IUpdater[]{new Adam8bit(3e-3), new Lion8bit(1e-3)}) {
+            DataSet train = UpdatersTest.spirals(200, 23);
+            org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(6);
+            SameDiff sd = mlp(u);
+            for (int i = 0; i < 5; i++) sd.fit(train);
+            File f = dir.resolve(u.getClass().getSimpleName() + ".sd").toFile();
+            sd.save(f, true);
+            SameDiff restored = SameDiff.load(f, true);
+            for (int i = 0; i < 5; i++) {
+                sd.fit(train);
+                restored.fit(train);
+            }
+            for (String v : new String[]{"w0", "b0", "w1", "b1", "w2"}) {
+                assertEquals(sd.getArrForVarName(v), restored.getArrForVarName(v), u + ": " + v + " after resume");
+            }
+        }
+    }
+}

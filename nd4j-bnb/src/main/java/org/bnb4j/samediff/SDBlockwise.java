@@ -1,0 +1,85 @@
+package org.bnb4j.samediff;
+
+import org.bnb4j.kernels.CodeSearch;
+import org.bnb4j.quant.Blockwise;
+import org.bnb4j.quant.QuantMap;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+
+/**
+ * Block-wise quantize / dequantize inside a SameDiff graph, composed only of ops libnd4j already
+ * has (M2.1 cannot run external ops), so graphs holding them save, load and run anywhere:
+ * <ul>
+ *   <li>dequantize: gather(map, codes) * gather(absmax, block index), the kernel's float product;</li>
+ *   <li>quantize: per-block abs-max reduction, multiplication by the float reciprocal (0 for an
+ *       all-zero block), and the nearest code as an 8-step binary lifting over the map's 255
+ *       transition points ({@link CodeSearch#thresholds}), which is the reference search exactly.</li>
+ * </ul>
+ * Results equal {@link Blockwise} bit for bit for finite FLOAT input whose non-zero blocks have a
+ * normal absmax (>= ~3e-39). Not reproduced in a graph: the +-Inf error, NaN input (libnd4j's max
+ * reduction does not skip NaN), and the division fallback for denormal blocks.
+ */
+public final class SDBlockwise {
+    private SDBlockwise() {}
+
+    /**
+     * Adds quantization of {@code x} (any float type; its element count must be known: {@code shape})
+     * and returns {codes (UINT8 [n]), absmax (FLOAT [blocks])}, named {@code name + "_codes"} and
+     * {@code name + "_absmax"}.
+     */
+    public static SDVariable[] quantize(SameDiff sd, String name, SDVariable x, long[] shape, QuantMap map, int blocksize) {
+        check(sd, name, map, blocksize);
+        long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        if (n <= 0) throw new IllegalArgumentException("shape must have a positive element count: " + Arrays.toString(shape));
+        long nb = Blockwise.numBlocks(n, blocksize), padded = nb * blocksize;
+        SDVariable flat = x.castTo(DataType.FLOAT).reshape(n);
+        if (padded > n) flat = sd.concat(0, flat, sd.constant(name + "_pad", Nd4j.zeros(DataType.FLOAT, padded - n)));
+        SDVariable blocks = flat.reshape(nb, blocksize);
+        SDVariable absmax = sd.math().abs(blocks).max(1);
+        // 1/absmax, or 0 for an all-zero block (so its elements get the map's zero code)
+        SDVariable isZero = absmax.eq(0.0).castTo(DataType.FLOAT);
+        SDVariable inv = absmax.add(isZero).rdiv(1.0).mul(isZero.rsub(1.0));
+        SDVariable y = blocks.mul(inv.reshape(nb, 1)).reshape(padded);
+        SDVariable thresh = sd.constant(name + "_thresholds", Nd4j.createFromArray(CodeSearch.thresholds(map.values())));
+        SDVariable code = sd.constant(name + "_code0", Nd4j.zeros(DataType.INT, padded));
+        for (int bit = 128; bit >= 1; bit >>= 1) {
+            SDVariable candidate = code.add(bit);
+            SDVariable t = sd.gather(thresh, candidate, 0);
+            code = code.add(y.gte(t).castTo(DataType.INT).mul(bit));
+        }
+        if (padded > n) code = code.get(org.nd4j.autodiff.samediff.SDIndex.interval(0L, n));
+        SDVariable codes = code.castTo(DataType.UBYTE).rename(name + "_codes");
+        return new SDVariable[]{codes, absmax.rename(name + "_absmax")};
+    }
+
+    /**
+     * Adds dequantization of codes (UINT8/any integer type, [n]) and absmax (FLOAT [blocks]) into an
+     * array of {@code shape} and type {@code dataType} (rounded by libnd4j's cast when not FLOAT).
+     */
+    public static SDVariable dequantize(SameDiff sd, String name, SDVariable codes, SDVariable absmax, QuantMap map,
+                                        int blocksize, long[] shape, DataType dataType) {
+        check(sd, name, map, blocksize);
+        long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        if (n <= 0) throw new IllegalArgumentException("shape must have a positive element count: " + Arrays.toString(shape));
+        if (!dataType.isFPType()) throw new IllegalArgumentException("dequantize output must be a floating-point type, got " + dataType);
+        int[] block = new int[Math.toIntExact(n)];
+        for (int i = 0; i < block.length; i++) block[i] = i / blocksize;
+        SDVariable mapVar = sd.constant(name + "_map", map.toINDArray());
+        SDVariable blockIdx = sd.constant(name + "_block_index", Nd4j.createFromArray(block));
+        SDVariable values = sd.gather(mapVar, codes.castTo(DataType.INT).reshape(n), 0);
+        SDVariable scale = sd.gather(absmax.castTo(DataType.FLOAT).reshape(Blockwise.numBlocks(n, blocksize)), blockIdx, 0);
+        SDVariable out = values.mul(scale).reshape(shape);
+        return (dataType == DataType.FLOAT ? out : out.castTo(dataType)).rename(name);
+    }
+
+    private static void check(SameDiff sd, String name, QuantMap map, int blocksize) {
+        if (sd == null || name == null || map == null) throw new IllegalArgumentException("sd, name and map must not be null");
+        if (blocksize < Blockwise.MIN_BLOCKSIZE || blocksize > Blockwise.MAX_BLOCKSIZE || Integer.bitCount(blocksize) != 1) {
+            throw new IllegalArgumentException("blocksize must be a power of two between 64 and 4096, got " + blocksize);
+        }
+    }
+}

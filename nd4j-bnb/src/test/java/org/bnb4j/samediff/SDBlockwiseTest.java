@@ -1,0 +1,95 @@
+package org.bnb4j.samediff;
+
+import org.bnb4j.kernels.CodeSearch;
+import org.bnb4j.quant.Blockwise;
+import org.bnb4j.quant.QuantMap;
+import org.bnb4j.quant.QuantState;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class SDBlockwiseTest {
+
+    static INDArray input(long seed) {
+        Nd4j.getRandom().setSeed(seed);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 37, 101).muli(3);
+        x.get(NDArrayIndex.point(2), NDArrayIndex.all()).assign(0);   // zero runs: an all-zero block at blocksize 64
+        x.get(NDArrayIndex.point(3), NDArrayIndex.all()).assign(0);
+        x.putScalar(5, 1e-30f);
+        return x;
+    }
+
+    static SameDiff graph(QuantMap map, int blocksize) {
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder("x", DataType.FLOAT, 37, 101);
+        SDVariable[] q = SDBlockwise.quantize(sd, "q", x, new long[]{37, 101}, map, blocksize);
+        SDBlockwise.dequantize(sd, "deq", q[0], q[1], map, blocksize, new long[]{37, 101}, DataType.FLOAT);
+        return sd;
+    }
+
+    @Test
+    void graphOpsEqualTheIndarrayApiBitForBit() {
+        for (QuantMap map : new QuantMap[]{QuantMap.dynamic(true), QuantMap.dynamic(false), QuantMap.linear(true)}) {
+            for (int blocksize : new int[]{64, 256, 4096}) {
+                INDArray x = map == QuantMap.dynamic(false) ? Nd4j.math().abs(input(blocksize)) : input(blocksize);
+                SameDiff sd = graph(map, blocksize);
+                Map<String, INDArray> out = sd.output(Map.of("x", x), "q_codes", "q_absmax", "deq");
+                QuantState ref = Blockwise.quantize(x, map, blocksize);
+                assertEquals(ref.absmax(), out.get("q_absmax"), map + " " + blocksize + " absmax");
+                assertEquals(ref.codes(), out.get("q_codes").castTo(DataType.UBYTE), map + " " + blocksize + " codes");
+                INDArray deq = out.get("deq");
+                INDArray apiDeq = Blockwise.dequantize(ref);
+                assertEquals(0, Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.reduce3.HammingDistance(
+                        deq.reshape(deq.length()).castTo(DataType.DOUBLE), apiDeq.reshape(apiDeq.length()).castTo(DataType.DOUBLE))).getDouble(0),
+                        map + " " + blocksize + " dequantized");
+            }
+        }
+    }
+
+    @Test
+    void thresholdsReproduceTheSearch() {
+        float[] c = QuantMap.dynamic(true).values();
+        float[] t = CodeSearch.thresholds(c);
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < 100_000; i++) {
+            float y = (float) (r.nextDouble() * 2.2 - 1.1) * (i % 2 == 0 ? 1 : (float) Math.pow(10, -r.nextInt(9)));
+            int k = 0;
+            while (k < 255 && t[k + 1] <= y) k++;
+            assertEquals(CodeSearch.nearest(c, y), k, "y=" + y);
+        }
+    }
+
+    @Test
+    void aGraphHoldingThemSavesLoadsAndRuns(@TempDir Path dir) throws Exception {
+        SameDiff sd = graph(QuantMap.dynamic(), 256);
+        INDArray x = input(9);
+        Map<String, INDArray> before = sd.output(Map.of("x", x), "q_codes", "deq");
+        File f = dir.resolve("quant.sd").toFile();
+        sd.save(f, false);
+        SameDiff loaded = SameDiff.load(f, false);
+        Map<String, INDArray> after = loaded.output(Map.of("x", x), "q_codes", "deq");
+        assertEquals(before.get("q_codes"), after.get("q_codes"));
+        assertEquals(before.get("deq"), after.get("deq"));
+    }
+
+    @Test
+    void badArguments() {
+        SameDiff sd = SameDiff.create();
+        SDVariable x = sd.placeHolder("x", DataType.FLOAT, 10);
+        assertThrows(IllegalArgumentException.class, () -> SDBlockwise.quantize(sd, "q", x, new long[]{10}, QuantMap.dynamic(), 100));
+        assertThrows(IllegalArgumentException.class, () -> SDBlockwise.quantize(sd, "q", x, new long[]{0}, QuantMap.dynamic(), 64));
+        assertThrows(IllegalArgumentException.class, () -> SDBlockwise.dequantize(sd, "d", x, x, QuantMap.dynamic(), 64, new long[]{10}, DataType.INT));
+    }
+}
