@@ -60,9 +60,35 @@ class SameDiffTest {
         double la = loss(a, test), lb = loss(b, test);
         assertTrue(la < 0.9, "Adam learns (chance level is ln 3 = 1.10): " + la);
         assertTrue(Math.abs(la - lb) <= 0.02 * la + 0.01, "loss Adam " + la + " vs Adam8bit " + lb);
-        // w1 (16384 params) holds 8-bit state, the small ones 32-bit
-        INDArray state = (INDArray) b.getUpdaterMap().get("w1").getState().get("state");
-        assertTrue(state.length() * 4.0 / 16384 <= 2.04, "w1 state bytes/param " + state.length() * 4.0 / 16384);
+        // w1 (16384 params) holds 8-bit state: real UINT8 codes and FLOAT absmax arrays
+        @SuppressWarnings("unchecked") Map<String, INDArray> st = b.getUpdaterMap().get("w1").getState();
+        INDArray codes = st.get("codes"), absmax = st.get("absmax");
+        assertEquals(DataType.UBYTE, codes.dataType());
+        assertArrayEquals(new long[]{2, 16384}, codes.shape());
+        assertEquals(DataType.FLOAT, absmax.dataType());
+        double bytes = codes.length() + 4.0 * absmax.length();
+        assertTrue(bytes / 16384 <= 2.04, "w1 state bytes/param from getState(): " + bytes / 16384);
+        // the small w2 (384 params) keeps 32-bit state
+        assertEquals(DataType.FLOAT, ((INDArray) b.getUpdaterMap().get("w2").getState().get("state")).dataType());
+    }
+
+    @Test
+    void foreignOrIncompleteStateMapsAreRejected() {
+        Map<String, INDArray> good = Map.of("codes", org.nd4j.linalg.factory.Nd4j.create(DataType.UBYTE, 2, 5000),
+                "absmax", org.nd4j.linalg.factory.Nd4j.create(DataType.FLOAT, 2, 20));
+        new Adam8bit().instantiate(good, false); // accepted
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new Adam8bit().instantiate(Map.of("codes", good.get("codes")), false));
+        assertTrue(e.getMessage().contains("expected state arrays"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> new Lion8bit().instantiate(good, false));
+        assertTrue(e.getMessage().contains("another optimizer"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> Adam8bit.builder().blocksize(128).build().instantiate(good, false));
+        assertTrue(e.getMessage().contains("blocksize"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> new Adam8bit().instantiate(
+                Map.of("codes", good.get("codes").castTo(DataType.FLOAT), "absmax", good.get("absmax")), false));
+        assertTrue(e.getMessage().contains("UINT8"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> new Adam8bit().instantiate(Map.of("m", good.get("absmax")), false));
+        assertTrue(e.getMessage().contains("[m]"), e.getMessage());
     }
 
     @Test

@@ -2,7 +2,10 @@ package org.bnb4j.kernels;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,6 +28,21 @@ public final class HostBuffers {
         ArrayMemory m = ArrayMemory.of(arr);
         if (!m.isContiguous()) throw new IllegalArgumentException("array must be contiguous in C order: " + m);
         return wrap(m.address(), m.length() * ArrayMemory.elementSize(m.dataType()));
+    }
+
+    /**
+     * A UINT8 vector of {@code length} bytes aliasing {@code owner}'s memory from {@code byteOffset} (no
+     * copy): writes through either are seen by both. The caller keeps {@code owner} alive.
+     */
+    public static INDArray aliasBytes(INDArray owner, long byteOffset, long length) {
+        ArrayMemory m = ArrayMemory.of(owner);
+        if (!m.isContiguous()) throw new IllegalArgumentException("can only alias a contiguous array");
+        long ownerBytes = m.length() * ArrayMemory.elementSize(m.dataType());
+        if (byteOffset < 0 || length < 0 || byteOffset + length > ownerBytes) {
+            throw new IllegalArgumentException("byte range " + byteOffset + "+" + length + " outside the array's " + ownerBytes + " bytes");
+        }
+        DataBuffer buf = Nd4j.createBuffer(new RawBytes(m.address() + byteOffset, length), length, DataType.UBYTE);
+        return Nd4j.create(buf, new long[]{length}, new long[]{1}, 0, 'c', DataType.UBYTE);
     }
 
     /** A javacpp pointer over a raw address, only to obtain a direct ByteBuffer on it. */

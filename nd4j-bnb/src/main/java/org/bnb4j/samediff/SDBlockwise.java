@@ -19,12 +19,20 @@ import java.util.Arrays;
  *       all-zero block), and the nearest code as an 8-step binary lifting over the map's 255
  *       transition points ({@link CodeSearch#thresholds}), which is the reference search exactly.</li>
  * </ul>
- * Results equal {@link Blockwise} bit for bit for finite FLOAT input whose non-zero blocks have a
- * normal absmax (>= ~3e-39). Not reproduced in a graph: the +-Inf error, NaN input (libnd4j's max
- * reduction does not skip NaN), and the division fallback for denormal blocks.
+ * Results equal {@link Blockwise} bit for bit for finite FLOAT input, NaN included (code 0), zero and
+ * denormal blocks included. Not reproduced in a graph: the error on +-Inf input (a graph cannot throw).
  */
 public final class SDBlockwise {
     private SDBlockwise() {}
+
+    /** The smallest float a with a finite 1f / a: below it the kernels divide instead of multiplying. */
+    static final float DENORMAL_LIMIT = denormalLimit();
+
+    private static float denormalLimit() {
+        float a = Float.MIN_VALUE;
+        while (Float.isInfinite(1f / a)) a = Math.nextUp(a);
+        return a;
+    }
 
     /**
      * Adds quantization of {@code x} (any float type; its element count must be known: {@code shape})
@@ -39,11 +47,17 @@ public final class SDBlockwise {
         SDVariable flat = x.castTo(DataType.FLOAT).reshape(n);
         if (padded > n) flat = sd.concat(0, flat, sd.constant(name + "_pad", Nd4j.zeros(DataType.FLOAT, padded - n)));
         SDVariable blocks = flat.reshape(nb, blocksize);
-        SDVariable absmax = sd.math().abs(blocks).max(1);
-        // 1/absmax, or 0 for an all-zero block (so its elements get the map's zero code)
-        SDVariable isZero = absmax.eq(0.0).castTo(DataType.FLOAT);
-        SDVariable inv = absmax.add(isZero).rdiv(1.0).mul(isZero.rsub(1.0));
-        SDVariable y = blocks.mul(inv.reshape(nb, 1)).reshape(padded);
+        // max |x| with NaN ignored, as the kernels do: pairwise max(NaN, 0) is 0 in libnd4j (a > b ? a : b)
+        SDVariable absNoNan = sd.math().max(sd.math().abs(blocks), sd.constant(name + "_zero", Nd4j.scalar(0f)));
+        SDVariable absmax = absNoNan.max(1);
+        // The kernels' normalisation without a select op (M2.1 SameDiff has none), NaN-free masks only:
+        //   normal block: x * (1/absmax); all-zero block: x * 0; denormal block (1/absmax overflows): x / absmax.
+        SDVariable z = absmax.eq(0.0).castTo(DataType.FLOAT);
+        SDVariable d = absmax.gt(0.0).castTo(DataType.FLOAT).mul(absmax.lt(DENORMAL_LIMIT).castTo(DataType.FLOAT));
+        SDVariable notZ = z.rsub(1.0), notD = d.rsub(1.0);
+        SDVariable inv = absmax.mul(notD).add(z).add(d).rdiv(1.0).mul(notZ).mul(notD);
+        SDVariable divisor = absmax.mul(d).add(notD);
+        SDVariable y = blocks.mul(inv.reshape(nb, 1)).add(blocks.div(divisor.reshape(nb, 1)).mul(d.reshape(nb, 1))).reshape(padded);
         SDVariable thresh = sd.constant(name + "_thresholds", Nd4j.createFromArray(CodeSearch.thresholds(map.values())));
         SDVariable code = sd.constant(name + "_code0", Nd4j.zeros(DataType.INT, padded));
         for (int bit = 128; bit >= 1; bit >>= 1) {

@@ -24,18 +24,21 @@ class SDBlockwiseTest {
 
     static INDArray input(long seed) {
         Nd4j.getRandom().setSeed(seed);
-        INDArray x = Nd4j.randn(DataType.FLOAT, 37, 101).muli(3);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 97, 301).muli(3);
         x.get(NDArrayIndex.point(2), NDArrayIndex.all()).assign(0);   // zero runs: an all-zero block at blocksize 64
         x.get(NDArrayIndex.point(3), NDArrayIndex.all()).assign(0);
         x.putScalar(5, 1e-30f);
+        x.putScalar(700, Float.NaN);
+        for (int i = 4096 * 2; i < 4096 * 3; i++) x.putScalar(i, Float.MIN_VALUE * ((i % 61) - 30)); // a denormal block at every blocksize
+        x.putScalar(3000, Float.NaN);
         return x;
     }
 
     static SameDiff graph(QuantMap map, int blocksize) {
         SameDiff sd = SameDiff.create();
-        SDVariable x = sd.placeHolder("x", DataType.FLOAT, 37, 101);
-        SDVariable[] q = SDBlockwise.quantize(sd, "q", x, new long[]{37, 101}, map, blocksize);
-        SDBlockwise.dequantize(sd, "deq", q[0], q[1], map, blocksize, new long[]{37, 101}, DataType.FLOAT);
+        SDVariable x = sd.placeHolder("x", DataType.FLOAT, 97, 301);
+        SDVariable[] q = SDBlockwise.quantize(sd, "q", x, new long[]{97, 301}, map, blocksize);
+        SDBlockwise.dequantize(sd, "deq", q[0], q[1], map, blocksize, new long[]{97, 301}, DataType.FLOAT);
         return sd;
     }
 

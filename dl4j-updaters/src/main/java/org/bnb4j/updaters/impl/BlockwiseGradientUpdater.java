@@ -1,12 +1,14 @@
 package org.bnb4j.updaters.impl;
 
 import org.bnb4j.kernels.ArrayMemory;
+import org.bnb4j.kernels.HostBuffers;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimState8bit;
 import org.bnb4j.optim.OptimizerKernels;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 
@@ -25,8 +27,10 @@ import java.util.Map;
  * else (another configuration, a rebuilt or cast state) and the step fails instead of reading garbage.
  */
 public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdaterConfig> {
-    /** Key of the state array in {@link #getState()} (SameDiff saves and reloads it under this name). */
+    /** Key of the whole FLOAT state (32-bit state, or an 8-bit view before its first step). */
     public static final String STATE_KEY = "state";
+    /** Keys of an 8-bit state in {@link #getState()}: UINT8 codes [states, n] and FLOAT absmax [states, blocks]. */
+    public static final String CODES_KEY = "codes", ABSMAX_KEY = "absmax";
 
     private final BlockwiseUpdaterConfig config;
     private INDArray view;
@@ -53,23 +57,63 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         if (initialize && viewArray != null) viewArray.assign(0);
     }
 
+    /**
+     * Accepts what {@link #getState()} returns (SameDiff's load path): {"codes" UINT8 [states, n],
+     * "absmax" FLOAT [states, blocks]} is copied into a new packed view; {"state" FLOAT} is used as the view.
+     */
     @Override
     public void setState(Map<String, INDArray> stateMap, boolean initialize) {
         if (stateMap == null || stateMap.isEmpty()) {
             setStateViewArray(null, null, 'c', initialize);
             return;
         }
-        INDArray s = stateMap.get(STATE_KEY);
-        if (s == null || stateMap.size() != 1) {
-            throw new IllegalStateException(config.getClass().getSimpleName() + ": expected one state array named '" + STATE_KEY
-                    + "', got " + stateMap.keySet() + " (a state saved by another updater?)");
+        String who = config.getClass().getSimpleName();
+        if (stateMap.size() == 1 && stateMap.containsKey(STATE_KEY)) {
+            INDArray s = stateMap.get(STATE_KEY);
+            setStateViewArray(s, s.shape(), 'c', initialize);
+            return;
         }
-        setStateViewArray(s, s.shape(), 'c', initialize);
+        INDArray codes = stateMap.get(CODES_KEY), absmax = stateMap.get(ABSMAX_KEY);
+        if (codes == null || absmax == null || stateMap.size() != 2) {
+            throw new IllegalStateException(who + ": expected state arrays '" + CODES_KEY + "' and '" + ABSMAX_KEY + "' (or '"
+                    + STATE_KEY + "'), got " + stateMap.keySet() + " (a state saved by another updater?)");
+        }
+        int k = config.kind().numStates();
+        if (codes.dataType() != DataType.UBYTE && codes.dataType() != DataType.UINT8) {
+            throw new IllegalStateException(who + ": '" + CODES_KEY + "' must be UINT8, got " + codes.dataType());
+        }
+        if (absmax.dataType() != DataType.FLOAT) throw new IllegalStateException(who + ": '" + ABSMAX_KEY + "' must be FLOAT, got " + absmax.dataType());
+        if (codes.rank() != 2 || codes.size(0) != k) {
+            throw new IllegalStateException(who + " keeps " + k + " state(s), but '" + CODES_KEY + "' has shape "
+                    + java.util.Arrays.toString(codes.shape()) + " (a state of another optimizer?)");
+        }
+        long n = codes.size(1), nb = org.bnb4j.quant.Blockwise.numBlocks(n, config.getBlocksize());
+        if (absmax.length() != k * nb) {
+            throw new IllegalStateException(who + ": '" + ABSMAX_KEY + "' has " + absmax.length() + " values, blocksize "
+                    + config.getBlocksize() + " needs " + k * nb + " (a state saved with another blocksize?)");
+        }
+        INDArray v = Nd4j.create(DataType.FLOAT, 1, 1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize()));
+        v.putScalar(0, Float.intBitsToFloat(expectedTag(n)));
+        v.get(NDArrayIndex.point(0), NDArrayIndex.interval(1, 1 + k * nb)).assign(absmax.reshape(k * nb));
+        HostBuffers.aliasBytes(v, 4L * (1 + k * nb), k * n).assign(codes.reshape(k * n));
+        setStateViewArray(v, v.shape(), 'c', false);
     }
 
+    /**
+     * For SameDiff (which saves what this returns): an 8-bit state as real arrays aliasing the view,
+     * UINT8 codes [states, n] (bytes at word position 3 in the NaN-safe form) and FLOAT absmax
+     * [states, blocks]; otherwise the FLOAT view itself under "state".
+     */
     @Override
     public Map<String, INDArray> getState() {
-        return view == null ? Map.of() : Map.of(STATE_KEY, view);
+        if (view == null) return Map.of();
+        if (state8 == null) return Map.of(STATE_KEY, view);
+        long n = state8.length(), k = config.kind().numStates();
+        long nb = org.bnb4j.quant.Blockwise.numBlocks(n, config.getBlocksize());
+        INDArray flat = flat(1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize()));
+        INDArray absmax = flat.get(NDArrayIndex.interval(1, 1 + k * nb)).reshape(k, nb);
+        INDArray codes = HostBuffers.aliasBytes(flat, 4L * (1 + k * nb), k * n).reshape(k, n);
+        return Map.of(CODES_KEY, codes, ABSMAX_KEY, absmax);
     }
 
     @Override
