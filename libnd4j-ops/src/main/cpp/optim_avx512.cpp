@@ -117,14 +117,18 @@ inline __m512 update16(const Hyper& h, __m512 g, __m512* s1, __m512* s2, __m512*
   }
 }
 
+// States that a kind does not use are neither loaded nor stored (they stay zero, as in the scalar path).
 template <int Kind>
 void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, int64_t len, float* mx) {
+  constexpr int kStates = Kind == BNB_OPTIM_ADAM ? 2 : Kind == BNB_OPTIM_ADEMAMIX ? 3 : 1;
   const __m512 zero = _mm512_setzero_ps();
   __m512 acc1 = zero, acc2 = zero, acc3 = zero;
   for (int64_t i = 0; i < len; i += 16) {
     const __mmask16 m = tail_mask(len - i);
     const __m512 g = _mm512_maskz_loadu_ps(m, grad + i);
-    __m512 a = _mm512_loadu_ps(s1 + i), b = _mm512_loadu_ps(s2 + i), c = _mm512_loadu_ps(s3 + i);
+    __m512 a = _mm512_loadu_ps(s1 + i);
+    __m512 b = kStates >= 2 ? _mm512_loadu_ps(s2 + i) : zero;
+    __m512 c = kStates == 3 ? _mm512_loadu_ps(s3 + i) : zero;
     __m512 u = update16<Kind>(h, g, &a, &b, &c);
     // non-finite gradient: state reset, zero update (QNaN, SNaN, +Inf, -Inf)
     const __mmask16 bad = _mm512_fpclass_ps_mask(g, 0x99);
@@ -134,11 +138,15 @@ void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, 
     u = _mm512_mask_mov_ps(u, bad, zero);
     _mm512_mask_storeu_ps(grad + i, m, u);
     _mm512_storeu_ps(s1 + i, a);
-    _mm512_storeu_ps(s2 + i, b);
-    _mm512_storeu_ps(s3 + i, c);
     acc1 = _mm512_mask_max_ps(acc1, m, _mm512_abs_ps(a), acc1);
-    acc2 = _mm512_mask_max_ps(acc2, m, _mm512_abs_ps(b), acc2);
-    acc3 = _mm512_mask_max_ps(acc3, m, _mm512_abs_ps(c), acc3);
+    if (kStates >= 2) {
+      _mm512_storeu_ps(s2 + i, b);
+      acc2 = _mm512_mask_max_ps(acc2, m, _mm512_abs_ps(b), acc2);
+    }
+    if (kStates == 3) {
+      _mm512_storeu_ps(s3 + i, c);
+      acc3 = _mm512_mask_max_ps(acc3, m, _mm512_abs_ps(c), acc3);
+    }
   }
   mx[0] = _mm512_reduce_max_ps(acc1);
   mx[1] = _mm512_reduce_max_ps(acc2);
@@ -152,12 +160,9 @@ void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2
   alignas(64) float s2[kOptimMaxBlock];
   alignas(64) float s3[kOptimMaxBlock];
   const bool two = b.codes2 != nullptr, three = b.codes3 != nullptr;
-  const auto zero_fill = [&](float* s) { for (int64_t i = 0; i < b.len; i += 16) _mm512_storeu_ps(s + i, _mm512_setzero_ps()); };
   decode_state(cb1, b.codes1, b.len, *b.absmax1, b.phase1, s1);
   if (two) decode_state(*cb2, b.codes2, b.len, *b.absmax2, b.phase2, s2);
-  else zero_fill(s2);
   if (three) decode_state(cb1, b.codes3, b.len, *b.absmax3, b.phase3, s3);
-  else zero_fill(s3);
   float mx[3];
   switch (h.kind) {
     case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, b.grad, s1, s2, s3, b.len, mx); break;

@@ -39,6 +39,7 @@ public final class UpdaterBench {
             report("DL4J Adam", adam, adam, 0, copyGBs, n);
             report("DL4J Nesterovs", time(new Nesterovs(1e-2, 0.9), grad, runs), adam, 0, copyGBs, n);
             report("Adam8bit", time(new Adam8bit(1e-3), grad, runs), adam, 12, copyGBs, n);
+            report("Adam8bit bs2048", time(Adam8bit.builder().learningRate(1e-3).blocksize(2048).build(), grad, runs), adam, 12, copyGBs, n);
             report("Lion8bit", time(new Lion8bit(1e-4), grad, runs), adam, 10, copyGBs, n);
             report("SGD8bit", time(new SGD8bit(1e-2), grad, runs), adam, 10, copyGBs, n);
         }
