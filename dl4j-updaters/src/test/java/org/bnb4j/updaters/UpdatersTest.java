@@ -214,6 +214,21 @@ class UpdatersTest {
         assertEquals(thirtyTwo, ((org.deeplearning4j.nn.conf.layers.BaseLayer) g.getLayer("a").conf().getLayer()).getIUpdater());
     }
 
+    /** net.setLearningRate(lr) changes every layer alike: the blocks stay, the state stays valid. */
+    @Test
+    void globalSetLearningRateKeepsTheState() {
+        DataSet train = spirals(200, 3);
+        MultiLayerNetwork a = net(new Adam8bit(3e-3)), b = net(new Adam8bit(3e-3));
+        for (int i = 0; i < 3; i++) {
+            a.fit(train);
+            b.fit(train);
+        }
+        a.setLearningRate(1e-4);
+        for (int i = 0; i < 3; i++) a.fit(train);
+        assertEquals(1e-4, ((Adam8bit) ((org.deeplearning4j.nn.conf.layers.BaseLayer) a.getLayer(1).conf().getLayer()).getIUpdater()).getLearningRate(), 0);
+        assertTrue(Double.isFinite(a.score()));
+    }
+
     @Test
     void stateIsAboutTwoBytesPerParameterForLargeBlocks() {
         Adam8bit a = new Adam8bit();
