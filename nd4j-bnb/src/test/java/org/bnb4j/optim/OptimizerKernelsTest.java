@@ -133,16 +133,17 @@ class OptimizerKernelsTest {
             INDArray p32 = Nd4j.randn(DataType.FLOAT, n).muli(0.1), p8 = p32.dup();
             OptimState8bit s8 = OptimState8bit.allocate(kind, n, 256);
             INDArray[] s32 = zeros(kind, n);
+            OptimState8bit[] holder = {s8};
             for (int t = 1; t <= 50; t++) {
                 OptimHyper h = hyper(kind, t);
                 INDArray g = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
                 INDArray u32 = g.dup(), u8 = g.dup();
                 k.step32(h, u32, s32);
-                k.step8bit(h, u8, s8);
+                k.step8bit(h, u8, holder[0]);
                 p32.subi(u32);
                 p8.subi(u8);
 
-                INDArray[] d = dequantized(s8);
+                INDArray[] d = dequantized(holder[0]);
                 for (int i = 0; i < d.length; i++) {
                     long bad = mismatches(s32[i], d[i]);
                     assertTrue(bad < 20, kind + " state" + (i + 1) + " mismatches at step " + t + ": " + bad);
@@ -155,6 +156,16 @@ class OptimizerKernelsTest {
 
                 p8.assign(p32);
                 for (int i = 0; i < d.length; i++) s32[i].assign(d[i]);
+                if (t % 10 == 0) {
+                    // save and load the 8-bit state (as bitsandbytes' test does): raw bytes come back identical
+                    OptimState8bit restored = OptimState8bit.allocate(kind, n, 256);
+                    for (int i = 0; i < restored.arrays().length; i++) {
+                        byte[] saved = bytes(holder[0].arrays()[i]);
+                        org.bnb4j.kernels.HostBuffers.of(restored.arrays()[i]).put(0, saved);
+                        assertArrayEquals(saved, bytes(restored.arrays()[i]), kind + " state array " + i + " after save/load");
+                    }
+                    holder[0] = restored;
+                }
             }
         }
     }
