@@ -1,5 +1,6 @@
 package org.bnb4j.kernels;
 
+import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.QuantMap;
 
 import java.nio.ByteBuffer;
@@ -25,10 +26,10 @@ public final class JavaQuantKernels implements QuantKernels {
         long n = x.length();
         if (n == 0) return;
         Elements in = new Elements(x);
-        ByteBuffer codeBuf = Elements.buffer(codes.address(), n);
-        ByteBuffer amaxBuf = Elements.buffer(absmax.address(), 4 * numBlocks(n, blocksize));
+        long nb = Blockwise.numBlocks(n, blocksize);
+        ByteBuffer codeBuf = HostBuffers.wrap(codes.address(), n);
+        ByteBuffer amaxBuf = HostBuffers.wrap(absmax.address(), 4 * nb);
         float[] c = map.values();
-        long nb = numBlocks(n, blocksize);
         AtomicLong firstInf = new AtomicLong(Long.MAX_VALUE);
         LongStream.range(0, nb).parallel().forEach(b -> {
             long start = b * blocksize;
@@ -55,20 +56,16 @@ public final class JavaQuantKernels implements QuantKernels {
     public void dequantize(ArrayMemory codes, ArrayMemory absmax, QuantMap map, int blocksize, ArrayMemory out) {
         long n = out.length();
         if (n == 0) return;
-        ByteBuffer codeBuf = Elements.buffer(codes.address(), n);
-        ByteBuffer amaxBuf = Elements.buffer(absmax.address(), 4 * numBlocks(n, blocksize));
+        ByteBuffer codeBuf = HostBuffers.wrap(codes.address(), n);
+        ByteBuffer amaxBuf = HostBuffers.wrap(absmax.address(), 4 * Blockwise.numBlocks(n, blocksize));
         Elements dst = new Elements(out);
         float[] c = map.values();
-        LongStream.range(0, numBlocks(n, blocksize)).parallel().forEach(b -> {
+        LongStream.range(0, Blockwise.numBlocks(n, blocksize)).parallel().forEach(b -> {
             long start = b * blocksize;
             long end = Math.min(start + blocksize, n);
             float am = amaxBuf.getFloat((int) (4 * b));
             for (long i = start; i < end; i++) dst.set(i, c[codeBuf.get((int) i) & 0xff] * am);
         });
-    }
-
-    static long numBlocks(long n, int blocksize) {
-        return (n + blocksize - 1) / blocksize;
     }
 
     /** Typed element access over an array's memory, with the native library's conversions. */
@@ -83,12 +80,9 @@ public final class JavaQuantKernels implements QuantKernels {
             this.size = ArrayMemory.elementSize(mem.dataType());
             long[] range = mem.offsetRange();
             this.base = range[0];
-            this.buf = buffer(mem.address() + range[0] * size, (range[1] - range[0] + 1) * size);
+            this.buf = HostBuffers.wrap(mem.address() + range[0] * size, (range[1] - range[0] + 1) * size);
         }
 
-        static ByteBuffer buffer(long address, long bytes) {
-            return HostBuffers.wrap(address, bytes);
-        }
 
         private int pos(long i) {
             return (int) ((mem.offsetOf(i) - base) * size);

@@ -1,11 +1,13 @@
 package org.bnb4j.optim;
 
 import org.bnb4j.kernels.ArrayMemory;
+import org.bnb4j.kernels.HostBuffers;
 import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.QuantMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Where the 8-bit block-wise state of one parameter vector lives: codes of state 1 (signed dynamic
@@ -84,6 +86,24 @@ public final class OptimState8bit {
 
     private static long addr(INDArray a) {
         return a.length() == 0 ? 0 : ArrayMemory.of(a).address();
+    }
+
+    /** For a packed state: the code bytes of all states as UINT8 [states, n], aliasing the packed array. */
+    public INDArray packedCodes() {
+        long k = kind.numStates(), nb = Blockwise.numBlocks(n, blocksize);
+        return HostBuffers.aliasBytes(packedArray(), 4L * k * nb, k * n).reshape(k, n);
+    }
+
+    /** For a packed state: the absmax values of all states as FLOAT [states, blocks], a view of the packed array. */
+    public INDArray packedAbsmax() {
+        long k = kind.numStates(), nb = Blockwise.numBlocks(n, blocksize);
+        INDArray p = packedArray();
+        return p.reshape(p.length()).get(NDArrayIndex.interval(0, k * nb)).reshape(k, nb);
+    }
+
+    private INDArray packedArray() {
+        if (bytePhase < 0) throw new IllegalStateException("not a packed state (allocated in separate arrays)");
+        return owners[0];
     }
 
     public OptimKind kind() { return kind; }

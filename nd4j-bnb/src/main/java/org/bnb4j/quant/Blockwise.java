@@ -78,7 +78,8 @@ public final class Blockwise {
         return (n + blocksize - 1) / blocksize;
     }
 
-    static void checkBlocksize(int blocksize) {
+    /** @throws IllegalArgumentException unless blocksize is a power of two in 64..4096 */
+    public static void checkBlocksize(int blocksize) {
         if (blocksize < MIN_BLOCKSIZE || blocksize > MAX_BLOCKSIZE || Integer.bitCount(blocksize) != 1) {
             throw new IllegalArgumentException("blocksize must be a power of two between " + MIN_BLOCKSIZE + " and "
                     + MAX_BLOCKSIZE + ", got " + blocksize);

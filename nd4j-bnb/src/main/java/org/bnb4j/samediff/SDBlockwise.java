@@ -92,8 +92,6 @@ public final class SDBlockwise {
 
     private static void check(SameDiff sd, String name, QuantMap map, int blocksize) {
         if (sd == null || name == null || map == null) throw new IllegalArgumentException("sd, name and map must not be null");
-        if (blocksize < Blockwise.MIN_BLOCKSIZE || blocksize > Blockwise.MAX_BLOCKSIZE || Integer.bitCount(blocksize) != 1) {
-            throw new IllegalArgumentException("blocksize must be a power of two between 64 and 4096, got " + blocksize);
-        }
+        Blockwise.checkBlocksize(blocksize);
     }
 }

@@ -1,7 +1,6 @@
 package org.bnb4j.updaters.impl;
 
 import org.bnb4j.kernels.ArrayMemory;
-import org.bnb4j.kernels.HostBuffers;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimState8bit;
 import org.bnb4j.optim.OptimizerKernels;
@@ -92,10 +91,13 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             throw new IllegalStateException(who + ": '" + ABSMAX_KEY + "' has " + absmax.length() + " values, blocksize "
                     + config.getBlocksize() + " needs " + k * nb + " (a state saved with another blocksize?)");
         }
-        INDArray v = Nd4j.create(DataType.FLOAT, 1, 1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize()));
+        long need = 1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
+        INDArray v = Nd4j.create(DataType.FLOAT, 1, need);
         v.putScalar(0, Float.intBitsToFloat(expectedTag(n)));
-        v.get(NDArrayIndex.point(0), NDArrayIndex.interval(1, 1 + k * nb)).assign(absmax.reshape(k * nb));
-        HostBuffers.aliasBytes(v, 4L * (1 + k * nb), k * n).assign(codes.reshape(k * n));
+        OptimState8bit packed = OptimState8bit.packed(config.kind(), v.get(NDArrayIndex.point(0), NDArrayIndex.interval(1, need)),
+                n, config.getBlocksize());
+        packed.packedAbsmax().assign(absmax.reshape(k, nb));
+        packed.packedCodes().assign(codes.reshape(k, n));
         setStateViewArray(v, v.shape(), 'c', false);
     }
 
@@ -108,12 +110,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public Map<String, INDArray> getState() {
         if (view == null) return Map.of();
         if (state8 == null) return Map.of(STATE_KEY, view);
-        long n = state8.length(), k = config.kind().numStates();
-        long nb = org.bnb4j.quant.Blockwise.numBlocks(n, config.getBlocksize());
-        INDArray flat = flat(1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize()));
-        INDArray absmax = flat.get(NDArrayIndex.interval(1, 1 + k * nb)).reshape(k, nb);
-        INDArray codes = HostBuffers.aliasBytes(flat, 4L * (1 + k * nb), k * n).reshape(k, n);
-        return Map.of(CODES_KEY, codes, ABSMAX_KEY, absmax);
+        return Map.of(CODES_KEY, state8.packedCodes(), ABSMAX_KEY, state8.packedAbsmax());
     }
 
     @Override
