@@ -1,5 +1,6 @@
 // Building the search tables of a quantization map (see Codebook in kernels.h).
 #include <cfloat>
+#include <initializer_list>
 #include <limits>
 #include <new>
 #include "kernels.h"
@@ -31,11 +32,81 @@ uint32_t packed_entry(const float* c, uint32_t key, int c_low, int c_high, bool*
   return (uint32_t)c_low | (a << 8);
 }
 
+// y of a FastEnc key f (inverse of fast_key inside the clamp range).
+float y_of_key(uint32_t f) { return f < 0x40000000u ? u2f(f) : u2f(0x80000000u | (~f & 0x7fffffffu)); }
+
+// Builds one FastEnc for code(y) = search(y), or the sign-fixed search. code is monotone in the
+// key inside each sign half, so each binade's transitions are found by bisection and the
+// binade gets the fewest equal sub-buckets that hold at most one each.
+void build_fast(const Codebook& cb, bool sign_fix, FastEnc* fe) {
+  auto code = [&](uint32_t f) {
+    const float y = y_of_key(f);
+    const int c = search_reference(cb.values, y);
+    return sign_fix ? sign_fixed(cb, c, y) : c;
+  };
+  fe->ok = false;
+  std::memset(fe->lvl1, 0, sizeof fe->lvl1);
+  // Everything below the clamp (|y| < 2^-31, incl. +-0 and denormals) must share the clamp's code.
+  if (code(0) != code(0x30000000u) || code(0x7fffffffu) != code(0x4fffffffu)) return;
+  // Codes grow with the key in each half; a sign fix below code 0 or above 255 has no code.
+  for (uint32_t f : {0x30000000u, 0x3fffffffu, 0x40000000u, 0x4fffffffu})
+    if (code(f) < 0 || code(f) > 255) return;
+  // The optimizers fix signs from the state s, this table from y: they differ only where s > 0
+  // underflows to y = +0, which must then need no fix.
+  if (sign_fix && std::signbit(cb.values[search_reference(cb.values, 0.0f)])) return;
+  std::memset(fe->plane, 0, sizeof fe->plane);
+  uint32_t next = 0;  // first free sub-bucket
+  for (uint32_t i = 0; i < 64; ++i) {
+    const uint32_t base = (96 + i) << 23;
+    // transitions inside [base, base + 2^23): smallest key of each new code
+    uint32_t trans[256];
+    int nt = 0;
+    uint32_t lo = base;
+    int c_lo = code(lo);
+    const int c_top = code(base + 0x7fffffu);
+    while (c_lo != c_top) {
+      if (nt == 255) return;
+      uint32_t a = lo, b = base + 0x7fffffu;  // code(a) == c_lo < code(b)
+      while (b - a > 1) {
+        const uint32_t m = a + (b - a) / 2;
+        if (code(m) > c_lo) b = m; else a = m;
+      }
+      if (code(b) != c_lo + 1) return;  // a jump of more than one code
+      trans[nt++] = b - base;
+      lo = b;
+      c_lo = code(b);
+    }
+    int bits = 0;  // sub-buckets = 2^bits
+    for (;; ++bits) {
+      bool sep = true;
+      for (int t = 1; t < nt && sep; ++t) sep = (trans[t] >> (23 - bits)) != (trans[t - 1] >> (23 - bits));
+      if (sep) break;
+    }
+    const uint32_t count = 1u << bits, shift = 23 - bits;
+    if (next + count > 512) return;
+    fe->lvl1[i] = next | (shift << 16);
+    for (uint32_t s = 0; s < count; ++s) {
+      const uint32_t start = s << shift;
+      uint32_t t = 0x800000u;
+      for (int q = 0; q < nt; ++q)  // a transition at the very start is already in c0
+        if ((trans[q] >> shift) == s && trans[q] != start) t = trans[q];
+      const uint32_t j = next + s;
+      fe->plane[0][j] = (uint8_t)code(base + start);
+      fe->plane[1][j] = (uint8_t)(t & 0xff);
+      fe->plane[2][j] = (uint8_t)((t >> 8) & 0xff);
+      fe->plane[3][j] = (uint8_t)(t >> 16);
+    }
+    next += count;
+  }
+  fe->ok = true;
+}
+
 bool build(Codebook* cb, const float* v) {
   for (int i = 0; i < 256; ++i) {
     if (!std::isfinite(v[i])) return false;
     if (i > 0 && v[i] < v[i - 1]) return false;
     cb->values[i] = v[i];
+    for (int p = 0; p < 4; ++p) cb->vplane[p][i] = (uint8_t)(f2u(v[i]) >> (8 * p));
   }
   const float inf = std::numeric_limits<float>::infinity();
   const int64_t lo_ord = ord(-FLT_MAX), hi_ord = ord(FLT_MAX);
@@ -81,6 +152,8 @@ bool build(Codebook* cb, const float* v) {
   for (int c = split; c < 256; ++c) if (std::signbit(cb->values[c])) cb->sign_split = -1;
   cb->nan_code = (uint8_t)search_reference(cb->values, std::numeric_limits<float>::quiet_NaN());
   cb->zero_code = (uint8_t)search_reference(cb->values, 0.0f);
+  build_fast(*cb, false, &cb->fast[0]);
+  build_fast(*cb, true, &cb->fast[1]);
 
   // The table form must agree with the reference around every transition point.
   for (int k = 1; k <= 255; ++k) {
@@ -91,6 +164,10 @@ bool build(Codebook* cb, const float* v) {
       int ref = search_reference(cb->values, y);
       if (search_table(*cb, y) != ref) return false;
       if (cb->packed_ok && search_packed(*cb, y) != ref) return false;
+      if (std::fabs(y) < 2.0f) {
+        if (cb->fast[0].ok && search_fast(cb->fast[0], y) != ref) cb->fast[0].ok = false;
+        if (cb->fast[1].ok && search_fast(cb->fast[1], y) != sign_fixed(*cb, ref, y)) cb->fast[1].ok = false;
+      }
     }
   }
   return true;

@@ -23,8 +23,28 @@ namespace bnb {
 // transition's position inside the bucket as the low 16 bits of y (flipped for negative y, so
 // "larger y" is always "larger t"; 0x10000 = no transition). One gather per vector then
 // suffices: code = entry & 0xff, plus 1 if the low bits of y reach t.
+//
+// FastEnc: the same search without any memory gather, for SIMD code that looks tables up with
+// byte permutes (AVX-512 VBMI). Valid only for |y| < 2 and y not NaN, which holds for a value
+// normalised by its block's absmax. y is turned into an integer key f that grows with y inside
+// each sign half (f = bits(y) for y >= +0, ~bits(y) & 0x7fffffff for y <= -0), clamped to
+// [0x30000000, 0x4fffffff] (|y| < 2^-31 must all get one code per sign: checked). Level 1: one entry
+// per binade (64 = 32 binades x 2 signs), giving the binade's base sub-bucket B and shift k; the
+// binade is cut into 2^(23-k) sub-buckets of equal width, few where the map is sparse, many where
+// it is dense, each holding at most one transition. Level 2: per sub-bucket j = B + (mant >> k),
+// the code at its lower end c0 and the transition's 23-bit mantissa T (0x800000: none):
+// code = c0 + (mant >= T). Level 2 is stored as four byte planes (c0, T bits 0-7, 8-15, 16-23)
+// of at most 512 entries, so that vpermi2b can read them from registers.
+struct FastEnc {
+  uint32_t lvl1[64];                   // B | (k << 16)
+  alignas(64) uint8_t plane[4][512];   // c0, T & 0xff, (T >> 8) & 0xff, T >> 16
+  bool ok;                             // the map fits this scheme (at most 512 sub-buckets, jumps of one)
+};
+
 struct alignas(64) Codebook {
   uint32_t packed[32768];
+  FastEnc fast[2];             // [0]: search(y); [1]: search with the optimizers' sign fix (see sign_fixed)
+  alignas(64) uint8_t vplane[4][256];  // byte p of values[c] at vplane[p][c]: decoding by byte permutes
   float values[256];
   float thresh[258];           // [0] = -inf (unused), [1..255], [256] = [257] = +inf sentinels
   uint8_t lut[32768 + 4];      // +4: SIMD gathers read a dword at lut + key
@@ -77,6 +97,28 @@ inline int search_packed(const Codebook& cb, float y) {
   return (int)(e & 0xffu) + (low >= (e >> 8) ? 1 : 0);
 }
 
+// The optimizers' sign fix on top of the search: a state must not change sign through
+// quantization, so a code of the wrong sign moves one step toward the state's sign. y carries the
+// state's sign (y = s * (1/absmax) or s / absmax with absmax > 0, or s * 0).
+inline int sign_fixed(const Codebook& cb, int c, float y) {
+  if (std::signbit(cb.values[c]) != std::signbit(y)) c += y > 0.0f ? 1 : -1;
+  return c;
+}
+
+// Scalar form of the FastEnc lookup (the SIMD kernels do the same 16 or 64 lanes at a time).
+inline uint32_t fast_key(float y) {
+  uint32_t b = f2u(y);
+  uint32_t f = b ^ (uint32_t)((int32_t)b >> 31);
+  return f < 0x30000000u ? 0x30000000u : f > 0x4fffffffu ? 0x4fffffffu : f;
+}
+inline int search_fast(const FastEnc& fe, float y) {
+  const uint32_t f = fast_key(y);
+  const uint32_t e1 = fe.lvl1[(f >> 23) - 96], mant = f & 0x7fffffu;
+  const uint32_t j = (e1 & 0xffffu) + (mant >> (e1 >> 16));
+  const uint32_t t = fe.plane[1][j] | (uint32_t)fe.plane[2][j] << 8 | (uint32_t)fe.plane[3][j] << 16;
+  return fe.plane[0][j] + (mant >= t ? 1 : 0);
+}
+
 // Normalisation shared by every path (and by the Java oracle): multiply by the reciprocal like
 // bitsandbytes' kernel; an all-zero block scales by 0; a block so small that 1/absmax overflows
 // divides instead, so denormal blocks still quantize correctly.
@@ -112,6 +154,7 @@ struct IsaKernels {
 extern const IsaKernels kScalarKernels;
 extern const IsaKernels kAvx2Kernels;
 extern const IsaKernels kAvx512Kernels;
+extern const IsaKernels kAvx512VbmiKernels;
 
 const IsaKernels& active_kernels();
 

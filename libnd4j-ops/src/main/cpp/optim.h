@@ -40,7 +40,10 @@ inline uint8_t sigma(uint8_t c) {
   }
 }
 
-// AVX-512 block step; returns false if the running CPU/ISA selection does not allow it.
+// AVX-512 block step (gathers; any map).
 void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
+// AVX-512 VBMI block step (byte permutes); only when optim_vbmi_usable(cb1, cb2): both maps fit FastEnc.
+void optim_block_vbmi(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
+bool optim_vbmi_usable(const Codebook& cb1, const Codebook* cb2);
 
 }  // namespace bnb

@@ -119,6 +119,69 @@ class OptimizerKernelsTest {
     }
 
     /**
+     * Gradients that drive the rare paths of the SIMD steps: overflow to an infinite state (then NaN
+     * states and an infinite absmax on the next step), denormal blocks whose 1/absmax overflows (the
+     * divide path), all-zero and -0.0 blocks, states that underflow to +-0 when normalised, states
+     * next to +-absmax (codes 1 and 254, unusable at packed top bytes), and a tail shorter than a
+     * vector. Every ISA must still match the Java oracle bit for bit.
+     */
+    static INDArray extremeGradient(long seed, long n, int blocksize) {
+        Nd4j.getRandom().setSeed(seed);
+        float[] g = Nd4j.randn(DataType.FLOAT, n).muli(0.01).toFloatVector();
+        for (long b = 0; b * blocksize < n; b++) {
+            int start = (int) (b * blocksize), len = (int) Math.min(blocksize, n - start);
+            switch ((int) ((b + seed) % 8)) {
+                case 0: g[start + len / 2] = 3e19f * (seed % 2 == 0 ? 1 : -1); break;      // g*g overflows
+                case 1: for (int i = 0; i < len; i++) g[start + i] *= 1e-38f; break;         // denormal block
+                case 2: for (int i = 0; i < len; i++) g[start + i] = (i % 3 == 0) ? -0.0f : 0f; break;
+                case 3: g[start] = 1e4f; for (int i = 1; i < len; i += 2) g[start + i] = 1e-41f; break;
+                case 4: for (int i = 0; i < len; i++) g[start + i] = (i % 2 == 0 ? 1f : -1f) * (0.98f + 0.0001f * (i % 40)); break;
+                case 5: g[start + len - 1] = Float.NaN; g[start] = Float.NEGATIVE_INFINITY; break;
+                default: break;
+            }
+        }
+        return Nd4j.createFromArray(g);
+    }
+
+    @ParameterizedTest
+    @EnumSource(OptimKind.class)
+    void nativeEqualsJavaOnExtremeValues(OptimKind kind) {
+        assumeTrue(Kernels.nativeKernels().isPresent());
+        OptimizerKernels nat = OptimizerKernels.get();
+        String[] isas = org.bnb4j.nativeops.BnbNative.supportedIsas().split(",");
+        try {
+            for (String isa : isas) {
+                assertTrue(org.bnb4j.nativeops.BnbNative.selectIsa(isa));
+                for (int blocksize : new int[]{64, 256}) {
+                    long n = 16L * blocksize + 37;
+                    long words = OptimState8bit.packedLength(kind, n, blocksize);
+                    INDArray pj = Nd4j.create(DataType.FLOAT, words), pn = Nd4j.create(DataType.FLOAT, words);
+                    OptimState8bit qj = OptimState8bit.packed(kind, pj, n, blocksize), qn = OptimState8bit.packed(kind, pn, n, blocksize);
+                    OptimState8bit sj = OptimState8bit.allocate(kind, n, blocksize), sn = OptimState8bit.allocate(kind, n, blocksize);
+                    for (int t = 1; t <= 8; t++) {
+                        OptimHyper h = hyper(kind, t);
+                        INDArray g = extremeGradient(t, n, blocksize);
+                        INDArray gj = g.dup(), gn = g.dup();
+                        JavaOptimizerKernels.INSTANCE.step8bit(h, gj, qj);
+                        nat.step8bit(h, gn, qn);
+                        String at = isa + " " + kind + " bs " + blocksize + " step " + t;
+                        assertArrayEquals(bytes(gj), bytes(gn), at + ": packed update");
+                        assertArrayEquals(bytes(pj), bytes(pn), at + ": packed state");
+                        INDArray hj = g.dup(), hn = g.dup();
+                        JavaOptimizerKernels.INSTANCE.step8bit(h, hj, sj);
+                        nat.step8bit(h, hn, sn);
+                        assertArrayEquals(bytes(hj), bytes(hn), at + ": update");
+                        for (int i = 0; i < sj.arrays().length; i++)
+                            assertArrayEquals(bytes(sj.arrays()[i]), bytes(sn.arrays()[i]), at + ": state " + i);
+                    }
+                }
+            }
+        } finally {
+            org.bnb4j.nativeops.BnbNative.selectIsa(isas[isas.length - 1]);
+        }
+    }
+
+    /**
      * bitsandbytes' test_optimizer8bit: 50 steps against the 32-bit optimizer, p = randn * 0.1,
      * g = randn * 0.01; after each step the parameters are set equal again and the 32-bit state is
      * overwritten with the dequantized 8-bit one, so each step's own error is measured.

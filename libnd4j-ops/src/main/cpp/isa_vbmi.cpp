@@ -1,0 +1,46 @@
+// AVX-512 VBMI quantize/dequantize kernels: the search and the map are read from registers with
+// byte permutes (vbmi_util.h), 64 values per step. Maps whose tables do not fit FastEnc use the
+// AVX-512 encoder.
+#include "avx512_util.h"
+#include "vbmi_util.h"
+
+namespace bnb {
+namespace {
+
+using namespace vbmi;
+
+inline __mmask16 tail16(int64_t left) { return left <= 0 ? (__mmask16)0 : avx512::tail_mask(left); }
+inline __mmask64 tail64(int64_t left) { return left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1); }
+
+void encode_vbmi(const Codebook& cb, const float* x, int64_t n, float absmax, uint8_t* out) {
+  if (!cb.fast[0].ok) { kAvx512Kernels.encode(cb, x, n, absmax, out); return; }
+  float inv;
+  const Norm mode = norm_mode(absmax, &inv);
+  const __m512 vinv = _mm512_set1_ps(inv);
+  for (int64_t i = 0; i < n; i += 64) {
+    __m512 y[4];
+    for (int q = 0; q < 4; ++q) {
+      const __m512 v = _mm512_maskz_loadu_ps(tail16(n - i - 16 * q), x + i + 16 * q);
+      y[q] = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
+    }
+    __mmask64 nan;
+    __m512i c = encode64(cb.fast[0], y, &nan);
+    c = _mm512_mask_mov_epi8(c, nan, _mm512_set1_epi8((char)cb.nan_code));
+    _mm512_mask_storeu_epi8(out + i, tail64(n - i), c);
+  }
+}
+
+void decode_vbmi(const Codebook& cb, const uint8_t* codes, int64_t n, float absmax, float* out) {
+  const __m512 am = _mm512_set1_ps(absmax);
+  for (int64_t i = 0; i < n; i += 64) {
+    __m512 v[4];
+    decode64(cb, _mm512_maskz_loadu_epi8(tail64(n - i), codes + i), am, v);
+    for (int q = 0; q < 4; ++q) _mm512_mask_storeu_ps(out + i + 16 * q, tail16(n - i - 16 * q), v[q]);
+  }
+}
+
+}  // namespace
+
+const IsaKernels kAvx512VbmiKernels = {"avx512vbmi", kAvx512Kernels.absmax, encode_vbmi, decode_vbmi};
+
+}  // namespace bnb

@@ -1,0 +1,157 @@
+// AVX-512 VBMI block step of the fused optimizers: the float operations of optim_block_scalar
+// (optim.cpp) in the same order, with the state decoded and re-encoded 64 codes at a time through
+// byte permutes (vbmi_util.h) instead of gathers. Two passes over a block: decode + update
+// (gradient -> update in place, new absmax), then encode. Used when the maps fit FastEnc.
+#include "avx512_util.h"
+#include "optim_avx512.h"
+#include "vbmi_util.h"
+
+namespace bnb {
+namespace {
+
+using namespace vbmi;
+
+inline __mmask16 tail16(int64_t left) { return left <= 0 ? (__mmask16)0 : avx512::tail_mask(left); }
+inline __mmask64 tail64(int64_t left) { return left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1); }
+
+// Byte positions at word position 3 of the packed state (see optim.cpp); groups start at multiples of 64.
+inline __mmask64 top_bytes(int32_t phase) {
+  return phase < 0 ? (__mmask64)0 : (__mmask64)(0x1111111111111111ull << ((3 - phase) & 3));
+}
+
+// sigma (optim.h) on the bytes selected by top: 0x7f <-> 1 is xor 0x7e, 0xff <-> 254 is xor 1.
+inline __m512i sigma64(__m512i c, __mmask64 top) {
+  if (!top) return c;
+  const __mmask64 a = _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8(1)) |
+                      _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8(0x7f));
+  const __mmask64 b = _mm512_mask_cmpge_epu8_mask(top, c, _mm512_set1_epi8((char)0xfe));
+  c = _mm512_mask_mov_epi8(c, a, _mm512_xor_si512(c, _mm512_set1_epi8(0x7e)));
+  return _mm512_mask_mov_epi8(c, b, _mm512_xor_si512(c, _mm512_set1_epi8(1)));
+}
+
+// Encodes one state of a block from the float scratch s: search (sign-fixed for signed states),
+// then the rare lanes in scalar code: NaN, and top bytes that landed on the unusable codes 1/254.
+void encode_state(const Codebook& cb, bool sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
+                  uint8_t* codes) {
+  const FastEnc& fe = cb.fast[sign_fix ? 1 : 0];
+  float inv;
+  const Norm mode = norm_mode(absmax, &inv);
+  const __m512 vinv = _mm512_set1_ps(inv);
+  const __mmask64 top = top_bytes(phase);
+  for (int64_t i = 0; i < len; i += 64) {
+    __m512 y[4];
+    for (int q = 0; q < 4; ++q) {
+      const __m512 v = _mm512_loadu_ps(s + i + 16 * q);
+      y[q] = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
+    }
+    __mmask64 nan;
+    __m512i c = encode64(fe, y, &nan);
+    const __mmask64 live = tail64(len - i);
+    const __mmask64 odd = (_mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8(1)) |
+                           _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8((char)254)) | nan) & live;
+    if (odd) {
+      alignas(64) uint8_t buf[64];
+      _mm512_store_si512(buf, c);
+      for (__mmask64 m = odd; m; m &= m - 1) {
+        const int l = __builtin_ctzll(m);
+        const float sv = s[i + l];
+        const float yl = mode == Norm::Div ? sv / inv : sv * inv;
+        int code = buf[l];
+        if (yl != yl) {
+          code = cb.nan_code;
+          if (sign_fix && std::signbit(cb.values[code]) != std::signbit(sv)) code += sv > 0.0f ? 1 : -1;
+        }
+        if (((top >> l) & 1) && (code == 1 || code == 254)) {
+          const float dl = std::fabs(yl - cb.values[code - 1]), dh = std::fabs(yl - cb.values[code + 1]);
+          code = dh < dl ? code + 1 : code - 1;
+        }
+        buf[l] = (uint8_t)code;
+      }
+      c = _mm512_load_si512(buf);
+    }
+    _mm512_mask_storeu_epi8(codes + i, live, sigma64(c, top));
+  }
+}
+
+template <int Kind>
+void update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, float* s1, float* s2,
+                  float* s3, float* mx) {
+  constexpr int kStates = Kind == BNB_OPTIM_ADAM ? 2 : Kind == BNB_OPTIM_ADEMAMIX ? 3 : 1;
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 am1 = _mm512_set1_ps(*b.absmax1);
+  const __m512 am2 = kStates >= 2 ? _mm512_set1_ps(*b.absmax2) : zero;
+  const __m512 am3 = kStates == 3 ? _mm512_set1_ps(*b.absmax3) : zero;
+  const __mmask64 top1 = top_bytes(b.phase1), top2 = top_bytes(b.phase2), top3 = top_bytes(b.phase3);
+  __m512 acc1 = zero, acc2 = zero, acc3 = zero;
+  for (int64_t i = 0; i < b.len; i += 64) {
+    const __mmask64 live = tail64(b.len - i);
+    __m512 d1[4], d2[4], d3[4];
+    decode64(cb1, sigma64(_mm512_maskz_loadu_epi8(live, b.codes1 + i), top1), am1, d1);
+    if (kStates >= 2) decode64(*cb2, sigma64(_mm512_maskz_loadu_epi8(live, b.codes2 + i), top2), am2, d2);
+    if (kStates == 3) decode64(cb1, sigma64(_mm512_maskz_loadu_epi8(live, b.codes3 + i), top3), am3, d3);
+    for (int q = 0; q < 4; ++q) {
+      const int64_t at = i + 16 * q;
+      const __mmask16 m = tail16(b.len - at);
+      const __m512 g = _mm512_maskz_loadu_ps(m, b.grad + at);
+      __m512 a = d1[q];
+      __m512 bb = kStates >= 2 ? d2[q] : zero;
+      __m512 c = kStates == 3 ? d3[q] : zero;
+      __m512 u = avx512::update16<Kind>(h, g, &a, &bb, &c);
+      // non-finite gradient: state reset, zero update (QNaN, SNaN, +Inf, -Inf)
+      const __mmask16 bad = _mm512_fpclass_ps_mask(g, 0x99);
+      if (bad) {
+        a = _mm512_mask_mov_ps(a, bad, zero);
+        bb = _mm512_mask_mov_ps(bb, bad, zero);
+        c = _mm512_mask_mov_ps(c, bad, zero);
+        u = _mm512_mask_mov_ps(u, bad, zero);
+      }
+      _mm512_mask_storeu_ps(b.grad + at, m, u);
+      _mm512_store_ps(s1 + at, a);
+      acc1 = _mm512_mask_max_ps(acc1, m, _mm512_abs_ps(a), acc1);
+      if (kStates >= 2) {
+        _mm512_store_ps(s2 + at, bb);
+        acc2 = _mm512_mask_max_ps(acc2, m, _mm512_abs_ps(bb), acc2);
+      }
+      if (kStates == 3) {
+        _mm512_store_ps(s3 + at, c);
+        acc3 = _mm512_mask_max_ps(acc3, m, _mm512_abs_ps(c), acc3);
+      }
+    }
+  }
+  mx[0] = _mm512_reduce_max_ps(acc1);
+  mx[1] = _mm512_reduce_max_ps(acc2);
+  mx[2] = _mm512_reduce_max_ps(acc3);
+}
+
+}  // namespace
+
+bool optim_vbmi_usable(const Codebook& cb1, const Codebook* cb2) {
+  return cb1.fast[1].ok && (cb2 == nullptr || cb2->fast[0].ok);
+}
+
+void optim_block_vbmi(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
+  alignas(64) float s1[kOptimMaxBlock];
+  alignas(64) float s2[kOptimMaxBlock];
+  alignas(64) float s3[kOptimMaxBlock];
+  float mx[3];
+  switch (h.kind) {
+    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, cb1, cb2, b, s1, s2, s3, mx); break;
+    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, cb1, cb2, b, s1, s2, s3, mx); break;
+    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, cb1, cb2, b, s1, s2, s3, mx); break;
+    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, cb1, cb2, b, s1, s2, s3, mx); break;
+    case BNB_OPTIM_ADEMAMIX: update_block<BNB_OPTIM_ADEMAMIX>(h, cb1, cb2, b, s1, s2, s3, mx); break;
+    default: update_block<BNB_OPTIM_LION>(h, cb1, cb2, b, s1, s2, s3, mx); break;
+  }
+  *b.absmax1 = mx[0];
+  encode_state(cb1, true, s1, b.len, mx[0], b.phase1, b.codes1);
+  if (b.codes2 != nullptr) {
+    *b.absmax2 = mx[1];
+    encode_state(*cb2, false, s2, b.len, mx[1], b.phase2, b.codes2);
+  }
+  if (b.codes3 != nullptr) {
+    *b.absmax3 = mx[2];
+    encode_state(cb1, true, s3, b.len, mx[2], b.phase3, b.codes3);
+  }
+}
+
+}  // namespace bnb
