@@ -46,6 +46,7 @@ void build_fast(const Codebook& cb, bool sign_fix, FastEnc* fe) {
   };
   fe->ok = false;
   std::memset(fe->lvl1, 0, sizeof fe->lvl1);
+  std::memset(fe->lvl1w, 0, sizeof fe->lvl1w);
   // Everything below the clamp (|y| < 2^-31, incl. +-0 and denormals) must share the clamp's code.
   if (code(0) != code(0x30000000u) || code(0x7fffffffu) != code(0x4fffffffu)) return;
   // Codes grow with the key in each half; a sign fix below code 0 or above 255 has no code.
@@ -85,6 +86,7 @@ void build_fast(const Codebook& cb, bool sign_fix, FastEnc* fe) {
     const uint32_t count = 1u << bits, shift = 23 - bits;
     if (next + count > 512) return;
     fe->lvl1[i] = next | (shift << 16);
+    fe->lvl1w[(96 + i) & 63] = (uint16_t)((next << 5) | shift);
     for (uint32_t s = 0; s < count; ++s) {
       const uint32_t start = s << shift;
       uint32_t t = 0x800000u;

@@ -37,6 +37,7 @@ namespace bnb {
 // of at most 512 entries, so that vpermi2b can read them from registers.
 struct FastEnc {
   uint32_t lvl1[64];                   // B | (k << 16)
+  alignas(64) uint16_t lvl1w[64];      // (B << 5) | k for binade 96 + i at [(96 + i) & 63], for vpermi2w
   alignas(64) uint8_t plane[4][512];   // c0, T & 0xff, (T >> 8) & 0xff, T >> 16
   bool ok;                             // the map fits this scheme (at most 512 sub-buckets, jumps of one)
 };

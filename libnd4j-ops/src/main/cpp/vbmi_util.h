@@ -66,24 +66,22 @@ inline constexpr PackIndex kPackIndex{};
 // order, as 64 bytes in natural order. NaN lanes come out with some code; *nan gets their mask.
 inline __m512i encode64(const FastEnc& fe, const __m512 y[4], __mmask64* nan) {
   const PackIndex& pi = kPackIndex;
-  const __m512i lvl[4] = {_mm512_loadu_si512(fe.lvl1), _mm512_loadu_si512(fe.lvl1 + 16),
-                          _mm512_loadu_si512(fe.lvl1 + 32), _mm512_loadu_si512(fe.lvl1 + 48)};
+  // Level 1 as 16-bit entries: one vpermi2w covers the 64 binades; the high words are zeroed.
+  const __m512i lvl_a = _mm512_load_si512(fe.lvl1w), lvl_b = _mm512_load_si512(fe.lvl1w + 32);
   __m512i j[4], mant[4];
-  __mmask64 nan_mask = 0;
+  __mmask16 nq[4];
   for (int q = 0; q < 4; ++q) {
     const __m512i b = _mm512_castps_si512(y[q]);
     __m512i f = _mm512_xor_si512(b, _mm512_srai_epi32(b, 31));
     f = _mm512_min_epu32(_mm512_max_epu32(f, _mm512_set1_epi32(0x30000000)), _mm512_set1_epi32(0x4fffffff));
-    const __m512i i = _mm512_srli_epi32(f, 23);  // 96..159: bit 5 set for the positive half
-    const __m512i e1 = _mm512_mask_blend_epi32(_mm512_test_epi32_mask(i, _mm512_set1_epi32(32)),
-                                               _mm512_permutex2var_epi32(lvl[2], i, lvl[3]),
-                                               _mm512_permutex2var_epi32(lvl[0], i, lvl[1]));
+    // binade 96..159; vpermi2w reads its low 6 bits, a bijection onto the 64 entries (see lvl1w)
+    const __m512i e1 = _mm512_maskz_permutex2var_epi16(0x55555555u, lvl_a, _mm512_srli_epi32(f, 23), lvl_b);
     mant[q] = _mm512_and_si512(f, _mm512_set1_epi32(0x7fffff));
-    j[q] = _mm512_add_epi32(_mm512_and_si512(e1, _mm512_set1_epi32(0xffff)),
-                            _mm512_srlv_epi32(mant[q], _mm512_srli_epi32(e1, 16)));
-    nan_mask |= (__mmask64)_mm512_cmp_ps_mask(y[q], y[q], _CMP_UNORD_Q) << (16 * q);
+    j[q] = _mm512_add_epi32(_mm512_srli_epi32(e1, 5),
+                            _mm512_srlv_epi32(mant[q], _mm512_and_si512(e1, _mm512_set1_epi32(31))));
+    nq[q] = _mm512_cmp_ps_mask(y[q], y[q], _CMP_UNORD_Q);
   }
-  *nan = nan_mask;
+  *nan = _mm512_kunpackd(_mm512_kunpackw(nq[3], nq[2]), _mm512_kunpackw(nq[1], nq[0]));
   // sub-bucket numbers (< 512) as bytes in transposed order plus their bit 8
   const __m512i w01 = _mm512_packus_epi32(j[0], j[1]), w23 = _mm512_packus_epi32(j[2], j[3]);
   const __m512i lo = _mm512_permutex2var_epi8(w01, _mm512_load_si512(pi.low), w23);
@@ -97,8 +95,9 @@ inline __m512i encode64(const FastEnc& fe, const __m512 y[4], __mmask64* nan) {
   // code = c0 + (mant >= T): T back in dwords (natural order), c0 stays bytes
   __m512i t[4];
   interleave4(plane[1], plane[2], plane[3], _mm512_setzero_si512(), t);
-  __mmask64 ge = 0;
-  for (int q = 0; q < 4; ++q) ge |= (__mmask64)_mm512_cmpge_epu32_mask(mant[q], t[q]) << (16 * q);
+  __mmask16 gq[4];
+  for (int q = 0; q < 4; ++q) gq[q] = _mm512_cmpge_epu32_mask(mant[q], t[q]);
+  const __mmask64 ge = _mm512_kunpackd(_mm512_kunpackw(gq[3], gq[2]), _mm512_kunpackw(gq[1], gq[0]));
   const __m512i c0 = transpose4x4(plane[0]);
   return _mm512_mask_add_epi8(c0, ge, c0, _mm512_set1_epi8(1));
 }
