@@ -27,7 +27,42 @@ struct OptimBlock {
   float* absmax3;
   int64_t len;
   int32_t phase1, phase2, phase3;  // word position of codes[0] in packed mode, or -1
+  int64_t stream_left;             // elements from grad[0] to the end of the tensor (prefetch bound)
 };
+
+// The whole step's arrays; at(b) is block b.
+struct BlockSource {
+  float* grad;
+  uint8_t *codes1, *codes2, *codes3;
+  float *absmax1, *absmax2, *absmax3;
+  int64_t n, blocksize;
+  int32_t phase1, phase2, phase3;  // word position of each stream's first code, or -1
+
+  static int32_t at_phase(int32_t phase, int64_t start) { return phase < 0 ? -1 : (int32_t)((phase + start) & 3); }
+  OptimBlock at(int64_t b) const {
+    const int64_t s = b * blocksize;
+    return OptimBlock{grad + s, codes1 + s, codes2 ? codes2 + s : nullptr, codes3 ? codes3 + s : nullptr,
+                      absmax1 + b, absmax2 ? absmax2 + b : nullptr, absmax3 ? absmax3 + b : nullptr,
+                      n - s < blocksize ? n - s : blocksize,
+                      at_phase(phase1, s), at_phase(phase2, s), at_phase(phase3, s), n - s};
+  }
+};
+
+// The SIMD steps are compute-bound per block but stream their memory once; without a hint the
+// lines of the next blocks only start to load when they are reached (measured: 7.0 -> 4.2 ms for an
+// 8-bit Adam step on 10M floats, 2 threads). Called once per 64 elements, it asks for the 64
+// elements kPrefetchAhead further on, with write intent: spread out like this, the requests never
+// exceed the core's miss queues (a whole block at once did for blocksize 2048).
+// (always_inline: GCC deems a function holding only prefetches side-effect free and drops calls to it.)
+constexpr int64_t kPrefetchAhead = 1024;
+__attribute__((always_inline)) inline void prefetch_ahead(const OptimBlock& b, int64_t i) {
+  const int64_t at = i + kPrefetchAhead;
+  if (at >= b.stream_left) return;
+  for (int o = 0; o < 64; o += 16) __builtin_prefetch(b.grad + at + o, 1, 3);
+  __builtin_prefetch(b.codes1 + at, 1, 3);
+  if (b.codes2 != nullptr) __builtin_prefetch(b.codes2 + at, 1, 3);
+  if (b.codes3 != nullptr) __builtin_prefetch(b.codes3 + at, 1, 3);
+}
 
 // NaN-safe byte packing (see optim.cpp): sigma swaps 0x7f <-> 1 and 0xff <-> 254.
 inline uint8_t sigma(uint8_t c) {
@@ -42,8 +77,10 @@ inline uint8_t sigma(uint8_t c) {
 
 // AVX-512 block step (gathers; any map).
 void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
-// AVX-512 VBMI block step (byte permutes); only when optim_vbmi_usable(cb1, cb2): both maps fit FastEnc.
-void optim_block_vbmi(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
+// AVX-512 VBMI steps of blocks [lo, hi) (byte permutes); only when optim_vbmi_usable(cb1, cb2):
+// both maps fit FastEnc.
+void optim_blocks_vbmi(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const BlockSource& src, int64_t lo,
+                       int64_t hi);
 bool optim_vbmi_usable(const Codebook& cb1, const Codebook* cb2);
 
 }  // namespace bnb

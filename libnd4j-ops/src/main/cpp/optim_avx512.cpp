@@ -24,11 +24,14 @@ inline __m512i sigma16(__m512i c, __mmask16 top) {
   return _mm512_mask_mov_epi32(c, e, _mm512_set1_epi32(0xff));
 }
 
-void decode_state(const Codebook& cb, const uint8_t* codes, int64_t len, float absmax, int32_t phase, float* out) {
+// pf: the block, when this pass should also prefetch ahead (the first decode of a block).
+void decode_state(const Codebook& cb, const uint8_t* codes, int64_t len, float absmax, int32_t phase, float* out,
+                  const OptimBlock* pf) {
   const Map512 map(cb.values);
   const __m512 am = _mm512_set1_ps(absmax);
   const __mmask16 top = top_lanes(phase);
   for (int64_t i = 0; i < len; i += 16) {
+    if (pf != nullptr && (i & 63) == 0) prefetch_ahead(*pf, i);
     const __mmask16 m = tail_mask(len - i);
     __m512i idx = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, codes + i));
     _mm512_storeu_ps(out + i, _mm512_mul_ps(map.lookup(sigma16(idx, top)), am));
@@ -117,9 +120,9 @@ void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2
   alignas(64) float s2[kOptimMaxBlock];
   alignas(64) float s3[kOptimMaxBlock];
   const bool two = b.codes2 != nullptr, three = b.codes3 != nullptr;
-  decode_state(cb1, b.codes1, b.len, *b.absmax1, b.phase1, s1);
-  if (two) decode_state(*cb2, b.codes2, b.len, *b.absmax2, b.phase2, s2);
-  if (three) decode_state(cb1, b.codes3, b.len, *b.absmax3, b.phase3, s3);
+  decode_state(cb1, b.codes1, b.len, *b.absmax1, b.phase1, s1, &b);
+  if (two) decode_state(*cb2, b.codes2, b.len, *b.absmax2, b.phase2, s2, nullptr);
+  if (three) decode_state(cb1, b.codes3, b.len, *b.absmax3, b.phase3, s3, nullptr);
   float mx[3];
   switch (h.kind) {
     case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, b.grad, s1, s2, s3, b.len, mx); break;

@@ -19,14 +19,31 @@ inline __mmask64 top_bytes(int32_t phase) {
   return phase < 0 ? (__mmask64)0 : (__mmask64)(0x1111111111111111ull << ((3 - phase) & 3));
 }
 
-// sigma (optim.h) on the bytes selected by top: 0x7f <-> 1 is xor 0x7e, 0xff <-> 254 is xor 1.
-inline __m512i sigma64(__m512i c, __mmask64 top) {
+// sigma (optim.h) as a byte table, for decoding: stored bytes at top positions -> codes.
+struct SigmaTable {
+  alignas(64) uint8_t t[256] = {};
+  constexpr SigmaTable() {
+    for (int c = 0; c < 256; ++c) t[c] = (uint8_t)c;
+    t[0x7f] = 1;
+    t[1] = 0x7f;
+    t[0xff] = 254;
+    t[254] = 0xff;
+  }
+};
+inline constexpr SigmaTable kSigma{};
+
+inline __m512i unsigma64(__m512i c, __mmask64 top) {
   if (!top) return c;
-  const __mmask64 a = _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8(1)) |
-                      _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8(0x7f));
-  const __mmask64 b = _mm512_mask_cmpge_epu8_mask(top, c, _mm512_set1_epi8((char)0xfe));
-  c = _mm512_mask_mov_epi8(c, a, _mm512_xor_si512(c, _mm512_set1_epi8(0x7e)));
-  return _mm512_mask_mov_epi8(c, b, _mm512_xor_si512(c, _mm512_set1_epi8(1)));
+  return _mm512_mask_blend_epi8(top, c, lookup256(kSigma.t, c, _mm512_movepi8_mask(c)));
+}
+
+// sigma on encoded bytes: top positions never hold codes 1 or 254 here (encode_state moved them),
+// so only 0x7f -> 1 and 0xff -> 254 remain.
+inline __m512i sigma64_encoded(__m512i c, __mmask64 top) {
+  if (!top) return c;
+  c = _mm512_mask_mov_epi8(c, _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8(0x7f)), _mm512_set1_epi8(1));
+  return _mm512_mask_mov_epi8(c, _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8((char)0xff)),
+                              _mm512_set1_epi8((char)254));
 }
 
 // Encodes one state of a block from the float scratch s: search (sign-fixed for signed states),
@@ -69,7 +86,7 @@ void encode_state(const Codebook& cb, bool sign_fix, const float* s, int64_t len
       }
       c = _mm512_load_si512(buf);
     }
-    _mm512_mask_storeu_epi8(codes + i, live, sigma64(c, top));
+    _mm512_mask_storeu_epi8(codes + i, live, sigma64_encoded(c, top));
   }
 }
 
@@ -84,11 +101,12 @@ void update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, cons
   const __mmask64 top1 = top_bytes(b.phase1), top2 = top_bytes(b.phase2), top3 = top_bytes(b.phase3);
   __m512 acc1 = zero, acc2 = zero, acc3 = zero;
   for (int64_t i = 0; i < b.len; i += 64) {
+    prefetch_ahead(b, i);
     const __mmask64 live = tail64(b.len - i);
     __m512 d1[4], d2[4], d3[4];
-    decode64(cb1, sigma64(_mm512_maskz_loadu_epi8(live, b.codes1 + i), top1), am1, d1);
-    if (kStates >= 2) decode64(*cb2, sigma64(_mm512_maskz_loadu_epi8(live, b.codes2 + i), top2), am2, d2);
-    if (kStates == 3) decode64(cb1, sigma64(_mm512_maskz_loadu_epi8(live, b.codes3 + i), top3), am3, d3);
+    decode64(cb1, unsigma64(_mm512_maskz_loadu_epi8(live, b.codes1 + i), top1), am1, d1);
+    if (kStates >= 2) decode64(*cb2, unsigma64(_mm512_maskz_loadu_epi8(live, b.codes2 + i), top2), am2, d2);
+    if (kStates == 3) decode64(cb1, unsigma64(_mm512_maskz_loadu_epi8(live, b.codes3 + i), top3), am3, d3);
     for (int q = 0; q < 4; ++q) {
       const int64_t at = i + 16 * q;
       const __mmask16 m = tail16(b.len - at);
@@ -119,8 +137,8 @@ void update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, cons
     }
   }
   mx[0] = _mm512_reduce_max_ps(acc1);
-  mx[1] = _mm512_reduce_max_ps(acc2);
-  mx[2] = _mm512_reduce_max_ps(acc3);
+  mx[1] = kStates >= 2 ? _mm512_reduce_max_ps(acc2) : 0.0f;
+  mx[2] = kStates == 3 ? _mm512_reduce_max_ps(acc3) : 0.0f;
 }
 
 }  // namespace
@@ -129,28 +147,50 @@ bool optim_vbmi_usable(const Codebook& cb1, const Codebook* cb2) {
   return cb1.fast[1].ok && (cb2 == nullptr || cb2->fast[0].ok);
 }
 
-void optim_block_vbmi(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
-  alignas(64) float s1[kOptimMaxBlock];
-  alignas(64) float s2[kOptimMaxBlock];
-  alignas(64) float s3[kOptimMaxBlock];
+namespace {
+
+// One block's floats between its update pass and its encode pass.
+struct Scratch {
+  alignas(64) float s[3][kOptimMaxBlock];
   float mx[3];
+};
+
+void update_pass(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, Scratch* sc) {
+  float* s1 = sc->s[0];
+  float* s2 = sc->s[1];
+  float* s3 = sc->s[2];
   switch (h.kind) {
-    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, cb1, cb2, b, s1, s2, s3, mx); break;
-    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, cb1, cb2, b, s1, s2, s3, mx); break;
-    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, cb1, cb2, b, s1, s2, s3, mx); break;
-    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, cb1, cb2, b, s1, s2, s3, mx); break;
-    case BNB_OPTIM_ADEMAMIX: update_block<BNB_OPTIM_ADEMAMIX>(h, cb1, cb2, b, s1, s2, s3, mx); break;
-    default: update_block<BNB_OPTIM_LION>(h, cb1, cb2, b, s1, s2, s3, mx); break;
+    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
+    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
+    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
+    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
+    case BNB_OPTIM_ADEMAMIX: update_block<BNB_OPTIM_ADEMAMIX>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
+    default: update_block<BNB_OPTIM_LION>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
   }
-  *b.absmax1 = mx[0];
-  encode_state(cb1, true, s1, b.len, mx[0], b.phase1, b.codes1);
+}
+
+void encode_pass(const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, const Scratch& sc) {
+  *b.absmax1 = sc.mx[0];
+  encode_state(cb1, true, sc.s[0], b.len, sc.mx[0], b.phase1, b.codes1);
   if (b.codes2 != nullptr) {
-    *b.absmax2 = mx[1];
-    encode_state(*cb2, false, s2, b.len, mx[1], b.phase2, b.codes2);
+    *b.absmax2 = sc.mx[1];
+    encode_state(*cb2, false, sc.s[1], b.len, sc.mx[1], b.phase2, b.codes2);
   }
   if (b.codes3 != nullptr) {
-    *b.absmax3 = mx[2];
-    encode_state(cb1, true, s3, b.len, mx[2], b.phase3, b.codes3);
+    *b.absmax3 = sc.mx[2];
+    encode_state(cb1, true, sc.s[2], b.len, sc.mx[2], b.phase3, b.codes3);
+  }
+}
+
+}  // namespace
+
+void optim_blocks_vbmi(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const BlockSource& src, int64_t lo,
+                       int64_t hi) {
+  Scratch sc;
+  for (int64_t b = lo; b < hi; ++b) {
+    const OptimBlock blk = src.at(b);
+    update_pass(h, cb1, cb2, blk, &sc);
+    encode_pass(cb1, cb2, blk, sc);
   }
 }
 

@@ -7,9 +7,18 @@ final class Timer {
     private Timer() {}
 
     static double medianSeconds(int warmup, int runs, Runnable r) {
-        for (int i = 0; i < warmup; i++) r.run();
+        return medianSeconds(warmup, runs, () -> {}, r);
+    }
+
+    /** As above, with an untimed setup before each run (e.g. restoring the input the run overwrites). */
+    static double medianSeconds(int warmup, int runs, Runnable setup, Runnable r) {
+        for (int i = 0; i < warmup; i++) {
+            setup.run();
+            r.run();
+        }
         double[] t = new double[runs];
         for (int i = 0; i < runs; i++) {
+            setup.run();
             long s = System.nanoTime();
             r.run();
             t[i] = (System.nanoTime() - s) / 1e9;
