@@ -23,6 +23,12 @@ struct bnb_codebook;  // opaque: map + search tables
 bnb_codebook* bnb_codebook_create(const float* values256, int64_t* status);
 void bnb_codebook_free(bnb_codebook* cb);
 
+// Self-check of the permute-friendly search tables (kernels.h FastEnc) against the reference
+// search: variant 0 = plain search, 1 = the optimizers' sign-fixed search. Compares every
+// stride-th float of |y| < 2, both signs. Returns the number of mismatches, or -1 when the map's
+// tables are not usable (the kernels then take the gather path for it).
+int64_t bnb_codebook_check_fast(const bnb_codebook* cb, int32_t variant, int32_t stride);
+
 // Block-wise quantization of n elements read through (rank, shape, strides); strides == nullptr
 // means C-contiguous. Writes n codes and ceil(n / blocksize) absmax values.
 int64_t bnb_quantize_blockwise(const bnb_codebook* cb, const void* src, int32_t dtype, int64_t n,

@@ -206,3 +206,24 @@ extern "C" bnb_codebook* bnb_codebook_create(const float* values256, int64_t* st
 }
 
 extern "C" void bnb_codebook_free(bnb_codebook* cb) { delete reinterpret_cast<bnb::Codebook*>(cb); }
+
+extern "C" int64_t bnb_codebook_check_fast(const bnb_codebook* cbh, int32_t variant, int32_t stride) {
+  if (cbh == nullptr || variant < 0 || variant > 1 || stride < 1) return -1;
+  const auto& cb = *reinterpret_cast<const bnb::Codebook*>(cbh);
+  const bnb::FastEnc& fe = cb.fast[variant];
+  if (!fe.ok) return -1;
+  int64_t bad = 0;
+  const int64_t count = (int64_t)0x40000000 / stride + 1;  // magnitudes 0 .. 0x3fffffff (|y| < 2)
+#pragma omp parallel for reduction(+ : bad) schedule(static)
+  for (int64_t k = 0; k < count; ++k) {
+    const uint32_t mag = (uint32_t)(k * stride);
+    if (mag >= 0x40000000u) continue;
+    for (uint32_t sign : {0u, 0x80000000u}) {
+      const float y = bnb::u2f(mag | sign);
+      int ref = bnb::search_reference(cb.values, y);
+      if (variant == 1) ref = bnb::sign_fixed(cb, ref, y);
+      if (bnb::search_fast(fe, y) != ref) ++bad;
+    }
+  }
+  return bad;
+}

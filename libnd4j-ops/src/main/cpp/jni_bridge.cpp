@@ -68,6 +68,11 @@ JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookFree(JNIEnv*, 
   bnb_codebook_free(ptr<bnb_codebook>(handle));
 }
 
+JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookCheckFast(JNIEnv*, jclass, jlong handle, jint variant,
+                                                                             jint stride) {
+  return bnb_codebook_check_fast(ptr<bnb_codebook>(handle), variant, stride);
+}
+
 JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_quantize(
     JNIEnv* env, jclass, jlong cb, jlong src, jint dtype, jlong n, jlongArray shape, jlongArray strides,
     jlong codes, jlong absmax, jint blocksize, jboolean stochastic, jlong seed) {

@@ -8,7 +8,7 @@ public final class BnbNative {
     private BnbNative() {}
 
     /** Version of the native ABI this class was written against. */
-    public static final int ABI_VERSION = 2;
+    public static final int ABI_VERSION = 3;
 
     /** Native status codes (bnb4j.h). */
     public static final long OK = 0, ERR_ARG = -1, ERR_CODEBOOK = -2, ERR_INF_BASE = -16;
@@ -16,7 +16,7 @@ public final class BnbNative {
     public static native int abiVersion();
     public static native String activeIsa();
     public static native String supportedIsas();
-    /** Switches the kernels to "scalar", "avx2" or "avx512"; false if this CPU lacks it. */
+    /** Switches the kernels to "scalar", "avx2", "avx512" or "avx512vbmi"; false if this CPU lacks it. */
     public static native boolean selectIsa(String name);
     public static native int maxThreads();
     /** 0 restores OpenMP's default. */
@@ -25,6 +25,12 @@ public final class BnbNative {
     /** Builds the search tables of a 256-entry map; 0 if the map is unusable. */
     public static native long codebookCreate(float[] values);
     public static native void codebookFree(long handle);
+    /**
+     * Checks a map's permute-friendly search tables (used by the avx512vbmi kernels) against the
+     * reference search on every stride-th float of |y| < 2: variant 0 plain, 1 the optimizers'
+     * sign-fixed search. Returns the number of mismatches, or -1 if the map does not fit the tables.
+     */
+    public static native long codebookCheckFast(long handle, int variant, int stride);
 
     /** strides == null means C-contiguous. Returns OK, ERR_* or ERR_INF_BASE - block. */
     public static native long quantize(long codebook, long src, int dtype, long n, long[] shape, long[] strides,
