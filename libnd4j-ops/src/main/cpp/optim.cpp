@@ -140,7 +140,9 @@ extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_
   using BlockStep = void (*)(const Hyper&, const Codebook&, const Codebook*, const OptimBlock&);
   const char* isa = active_kernels().name;
   const bool vbmi = std::strcmp(isa, "avx512vbmi") == 0 && optim_vbmi_usable(cb1, cb2);
-  const BlockStep step = std::strncmp(isa, "avx512", 6) == 0 ? optim_block_avx512 : optim_block_scalar;
+  const BlockStep step = std::strncmp(isa, "avx512", 6) == 0 ? optim_block_avx512
+                         : std::strcmp(isa, "avx2") == 0     ? optim_block_avx2
+                                                             : optim_block_scalar;
 
   // Each thread takes one contiguous run of blocks (the VBMI path pipelines consecutive blocks).
 #pragma omp parallel if (n >= (1 << 16))

@@ -75,6 +75,8 @@ inline uint8_t sigma(uint8_t c) {
   }
 }
 
+// AVX2 block step (gathers; any map).
+void optim_block_avx2(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
 // AVX-512 block step (gathers; any map).
 void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
 // AVX-512 VBMI steps of blocks [lo, hi) (byte permutes); only when optim_vbmi_usable(cb1, cb2):
