@@ -59,6 +59,12 @@ int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_t first_ste
                                 const bnb_codebook* map2, uint8_t* codes2, float* absmax2,
                                 uint8_t* codes3, float* absmax3, int32_t byte_phase);
 
+// Checksum of an 8-bit state's block scales (absmax2/absmax3 may be null): sum over blocks b of
+// fmix32(bits(a1[b]) ^ rotl(bits(a2[b]), 11) ^ rotl(bits(a3[b]), 22) ^ b * 0x9E3779B9), mod 2^32.
+// The updaters keep it next to the state to detect a state changed outside the step (averaged by
+// ParallelWrapper, edited, cast): every such change alters the scales.
+uint32_t bnb_absmax_checksum(const float* absmax1, const float* absmax2, const float* absmax3, int64_t nb);
+
 // The same step with 32-bit state (state3: AdEMAMix's slow EMA).
 int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n, float* state1,
                     float* state2, float* state3);

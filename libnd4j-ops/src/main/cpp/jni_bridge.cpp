@@ -68,6 +68,11 @@ JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookFree(JNIEnv*, 
   bnb_codebook_free(ptr<bnb_codebook>(handle));
 }
 
+JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_absmaxChecksum(JNIEnv*, jclass, jlong a1, jlong a2, jlong a3,
+                                                                          jlong nb) {
+  return (jint)bnb_absmax_checksum(ptr<float>(a1), ptr<float>(a2), ptr<float>(a3), nb);
+}
+
 JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookCheckFast(JNIEnv*, jclass, jlong handle, jint variant,
                                                                              jint stride) {
   return bnb_codebook_check_fast(ptr<bnb_codebook>(handle), variant, stride);

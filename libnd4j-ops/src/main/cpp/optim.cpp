@@ -172,3 +172,27 @@ extern "C" int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step
   }
   return BNB_OK;
 }
+
+namespace {
+inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+inline uint32_t fmix32(uint32_t k) {
+  k ^= k >> 16;
+  k *= 0x85ebca6bu;
+  k ^= k >> 13;
+  k *= 0xc2b2ae35u;
+  return k ^ (k >> 16);
+}
+inline uint32_t bits_or_zero(const float* a, int64_t b) { return a == nullptr ? 0u : bnb::f2u(a[b]); }
+}  // namespace
+
+extern "C" uint32_t bnb_absmax_checksum(const float* absmax1, const float* absmax2, const float* absmax3, int64_t nb) {
+  if (absmax1 == nullptr || nb <= 0) return 0;
+  uint32_t sum = 0;
+#pragma omp parallel for reduction(+ : sum) schedule(static) if (nb >= (1 << 14))
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint32_t x = bnb::f2u(absmax1[b]) ^ rotl32(bits_or_zero(absmax2, b), 11) ^ rotl32(bits_or_zero(absmax3, b), 22) ^
+                       ((uint32_t)b * 0x9E3779B9u);
+    sum += fmix32(x);
+  }
+  return sum;
+}

@@ -267,6 +267,41 @@ class UpdatersTest {
         cfg.instantiate(view, false).applyUpdater(grad.dup(), 1, 0);
     }
 
+    /**
+     * ParallelWrapper(averageUpdaters=true) averages the workers' updater state arrays with
+     * Nd4j.averageAndPropagate; on packed 8-bit state that is garbage, and the next step must say so.
+     * An edited block scale is caught the same way; the 32-bit twin averages like DL4J's own Adam.
+     */
+    @Test
+    void averagedOrEditedStateIsRejected() {
+        DataSet d1 = spirals(100, 1), d2 = spirals(100, 2);
+        MultiLayerNetwork a = net(new Adam8bit(3e-3)), b = net(new Adam8bit(3e-3));
+        for (int i = 0; i < 3; i++) {
+            a.fit(d1);
+            b.fit(d2);
+        }
+        INDArray before = a.getUpdater().getStateViewArray().dup();
+        Nd4j.averageAndPropagate(new INDArray[]{a.getUpdater().getStateViewArray(), b.getUpdater().getStateViewArray()});
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.fit(d1));
+        assertTrue(e.getMessage().contains("changed outside the updater") && e.getMessage().contains("ParallelWrapper"), e.getMessage());
+
+        // one block scale edited by hand
+        a.getUpdater().getStateViewArray().assign(before);
+        a.fit(d1);
+        INDArray view = a.getUpdater().getStateViewArray();
+        long absmaxWord = 3; // after the tag and checksum words of the first block: its first absmax
+        view.putScalar(absmaxWord, view.getFloat(absmaxWord) * 1.5f);
+        assertThrows(IllegalStateException.class, () -> a.fit(d1));
+
+        MultiLayerNetwork c = net(Adam8bit.builder().learningRate(3e-3).optimBits(32).build());
+        MultiLayerNetwork d = net(Adam8bit.builder().learningRate(3e-3).optimBits(32).build());
+        c.fit(d1);
+        d.fit(d2);
+        Nd4j.averageAndPropagate(new INDArray[]{c.getUpdater().getStateViewArray(), d.getUpdater().getStateViewArray()});
+        c.fit(d1);
+        assertTrue(Double.isFinite(c.score()));
+    }
+
     @Test
     void badConfigurationsAreRejected() {
         assertThrows(IllegalStateException.class, () -> Adam8bit.builder().blocksize(100).build());

@@ -8,7 +8,7 @@ public final class BnbNative {
     private BnbNative() {}
 
     /** Version of the native ABI this class was written against. */
-    public static final int ABI_VERSION = 3;
+    public static final int ABI_VERSION = 4;
 
     /** Native status codes (bnb4j.h). */
     public static final long OK = 0, ERR_ARG = -1, ERR_CODEBOOK = -2, ERR_INF_BASE = -16;
@@ -43,6 +43,9 @@ public final class BnbNative {
     public static native long optim8bit(int kind, float[] hyper, boolean firstStep, long grad, long n, int blocksize,
                                         long map1, long codes1, long absmax1, long map2, long codes2, long absmax2,
                                         long codes3, long absmax3, int bytePhase);
+
+    /** Checksum of an 8-bit state's absmax arrays (bnb4j.h bnb_absmax_checksum); absmax2/3 may be 0. */
+    public static native int absmaxChecksum(long absmax1, long absmax2, long absmax3, long numBlocks);
 
     /** The same step with 32-bit state. */
     public static native long optim32(int kind, float[] hyper, boolean firstStep, long grad, long n, long state1, long state2,

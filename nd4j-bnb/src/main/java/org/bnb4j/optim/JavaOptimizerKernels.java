@@ -59,6 +59,31 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
     }
 
     @Override
+    public int absmaxChecksum(OptimState8bit st) {
+        long nb = Blockwise.numBlocks(st.n, st.blocksize);
+        if (nb == 0) return 0;
+        ByteBuffer a1 = HostBuffers.wrap(st.absmax1, 4 * nb);
+        ByteBuffer a2 = st.absmax2 == 0 ? null : HostBuffers.wrap(st.absmax2, 4 * nb);
+        ByteBuffer a3 = st.absmax3 == 0 ? null : HostBuffers.wrap(st.absmax3, 4 * nb);
+        int sum = 0;
+        for (int b = 0; b < nb; b++) {
+            int x = a1.getInt(4 * b) ^ Integer.rotateLeft(a2 == null ? 0 : a2.getInt(4 * b), 11)
+                    ^ Integer.rotateLeft(a3 == null ? 0 : a3.getInt(4 * b), 22) ^ (b * 0x9E3779B9);
+            sum += fmix32(x);
+        }
+        return sum;
+    }
+
+    /** MurmurHash3's finaliser. */
+    static int fmix32(int k) {
+        k ^= k >>> 16;
+        k *= 0x85ebca6b;
+        k ^= k >>> 13;
+        k *= 0xc2b2ae35;
+        return k ^ (k >>> 16);
+    }
+
+    @Override
     public void step32(OptimHyper h, INDArray gradient, INDArray... states) {
         long n = gradient.length();
         OptimChecks.step32(h, gradient, states);

@@ -3,6 +3,7 @@ package org.bnb4j.optim;
 import org.bnb4j.kernels.ArrayMemory;
 import org.bnb4j.kernels.NativeQuantKernels;
 import org.bnb4j.nativeops.BnbNative;
+import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.QuantMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -20,6 +21,11 @@ final class NativeOptimizerKernels implements OptimizerKernels {
         long map2 = NativeQuantKernels.codebook(QuantMap.dynamic(false));
         check(BnbNative.optim8bit(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), st.n,
                 st.blocksize, map1, st.codes1, st.absmax1, map2, st.codes2, st.absmax2, st.codes3, st.absmax3, st.bytePhase));
+    }
+
+    @Override
+    public int absmaxChecksum(OptimState8bit st) {
+        return BnbNative.absmaxChecksum(st.absmax1, st.absmax2, st.absmax3, Blockwise.numBlocks(st.n, st.blocksize));
     }
 
     @Override

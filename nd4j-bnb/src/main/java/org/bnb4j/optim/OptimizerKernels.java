@@ -18,6 +18,13 @@ public interface OptimizerKernels {
      */
     void step32(OptimHyper h, INDArray gradient, INDArray... states);
 
+    /**
+     * Checksum of the state's block scales (all absmax values), the same in every implementation
+     * (bnb4j.h bnb_absmax_checksum). Updaters keep it beside the state to detect a state changed
+     * outside the step: averaged by ParallelWrapper, edited or cast, which always alters the scales.
+     */
+    int absmaxChecksum(OptimState8bit state);
+
     /** Native when the library loaded (see {@link Kernels}), else the Java implementation. */
     static OptimizerKernels get() {
         return Kernels.nativeKernels().isPresent() ? NativeOptimizerKernels.INSTANCE : JavaOptimizerKernels.INSTANCE;

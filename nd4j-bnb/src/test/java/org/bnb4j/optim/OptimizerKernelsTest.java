@@ -143,6 +143,26 @@ class OptimizerKernelsTest {
         return Nd4j.createFromArray(g);
     }
 
+    /** The absmax checksum the updaters keep is the same number natively and in Java, and follows every change. */
+    @ParameterizedTest
+    @EnumSource(OptimKind.class)
+    void absmaxChecksumMatchesJavaAndTracksTheScales(OptimKind kind) {
+        assumeTrue(Kernels.nativeKernels().isPresent());
+        OptimizerKernels nat = OptimizerKernels.get();
+        long n = 100_003;
+        OptimState8bit s = OptimState8bit.allocate(kind, n, 256);
+        int zero = nat.absmaxChecksum(s);
+        assertEquals(JavaOptimizerKernels.INSTANCE.absmaxChecksum(s), zero);
+        nat.step8bit(hyper(kind, 1), gradient(1, n, false), s);
+        int one = nat.absmaxChecksum(s);
+        assertEquals(JavaOptimizerKernels.INSTANCE.absmaxChecksum(s), one);
+        assertNotEquals(zero, one);
+        INDArray absmax = s.arrays()[kind.numStates() * 2 - 1]; // the last state's scales
+        absmax.putScalar(absmax.length() - 1, absmax.getFloat(absmax.length() - 1) + 1e-3f);
+        assertNotEquals(one, nat.absmaxChecksum(s), "an edited scale of the last state changes the checksum");
+        assertEquals(JavaOptimizerKernels.INSTANCE.absmaxChecksum(s), nat.absmaxChecksum(s));
+    }
+
     @ParameterizedTest
     @EnumSource(OptimKind.class)
     void nativeEqualsJavaOnExtremeValues(OptimKind kind) {

@@ -53,7 +53,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     @Override
     public long stateSize(long numParams) {
         validate();
-        return uses8bit(numParams) ? 1 + OptimState8bit.packedLength(kind(), numParams, blocksize) : kind().numStates() * numParams;
+        return uses8bit(numParams) ? BlockwiseGradientUpdater.HEADER_WORDS + OptimState8bit.packedLength(kind(), numParams, blocksize)
+                : kind().numStates() * numParams;
     }
 
     @Override

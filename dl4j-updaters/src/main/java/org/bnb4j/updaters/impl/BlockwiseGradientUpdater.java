@@ -20,16 +20,23 @@ import java.util.Map;
  * states one after the other as FLOAT. DL4J may merge adjacent parameters into one block, so the
  * layout is derived from the gradient length on first use, never cached across a new view.
  *
- * <p>An 8-bit view starts with a tag word: a fixed 16-bit magic in the high bits (a normal float,
- * never NaN) and a hash of (optimizer, blocksize, block length) in the low bits. A zeroed view is a
- * fresh state and gets the tag on the first step; any other value means the view holds something
- * else (another configuration, a rebuilt or cast state) and the step fails instead of reading garbage.
+ * <p>An 8-bit view starts with two header words, both normal floats (never NaN, so they survive
+ * ModelSerializer). The tag: a fixed 16-bit magic in the high bits and a hash of (optimizer,
+ * blocksize, block length) in the low bits. The checksum: 0x3F800000 | 23 bits of
+ * {@link OptimizerKernels#absmaxChecksum} of the state's block scales after the last step. A zeroed
+ * view is a fresh state and gets both on the first step. A wrong tag means the view holds something
+ * else (another configuration, a rebuilt or cast state); a wrong checksum means the state was
+ * changed outside the step (averaged by ParallelWrapper, edited). Either way the step fails with an
+ * explanation instead of reading garbage.
  */
 public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdaterConfig> {
     /** Key of the whole FLOAT state (32-bit state, or an 8-bit view before its first step). */
     public static final String STATE_KEY = "state";
     /** Keys of an 8-bit state in {@link #getState()}: UINT8 codes [states, n] and FLOAT absmax [states, blocks]. */
     public static final String CODES_KEY = "codes", ABSMAX_KEY = "absmax";
+
+    /** Words before the packed 8-bit state: tag, checksum. */
+    public static final int HEADER_WORDS = 2;
 
     private final BlockwiseUpdaterConfig config;
     private INDArray view;
@@ -91,13 +98,14 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             throw new IllegalStateException(who + ": '" + ABSMAX_KEY + "' has " + absmax.length() + " values, blocksize "
                     + config.getBlocksize() + " needs " + k * nb + " (a state saved with another blocksize?)");
         }
-        long need = 1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
+        long need = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
         INDArray v = Nd4j.create(DataType.FLOAT, 1, need);
         v.putScalar(0, Float.intBitsToFloat(expectedTag(n)));
-        OptimState8bit packed = OptimState8bit.packed(config.kind(), v.get(NDArrayIndex.point(0), NDArrayIndex.interval(1, need)),
-                n, config.getBlocksize());
+        OptimState8bit packed = OptimState8bit.packed(config.kind(),
+                v.get(NDArrayIndex.point(0), NDArrayIndex.interval(HEADER_WORDS, need)), n, config.getBlocksize());
         packed.packedAbsmax().assign(absmax.reshape(k, nb));
         packed.packedCodes().assign(codes.reshape(k, n));
+        v.putScalar(1, checksumWord(OptimizerKernels.get().absmaxChecksum(packed)));
         setStateViewArray(v, v.shape(), 'c', false);
     }
 
@@ -125,14 +133,17 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         // only a strided gradient is copied and written back.
         INDArray g = ArrayMemory.of(gradient).isContiguous() ? gradient : gradient.dup('c');
         if (config.uses8bit(n)) {
-            long need = 1 + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
+            long need = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
             requireViewLength(need, n);
             INDArray flat = flat(need);
-            checkTag(flat, n);
+            boolean fresh = checkTag(flat, n);
             if (state8 == null || state8.length() != n) {
-                state8 = OptimState8bit.packed(config.kind(), flat.get(NDArrayIndex.interval(1, need)), n, config.getBlocksize());
+                state8 = OptimState8bit.packed(config.kind(), flat.get(NDArrayIndex.interval(HEADER_WORDS, need)), n, config.getBlocksize());
             }
-            OptimizerKernels.get().step8bit(h, g, state8);
+            OptimizerKernels kernels = OptimizerKernels.get();
+            if (!fresh) checkChecksum(flat, kernels.absmaxChecksum(state8));
+            kernels.step8bit(h, g, state8);
+            flat.putScalar(1, checksumWord(kernels.absmaxChecksum(state8)));
         } else {
             int k = config.kind().numStates();
             requireViewLength(k * n, n);
@@ -144,7 +155,13 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         if (g != gradient) gradient.assign(g);
     }
 
-    static final int TAG_MAGIC = 0x3B4E0000; // a normal float (~0.0031) in the high half
+    static final int TAG_MAGIC = 0x3B4F0000; // a normal float (~0.0032) in the high half; layout 2 (with checksum)
+    static final int CHECKSUM_BITS = 0x7FFFFF;
+
+    /** A checksum as a float in [1, 2): never NaN, kept bit for bit by every save path. */
+    static float checksumWord(int checksum) {
+        return Float.intBitsToFloat(0x3F800000 | (checksum & CHECKSUM_BITS));
+    }
 
     int expectedTag(long n) {
         long h = ((config.kind().ordinal() * 31L + config.getBlocksize()) * 1_000_003L) ^ n;
@@ -153,19 +170,30 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         return TAG_MAGIC | (int) (h & 0xffff);
     }
 
-    private void checkTag(INDArray flat, long n) {
+    /** @return true for a fresh (zeroed) view, which gets its tag now. */
+    private boolean checkTag(INDArray flat, long n) {
         int expected = expectedTag(n);
         int tag = Float.floatToRawIntBits(flat.getFloat(0));
-        if (tag == expected) return;
+        if (tag == expected) return false;
         if (tag == 0 && state8 == null) {
             flat.putScalar(0, Float.intBitsToFloat(expected));
-            return;
+            return true;
         }
         throw new IllegalStateException(config.getClass().getSimpleName() + ": the updater view does not hold this "
                 + "updater's 8-bit state for a block of " + n + " parameters (tag " + Integer.toHexString(tag) + ", expected "
                 + Integer.toHexString(expected) + "). It may come from another configuration or blocksize, from "
                 + "setLearningRate rebuilding the updater blocks, or from convertDataType; re-initialise the updater "
                 + "(state is lost) or restore a matching one.");
+    }
+
+    private void checkChecksum(INDArray flat, int checksum) {
+        int stored = Float.floatToRawIntBits(flat.getFloat(1));
+        if (stored == Float.floatToRawIntBits(checksumWord(checksum))) return;
+        throw new IllegalStateException(config.getClass().getSimpleName() + ": the 8-bit state in the updater view was "
+                + "changed outside the updater (its block scales no longer match the checksum written by the last step: "
+                + "stored " + Integer.toHexString(stored) + ", computed " + Integer.toHexString(Float.floatToRawIntBits(checksumWord(checksum)))
+                + "). Packed 8-bit state cannot be averaged or edited: with ParallelWrapper use averageUpdaters(false) or "
+                + "optimBits(32); otherwise re-initialise the updater (state is lost) or restore a saved one.");
     }
 
     private void requireViewLength(long need, long n) {
