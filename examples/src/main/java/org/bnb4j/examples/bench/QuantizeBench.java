@@ -20,6 +20,13 @@ import java.util.Locale;
  * <pre>mvn -q -pl examples exec:java -Dexec.mainClass=org.bnb4j.examples.bench.QuantizeBench [-Dexec.args="50000000 10"]</pre>
  */
 public final class QuantizeBench {
+    /**
+     * Warm-up runs per measurement: enough for the JIT to finish compiling the call path, whose
+     * background compiler threads otherwise share the 2 cores with the first measured runs (seen as
+     * a dequantize at half speed in some runs).
+     */
+    static final int WARMUP = 10;
+
     public static void main(String[] args) {
         long n = args.length > 0 ? Long.parseLong(args[0]) : 50_000_000L;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
@@ -45,8 +52,8 @@ public final class QuantizeBench {
         for (int blocksize : new int[]{256, 4096}) {
             long nb = Blockwise.numBlocks(n, blocksize);
             INDArray absmax = Nd4j.create(DataType.FLOAT, nb);
-            double tq = Timer.medianSeconds(3, runs, () -> q.quantize(x, QuantMap.dynamic(), blocksize, codes, absmax));
-            double td = Timer.medianSeconds(3, runs, () -> q.dequantize(codes, absmax, QuantMap.dynamic(), blocksize, out));
+            double tq = Timer.medianSeconds(WARMUP, runs, () -> q.quantize(x, QuantMap.dynamic(), blocksize, codes, absmax));
+            double td = Timer.medianSeconds(WARMUP, runs, () -> q.dequantize(codes, absmax, QuantMap.dynamic(), blocksize, out));
             long bytesQ = floatBytes + n + 4 * nb, bytesD = n + 4 * nb + floatBytes;
             double gq = bytesQ / tq / 1e9, gd = bytesD / td / 1e9, both = (bytesQ + bytesD) / (tq + td) / 1e9;
             System.out.printf(Locale.ROOT, "blocksize %4d quantize    %8.2f ms  %6.2f GB/s  %5.2f Gelem/s  %4.0f%% of copy%n",
