@@ -5,7 +5,7 @@
 // through the search tables (avx2_util.h). Tails shorter than 8 go through small buffers.
 #include <cstring>
 #include "avx2_util.h"
-#include "optim.h"
+#include "optim_simd.h"
 
 namespace bnb {
 namespace {
@@ -94,52 +94,24 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
   }
 }
 
-// The update rules of update_one (optim.cpp), vectorised.
-template <int Kind>
-inline __m256 update8(const Hyper& h, __m256 g, __m256* s1, __m256* s2, __m256* s3) {
-  const __m256 b1 = _mm256_set1_ps(h.beta1), b2 = _mm256_set1_ps(h.beta2);
-  const __m256 omb1 = _mm256_set1_ps(h.omb1), omb2 = _mm256_set1_ps(h.omb2);
-  if (Kind == BNB_OPTIM_ADEMAMIX) {
-    __m256 m1 = _mm256_add_ps(_mm256_mul_ps(b1, *s1), _mm256_mul_ps(omb1, g));
-    __m256 m2 = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(h.beta3), *s3), _mm256_mul_ps(_mm256_set1_ps(h.omb3), g));
-    __m256 v = _mm256_add_ps(_mm256_mul_ps(b2, *s2), _mm256_mul_ps(omb2, _mm256_mul_ps(g, g)));
-    *s1 = m1;
-    *s2 = v;
-    *s3 = m2;
-    __m256 num = _mm256_add_ps(_mm256_div_ps(m1, _mm256_set1_ps(h.c1)), _mm256_mul_ps(_mm256_set1_ps(h.alpha), m2));
-    __m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(v), _mm256_set1_ps(h.sqrt_c2)), _mm256_set1_ps(h.eps));
-    return _mm256_mul_ps(_mm256_set1_ps(h.lr), _mm256_div_ps(num, den));
-  } else if (Kind == BNB_OPTIM_ADAM) {
-    __m256 m = _mm256_add_ps(_mm256_mul_ps(b1, *s1), _mm256_mul_ps(omb1, g));
-    __m256 v = _mm256_add_ps(_mm256_mul_ps(b2, *s2), _mm256_mul_ps(omb2, _mm256_mul_ps(g, g)));
-    *s1 = m;
-    *s2 = v;
-    return _mm256_mul_ps(_mm256_set1_ps(h.step_size),
-                         _mm256_div_ps(m, _mm256_add_ps(_mm256_sqrt_ps(v), _mm256_set1_ps(h.eps_hat))));
-  } else if (Kind == BNB_OPTIM_MOMENTUM) {
-    __m256 s = h.first_step ? g : _mm256_add_ps(_mm256_mul_ps(b1, *s1), g);
-    *s1 = s;
-    return _mm256_mul_ps(_mm256_set1_ps(h.lr), s);
-  } else if (Kind == BNB_OPTIM_RMSPROP) {
-    __m256 s = _mm256_add_ps(_mm256_mul_ps(b1, *s1), _mm256_mul_ps(omb1, _mm256_mul_ps(g, g)));
-    *s1 = s;
-    return _mm256_mul_ps(_mm256_set1_ps(h.lr), _mm256_div_ps(g, _mm256_add_ps(_mm256_sqrt_ps(s), _mm256_set1_ps(h.eps))));
-  } else if (Kind == BNB_OPTIM_ADAGRAD) {
-    __m256 s = _mm256_add_ps(*s1, _mm256_mul_ps(g, g));
-    *s1 = s;
-    return _mm256_mul_ps(_mm256_set1_ps(h.lr), _mm256_div_ps(g, _mm256_add_ps(_mm256_sqrt_ps(s), _mm256_set1_ps(h.eps))));
-  } else {  // LION
-    __m256 c = _mm256_add_ps(_mm256_mul_ps(b1, *s1), _mm256_mul_ps(omb1, g));
-    *s1 = _mm256_add_ps(_mm256_mul_ps(b2, *s1), _mm256_mul_ps(omb2, g));
-    const __m256 zero = _mm256_setzero_ps(), lr = _mm256_set1_ps(h.lr);
-    __m256 u = _mm256_and_ps(_mm256_cmp_ps(c, zero, _CMP_GT_OQ), lr);
-    return _mm256_blendv_ps(u, _mm256_sub_ps(zero, lr), _mm256_cmp_ps(c, zero, _CMP_LT_OQ));
+// Vector operations of the generic update (optim_simd.h) on 8 floats.
+struct V256 {
+  using F = __m256;
+  static F set1(float x) { return _mm256_set1_ps(x); }
+  static F add(F a, F b) { return _mm256_add_ps(a, b); }
+  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm256_div_ps(a, b); }
+  static F sqrt(F a) { return _mm256_sqrt_ps(a); }
+  static F sign_step(F c, float lr) {
+    const F zero = _mm256_setzero_ps();
+    const F u = _mm256_and_ps(_mm256_cmp_ps(c, zero, _CMP_GT_OQ), _mm256_set1_ps(lr));
+    return _mm256_blendv_ps(u, _mm256_set1_ps(-lr), _mm256_cmp_ps(c, zero, _CMP_LT_OQ));
   }
-}
+};
 
 template <int Kind>
 void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, int64_t len, float* mx) {
-  constexpr int kStates = Kind == BNB_OPTIM_ADAM ? 2 : Kind == BNB_OPTIM_ADEMAMIX ? 3 : 1;
+  constexpr int kStates = states_of(Kind);
   const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
   const __m256 inf = _mm256_set1_ps(__builtin_inff());
   __m256 acc1 = zero, acc2 = zero, acc3 = zero;
@@ -149,7 +121,7 @@ void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, 
     __m256 a = _mm256_load_ps(s1 + i);
     __m256 b = kStates >= 2 ? _mm256_load_ps(s2 + i) : zero;
     __m256 c = kStates == 3 ? _mm256_load_ps(s3 + i) : zero;
-    __m256 u = update8<Kind>(h, g, &a, &b, &c);
+    __m256 u = update_vec<Kind, V256>(h, g, &a, &b, &c);
     // non-finite gradient: state reset, zero update; ok = |g| < inf (false for NaN and +-Inf)
     const __m256 ok = _mm256_cmp_ps(_mm256_andnot_ps(sign, g), inf, _CMP_LT_OQ);
     a = _mm256_and_ps(a, ok);
@@ -183,32 +155,8 @@ void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, 
 }  // namespace
 
 void optim_block_avx2(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
-  alignas(32) float s1[kOptimMaxBlock];
-  alignas(32) float s2[kOptimMaxBlock];
-  alignas(32) float s3[kOptimMaxBlock];
-  const bool two = b.codes2 != nullptr, three = b.codes3 != nullptr;
-  decode_state(cb1, b.codes1, b.len, *b.absmax1, b.phase1, s1, &b);
-  if (two) decode_state(*cb2, b.codes2, b.len, *b.absmax2, b.phase2, s2, nullptr);
-  if (three) decode_state(cb1, b.codes3, b.len, *b.absmax3, b.phase3, s3, nullptr);
-  float mx[3];
-  switch (h.kind) {
-    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    case BNB_OPTIM_ADEMAMIX: update_block<BNB_OPTIM_ADEMAMIX>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    default: update_block<BNB_OPTIM_LION>(h, b.grad, s1, s2, s3, b.len, mx); break;
-  }
-  *b.absmax1 = mx[0];
-  encode_state(cb1, s1, b.len, mx[0], true, b.phase1, b.codes1);
-  if (two) {
-    *b.absmax2 = mx[1];
-    encode_state(*cb2, s2, b.len, mx[1], false, b.phase2, b.codes2);
-  }
-  if (three) {
-    *b.absmax3 = mx[2];
-    encode_state(cb1, s3, b.len, mx[2], true, b.phase3, b.codes3);
-  }
+  three_pass_block(h, cb1, cb2, b, decode_state,
+                   [](auto kind, auto&&... args) { update_block<decltype(kind)::value>(args...); }, encode_state);
 }
 
 }  // namespace bnb

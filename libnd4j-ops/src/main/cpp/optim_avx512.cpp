@@ -77,71 +77,24 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
   }
 }
 
-// States that a kind does not use are neither loaded nor stored (they stay zero, as in the scalar path).
 template <int Kind>
 void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, int64_t len, float* mx) {
-  constexpr int kStates = Kind == BNB_OPTIM_ADAM ? 2 : Kind == BNB_OPTIM_ADEMAMIX ? 3 : 1;
+  constexpr int kStates = states_of(Kind);
   const __m512 zero = _mm512_setzero_ps();
-  __m512 acc1 = zero, acc2 = zero, acc3 = zero;
+  __m512 acc[3] = {zero, zero, zero};
   for (int64_t i = 0; i < len; i += 16) {
-    const __mmask16 m = tail_mask(len - i);
-    const __m512 g = _mm512_maskz_loadu_ps(m, grad + i);
-    __m512 a = _mm512_loadu_ps(s1 + i);
-    __m512 b = kStates >= 2 ? _mm512_loadu_ps(s2 + i) : zero;
-    __m512 c = kStates == 3 ? _mm512_loadu_ps(s3 + i) : zero;
-    __m512 u = update16<Kind>(h, g, &a, &b, &c);
-    // non-finite gradient: state reset, zero update (QNaN, SNaN, +Inf, -Inf)
-    const __mmask16 bad = _mm512_fpclass_ps_mask(g, 0x99);
-    a = _mm512_mask_mov_ps(a, bad, zero);
-    b = _mm512_mask_mov_ps(b, bad, zero);
-    c = _mm512_mask_mov_ps(c, bad, zero);
-    u = _mm512_mask_mov_ps(u, bad, zero);
-    _mm512_mask_storeu_ps(grad + i, m, u);
-    _mm512_storeu_ps(s1 + i, a);
-    acc1 = _mm512_mask_max_ps(acc1, m, _mm512_abs_ps(a), acc1);
-    if (kStates >= 2) {
-      _mm512_storeu_ps(s2 + i, b);
-      acc2 = _mm512_mask_max_ps(acc2, m, _mm512_abs_ps(b), acc2);
-    }
-    if (kStates == 3) {
-      _mm512_storeu_ps(s3 + i, c);
-      acc3 = _mm512_mask_max_ps(acc3, m, _mm512_abs_ps(c), acc3);
-    }
+    update_lanes<Kind>(h, tail_mask(len - i), grad + i, _mm512_loadu_ps(s1 + i),
+                       kStates >= 2 ? _mm512_loadu_ps(s2 + i) : zero, kStates == 3 ? _mm512_loadu_ps(s3 + i) : zero,
+                       s1 + i, s2 + i, s3 + i, acc);
   }
-  mx[0] = _mm512_reduce_max_ps(acc1);
-  mx[1] = _mm512_reduce_max_ps(acc2);
-  mx[2] = _mm512_reduce_max_ps(acc3);
+  reduce_absmax(acc, kStates, mx);
 }
 
 }  // namespace
 
 void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
-  alignas(64) float s1[kOptimMaxBlock];
-  alignas(64) float s2[kOptimMaxBlock];
-  alignas(64) float s3[kOptimMaxBlock];
-  const bool two = b.codes2 != nullptr, three = b.codes3 != nullptr;
-  decode_state(cb1, b.codes1, b.len, *b.absmax1, b.phase1, s1, &b);
-  if (two) decode_state(*cb2, b.codes2, b.len, *b.absmax2, b.phase2, s2, nullptr);
-  if (three) decode_state(cb1, b.codes3, b.len, *b.absmax3, b.phase3, s3, nullptr);
-  float mx[3];
-  switch (h.kind) {
-    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    case BNB_OPTIM_ADEMAMIX: update_block<BNB_OPTIM_ADEMAMIX>(h, b.grad, s1, s2, s3, b.len, mx); break;
-    default: update_block<BNB_OPTIM_LION>(h, b.grad, s1, s2, s3, b.len, mx); break;
-  }
-  *b.absmax1 = mx[0];
-  encode_state(cb1, s1, b.len, mx[0], true, b.phase1, b.codes1);
-  if (two) {
-    *b.absmax2 = mx[1];
-    encode_state(*cb2, s2, b.len, mx[1], false, b.phase2, b.codes2);
-  }
-  if (three) {
-    *b.absmax3 = mx[2];
-    encode_state(cb1, s3, b.len, mx[2], true, b.phase3, b.codes3);
-  }
+  three_pass_block(h, cb1, cb2, b, decode_state,
+                   [](auto kind, auto&&... args) { update_block<decltype(kind)::value>(args...); }, encode_state);
 }
 
 }  // namespace bnb

@@ -93,13 +93,13 @@ void encode_state(const Codebook& cb, bool sign_fix, const float* s, int64_t len
 template <int Kind>
 void update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, float* s1, float* s2,
                   float* s3, float* mx) {
-  constexpr int kStates = Kind == BNB_OPTIM_ADAM ? 2 : Kind == BNB_OPTIM_ADEMAMIX ? 3 : 1;
+  constexpr int kStates = states_of(Kind);
   const __m512 zero = _mm512_setzero_ps();
   const __m512 am1 = _mm512_set1_ps(*b.absmax1);
   const __m512 am2 = kStates >= 2 ? _mm512_set1_ps(*b.absmax2) : zero;
   const __m512 am3 = kStates == 3 ? _mm512_set1_ps(*b.absmax3) : zero;
   const __mmask64 top1 = top_bytes(b.phase1), top2 = top_bytes(b.phase2), top3 = top_bytes(b.phase3);
-  __m512 acc1 = zero, acc2 = zero, acc3 = zero;
+  __m512 acc[3] = {zero, zero, zero};
   for (int64_t i = 0; i < b.len; i += 64) {
     prefetch_ahead(b, i);
     const __mmask64 live = tail64(b.len - i);
@@ -109,36 +109,11 @@ void update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, cons
     if (kStates == 3) decode64(cb1, unsigma64(_mm512_maskz_loadu_epi8(live, b.codes3 + i), top3), am3, d3);
     for (int q = 0; q < 4; ++q) {
       const int64_t at = i + 16 * q;
-      const __mmask16 m = tail16(b.len - at);
-      const __m512 g = _mm512_maskz_loadu_ps(m, b.grad + at);
-      __m512 a = d1[q];
-      __m512 bb = kStates >= 2 ? d2[q] : zero;
-      __m512 c = kStates == 3 ? d3[q] : zero;
-      __m512 u = avx512::update16<Kind>(h, g, &a, &bb, &c);
-      // non-finite gradient: state reset, zero update (QNaN, SNaN, +Inf, -Inf)
-      const __mmask16 bad = _mm512_fpclass_ps_mask(g, 0x99);
-      if (bad) {
-        a = _mm512_mask_mov_ps(a, bad, zero);
-        bb = _mm512_mask_mov_ps(bb, bad, zero);
-        c = _mm512_mask_mov_ps(c, bad, zero);
-        u = _mm512_mask_mov_ps(u, bad, zero);
-      }
-      _mm512_mask_storeu_ps(b.grad + at, m, u);
-      _mm512_store_ps(s1 + at, a);
-      acc1 = _mm512_mask_max_ps(acc1, m, _mm512_abs_ps(a), acc1);
-      if (kStates >= 2) {
-        _mm512_store_ps(s2 + at, bb);
-        acc2 = _mm512_mask_max_ps(acc2, m, _mm512_abs_ps(bb), acc2);
-      }
-      if (kStates == 3) {
-        _mm512_store_ps(s3 + at, c);
-        acc3 = _mm512_mask_max_ps(acc3, m, _mm512_abs_ps(c), acc3);
-      }
+      avx512::update_lanes<Kind>(h, tail16(b.len - at), b.grad + at, d1[q], kStates >= 2 ? d2[q] : zero,
+                                 kStates == 3 ? d3[q] : zero, s1 + at, s2 + at, s3 + at, acc);
     }
   }
-  mx[0] = _mm512_reduce_max_ps(acc1);
-  mx[1] = kStates >= 2 ? _mm512_reduce_max_ps(acc2) : 0.0f;
-  mx[2] = kStates == 3 ? _mm512_reduce_max_ps(acc3) : 0.0f;
+  avx512::reduce_absmax(acc, kStates, mx);
 }
 
 }  // namespace
@@ -156,17 +131,9 @@ struct Scratch {
 };
 
 void update_pass(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, Scratch* sc) {
-  float* s1 = sc->s[0];
-  float* s2 = sc->s[1];
-  float* s3 = sc->s[2];
-  switch (h.kind) {
-    case BNB_OPTIM_ADAM: update_block<BNB_OPTIM_ADAM>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
-    case BNB_OPTIM_MOMENTUM: update_block<BNB_OPTIM_MOMENTUM>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
-    case BNB_OPTIM_RMSPROP: update_block<BNB_OPTIM_RMSPROP>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
-    case BNB_OPTIM_ADAGRAD: update_block<BNB_OPTIM_ADAGRAD>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
-    case BNB_OPTIM_ADEMAMIX: update_block<BNB_OPTIM_ADEMAMIX>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
-    default: update_block<BNB_OPTIM_LION>(h, cb1, cb2, b, s1, s2, s3, sc->mx); break;
-  }
+  with_kind(h.kind, [&](auto kind) {
+    update_block<decltype(kind)::value>(h, cb1, cb2, b, sc->s[0], sc->s[1], sc->s[2], sc->mx);
+  });
 }
 
 void encode_pass(const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, const Scratch& sc) {
