@@ -22,9 +22,7 @@ void encode_vbmi(const Codebook& cb, const float* x, int64_t n, float absmax, ui
       const __m512 v = _mm512_maskz_loadu_ps(tail16(n - i - 16 * q), x + i + 16 * q);
       y[q] = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
     }
-    __mmask64 nan;
-    __m512i c = encode64(cb.fast[0], y, &nan);
-    c = _mm512_mask_mov_epi8(c, nan, _mm512_set1_epi8((char)cb.nan_code));
+    const __m512i c = _mm512_mask_mov_epi8(encode64(cb.fast[0], y), nan_mask64(y), _mm512_set1_epi8((char)cb.nan_code));
     _mm512_mask_storeu_epi8(out + i, tail64(n - i), c);
   }
 }

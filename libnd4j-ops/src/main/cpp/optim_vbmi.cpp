@@ -48,8 +48,9 @@ inline __m512i sigma64_encoded(__m512i c, __mmask64 top) {
 
 // Encodes one state of a block from the float scratch s: search (sign-fixed for signed states),
 // then the rare lanes in scalar code: NaN, and top bytes that landed on the unusable codes 1/254.
+// may_nan: whether s can hold NaN or Inf (else the per-lane NaN test is skipped).
 void encode_state(const Codebook& cb, bool sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
-                  uint8_t* codes) {
+                  bool may_nan, uint8_t* codes) {
   const FastEnc& fe = cb.fast[sign_fix ? 1 : 0];
   float inv;
   const Norm mode = norm_mode(absmax, &inv);
@@ -61,8 +62,8 @@ void encode_state(const Codebook& cb, bool sign_fix, const float* s, int64_t len
       const __m512 v = _mm512_loadu_ps(s + i + 16 * q);
       y[q] = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
     }
-    __mmask64 nan;
-    __m512i c = encode64(fe, y, &nan);
+    __m512i c = encode64(fe, y);
+    const __mmask64 nan = may_nan ? nan_mask64(y) : 0;
     const __mmask64 live = tail64(len - i);
     const __mmask64 odd = (_mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8(1)) |
                            _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8((char)254)) | nan) & live;
@@ -90,10 +91,14 @@ void encode_state(const Codebook& cb, bool sign_fix, const float* s, int64_t len
   }
 }
 
+// Returns whether the block's old scales were all finite: then its new states can only be non-finite
+// if their new absmax is (finite inputs and gradients give finite or infinite results, never NaN).
 template <int Kind>
-void update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, float* s1, float* s2,
+bool update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, float* s1, float* s2,
                   float* s3, float* mx) {
   constexpr int kStates = states_of(Kind);
+  const bool finite_in = std::isfinite(*b.absmax1) && (kStates < 2 || std::isfinite(*b.absmax2)) &&
+                         (kStates < 3 || std::isfinite(*b.absmax3));
   const __m512 zero = _mm512_setzero_ps();
   const __m512 am1 = _mm512_set1_ps(*b.absmax1);
   const __m512 am2 = kStates >= 2 ? _mm512_set1_ps(*b.absmax2) : zero;
@@ -114,6 +119,7 @@ void update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, cons
     }
   }
   avx512::reduce_absmax(acc, kStates, mx);
+  return finite_in;
 }
 
 }  // namespace
@@ -128,24 +134,26 @@ namespace {
 struct Scratch {
   alignas(64) float s[3][kOptimMaxBlock];
   float mx[3];
+  bool finite_in;  // the block's old scales were finite (see update_block)
 };
 
 void update_pass(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, Scratch* sc) {
   with_kind(h.kind, [&](auto kind) {
-    update_block<decltype(kind)::value>(h, cb1, cb2, b, sc->s[0], sc->s[1], sc->s[2], sc->mx);
+    sc->finite_in = update_block<decltype(kind)::value>(h, cb1, cb2, b, sc->s[0], sc->s[1], sc->s[2], sc->mx);
   });
 }
 
 void encode_pass(const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, const Scratch& sc) {
+  auto may_nan = [&](int k) { return !sc.finite_in || !std::isfinite(sc.mx[k]); };
   *b.absmax1 = sc.mx[0];
-  encode_state(cb1, true, sc.s[0], b.len, sc.mx[0], b.phase1, b.codes1);
+  encode_state(cb1, true, sc.s[0], b.len, sc.mx[0], b.phase1, may_nan(0), b.codes1);
   if (b.codes2 != nullptr) {
     *b.absmax2 = sc.mx[1];
-    encode_state(*cb2, false, sc.s[1], b.len, sc.mx[1], b.phase2, b.codes2);
+    encode_state(*cb2, false, sc.s[1], b.len, sc.mx[1], b.phase2, may_nan(1), b.codes2);
   }
   if (b.codes3 != nullptr) {
     *b.absmax3 = sc.mx[2];
-    encode_state(cb1, true, sc.s[2], b.len, sc.mx[2], b.phase3, b.codes3);
+    encode_state(cb1, true, sc.s[2], b.len, sc.mx[2], b.phase3, may_nan(2), b.codes3);
   }
 }
 

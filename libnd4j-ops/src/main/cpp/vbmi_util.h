@@ -62,14 +62,20 @@ struct PackIndex {
 };
 inline constexpr PackIndex kPackIndex{};
 
+// Lanes of 64 values (4 vectors, natural order) that are NaN.
+inline __mmask64 nan_mask64(const __m512 y[4]) {
+  __mmask16 nq[4];
+  for (int q = 0; q < 4; ++q) nq[q] = _mm512_cmp_ps_mask(y[q], y[q], _CMP_UNORD_Q);
+  return _mm512_kunpackd(_mm512_kunpackw(nq[3], nq[2]), _mm512_kunpackw(nq[1], nq[0]));
+}
+
 // search(y) (or the sign-fixed search) for 64 normalised values (|y| < 2, see FastEnc) in natural
-// order, as 64 bytes in natural order. NaN lanes come out with some code; *nan gets their mask.
-inline __m512i encode64(const FastEnc& fe, const __m512 y[4], __mmask64* nan) {
+// order, as 64 bytes in natural order. NaN lanes come out with some code (see nan_mask64).
+inline __m512i encode64(const FastEnc& fe, const __m512 y[4]) {
   const PackIndex& pi = kPackIndex;
   // Level 1 as 16-bit entries: one vpermi2w covers the 64 binades; the high words are zeroed.
   const __m512i lvl_a = _mm512_load_si512(fe.lvl1w), lvl_b = _mm512_load_si512(fe.lvl1w + 32);
   __m512i j[4], mant[4];
-  __mmask16 nq[4];
   for (int q = 0; q < 4; ++q) {
     const __m512i b = _mm512_castps_si512(y[q]);
     __m512i f = _mm512_xor_si512(b, _mm512_srai_epi32(b, 31));
@@ -79,9 +85,7 @@ inline __m512i encode64(const FastEnc& fe, const __m512 y[4], __mmask64* nan) {
     mant[q] = _mm512_and_si512(f, _mm512_set1_epi32(0x7fffff));
     j[q] = _mm512_add_epi32(_mm512_srli_epi32(e1, 5),
                             _mm512_srlv_epi32(mant[q], _mm512_and_si512(e1, _mm512_set1_epi32(31))));
-    nq[q] = _mm512_cmp_ps_mask(y[q], y[q], _CMP_UNORD_Q);
   }
-  *nan = _mm512_kunpackd(_mm512_kunpackw(nq[3], nq[2]), _mm512_kunpackw(nq[1], nq[0]));
   // sub-bucket numbers (< 512) as bytes in transposed order plus their bit 8
   const __m512i w01 = _mm512_packus_epi32(j[0], j[1]), w23 = _mm512_packus_epi32(j[2], j[3]);
   const __m512i lo = _mm512_permutex2var_epi8(w01, _mm512_load_si512(pi.low), w23);
