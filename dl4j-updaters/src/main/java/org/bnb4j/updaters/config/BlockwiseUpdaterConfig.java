@@ -66,8 +66,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     }
 
     /**
-     * SameDiff's path (loading a saved graph): the map is what {@code getState()} returned, one FLOAT
-     * array under {@link BlockwiseGradientUpdater#STATE_KEY} in the same layout as DL4J's view.
+     * SameDiff's path (loading a saved graph): the map is what {@code getState()} returned, see
+     * {@link BlockwiseGradientUpdater#setState}.
      */
     @Override
     public GradientUpdater instantiate(Map<String, INDArray> state, boolean initializeStateArrays) {
