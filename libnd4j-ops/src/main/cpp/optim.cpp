@@ -145,7 +145,7 @@ extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_
                                                              : optim_block_scalar;
 
   // Each thread takes one contiguous run of blocks (the VBMI path pipelines consecutive blocks).
-#pragma omp parallel if (n >= (1 << 16))
+#pragma omp parallel num_threads(bnb_max_threads()) if (n >= (1 << 16))
   {
     const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int64_t lo = nb * t / nt, hi = nb * (t + 1) / nt;
@@ -165,7 +165,7 @@ extern "C" int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step
     return BNB_ERR_ARG;
   const Hyper h = hyper(kind, hp, first_step);
   const bool two = num_states(kind) >= 2, three = num_states(kind) == 3;
-#pragma omp parallel for schedule(static) if (n >= (1 << 16))
+#pragma omp parallel for schedule(static) num_threads(bnb_max_threads()) if (n >= (1 << 16))
   for (int64_t i = 0; i < n; ++i) {
     float d2 = 0.0f, d3 = 0.0f;
     grad[i] = update_one(h, grad[i], &state1[i], two ? &state2[i] : &d2, three ? &state3[i] : &d3);
