@@ -1,4 +1,4 @@
-// Shared pieces of the fused optimizer steps (optim.cpp, optim_avx512.cpp).
+// Shared pieces of the fused optimizer steps (optim.cpp and the per-ISA optim_*.cpp).
 #pragma once
 #include <cmath>
 #include "bnb4j.h"
@@ -14,7 +14,7 @@ struct Hyper {
   float beta3, omb3, alpha, c1, sqrt_c2;  // AdEMAMix
 };
 
-inline int num_states(int kind) { return kind == BNB_OPTIM_ADAM ? 2 : kind == BNB_OPTIM_ADEMAMIX ? 3 : 1; }
+constexpr int num_states(int kind) { return kind == BNB_OPTIM_ADAM ? 2 : kind == BNB_OPTIM_ADEMAMIX ? 3 : 1; }
 
 // One block of an 8-bit step, all pointers already offset to the block's first element.
 struct OptimBlock {

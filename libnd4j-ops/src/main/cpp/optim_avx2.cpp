@@ -111,7 +111,7 @@ struct V256 {
 
 template <int Kind>
 void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, int64_t len, float* mx) {
-  constexpr int kStates = states_of(Kind);
+  constexpr int kStates = num_states(Kind);
   const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
   const __m256 inf = _mm256_set1_ps(__builtin_inff());
   __m256 acc1 = zero, acc2 = zero, acc3 = zero;

@@ -79,7 +79,7 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
 
 template <int Kind>
 void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, int64_t len, float* mx) {
-  constexpr int kStates = states_of(Kind);
+  constexpr int kStates = num_states(Kind);
   const __m512 zero = _mm512_setzero_ps();
   __m512 acc[3] = {zero, zero, zero};
   for (int64_t i = 0; i < len; i += 16) {

@@ -35,7 +35,7 @@ inline __m512 update16(const Hyper& h, __m512 g, __m512* s1, __m512* s2, __m512*
 template <int Kind>
 inline void update_lanes(const Hyper& h, __mmask16 m, float* grad, __m512 a, __m512 b, __m512 c, float* s1, float* s2,
                          float* s3, __m512* acc) {
-  constexpr int kStates = states_of(Kind);
+  constexpr int kStates = num_states(Kind);
   const __m512 zero = _mm512_setzero_ps();
   const __m512 g = _mm512_maskz_loadu_ps(m, grad);
   __m512 u = update16<Kind>(h, g, &a, &b, &c);

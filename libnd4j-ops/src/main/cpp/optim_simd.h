@@ -20,8 +20,6 @@ inline void with_kind(int kind, Fn&& f) {
   }
 }
 
-constexpr int states_of(int kind) { return kind == BNB_OPTIM_ADAM ? 2 : kind == BNB_OPTIM_ADEMAMIX ? 3 : 1; }
-
 // The update rules of update_one (optim.cpp) on vectors: the same float operations in the same
 // order (the build forbids contraction into FMA), so every lane equals the scalar result bit for
 // bit. V supplies F (the vector type) and set1, add, mul, div, sqrt, and

@@ -96,7 +96,7 @@ void encode_state(const Codebook& cb, bool sign_fix, const float* s, int64_t len
 template <int Kind>
 bool update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b, float* s1, float* s2,
                   float* s3, float* mx) {
-  constexpr int kStates = states_of(Kind);
+  constexpr int kStates = num_states(Kind);
   const bool finite_in = std::isfinite(*b.absmax1) && (kStates < 2 || std::isfinite(*b.absmax2)) &&
                          (kStates < 3 || std::isfinite(*b.absmax3));
   const __m512 zero = _mm512_setzero_ps();
