@@ -7,7 +7,13 @@
 namespace bnb {
 namespace avx512 {
 
-inline __mmask16 tail_mask(int64_t left) { return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u); }
+// Lanes still inside the data when `left` elements remain (none when left <= 0: a vector past the end).
+inline __mmask16 tail_mask(int64_t left) {
+  return left >= 16 ? (__mmask16)0xffff : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
+}
+inline __mmask64 tail_mask64(int64_t left) {
+  return left >= 64 ? ~(__mmask64)0 : left <= 0 ? (__mmask64)0 : (((__mmask64)1 << left) - 1);
+}
 
 inline __m512i codes16(const Codebook& cb, __m512 y) {
   const __m512i b = _mm512_castps_si512(y);

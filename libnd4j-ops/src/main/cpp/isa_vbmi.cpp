@@ -8,9 +8,6 @@ namespace {
 
 using namespace vbmi;
 
-inline __mmask16 tail16(int64_t left) { return left <= 0 ? (__mmask16)0 : avx512::tail_mask(left); }
-inline __mmask64 tail64(int64_t left) { return left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1); }
-
 void encode_vbmi(const Codebook& cb, const float* x, int64_t n, float absmax, uint8_t* out) {
   if (!cb.fast[0].ok) { kAvx512Kernels.encode(cb, x, n, absmax, out); return; }
   float inv;
@@ -19,11 +16,11 @@ void encode_vbmi(const Codebook& cb, const float* x, int64_t n, float absmax, ui
   for (int64_t i = 0; i < n; i += 64) {
     __m512 y[4];
     for (int q = 0; q < 4; ++q) {
-      const __m512 v = _mm512_maskz_loadu_ps(tail16(n - i - 16 * q), x + i + 16 * q);
+      const __m512 v = _mm512_maskz_loadu_ps(avx512::tail_mask(n - i - 16 * q), x + i + 16 * q);
       y[q] = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
     }
     const __m512i c = _mm512_mask_mov_epi8(encode64(cb.fast[0], y), nan_mask64(y), _mm512_set1_epi8((char)cb.nan_code));
-    _mm512_mask_storeu_epi8(out + i, tail64(n - i), c);
+    _mm512_mask_storeu_epi8(out + i, avx512::tail_mask64(n - i), c);
   }
 }
 

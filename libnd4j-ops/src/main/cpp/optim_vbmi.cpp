@@ -11,9 +11,6 @@ namespace {
 
 using namespace vbmi;
 
-inline __mmask16 tail16(int64_t left) { return left <= 0 ? (__mmask16)0 : avx512::tail_mask(left); }
-inline __mmask64 tail64(int64_t left) { return left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1); }
-
 // Byte positions at word position 3 of the packed state (see optim.cpp); groups start at multiples of 64.
 inline __mmask64 top_bytes(int32_t phase) {
   return phase < 0 ? (__mmask64)0 : (__mmask64)(0x1111111111111111ull << ((3 - phase) & 3));
@@ -64,7 +61,7 @@ void encode_state(const Codebook& cb, bool sign_fix, const float* s, int64_t len
     }
     __m512i c = encode64(fe, y);
     const __mmask64 nan = may_nan ? nan_mask64(y) : 0;
-    const __mmask64 live = tail64(len - i);
+    const __mmask64 live = avx512::tail_mask64(len - i);
     const __mmask64 odd = (_mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8(1)) |
                            _mm512_mask_cmpeq_epi8_mask(top, c, _mm512_set1_epi8((char)254)) | nan) & live;
     if (odd) {
@@ -107,14 +104,14 @@ bool update_block(const Hyper& h, const Codebook& cb1, const Codebook* cb2, cons
   __m512 acc[3] = {zero, zero, zero};
   for (int64_t i = 0; i < b.len; i += 64) {
     prefetch_ahead(b, i);
-    const __mmask64 live = tail64(b.len - i);
+    const __mmask64 live = avx512::tail_mask64(b.len - i);
     __m512 d1[4], d2[4], d3[4];
     decode64(cb1, unsigma64(_mm512_maskz_loadu_epi8(live, b.codes1 + i), top1), am1, d1);
     if (kStates >= 2) decode64(*cb2, unsigma64(_mm512_maskz_loadu_epi8(live, b.codes2 + i), top2), am2, d2);
     if (kStates == 3) decode64(cb1, unsigma64(_mm512_maskz_loadu_epi8(live, b.codes3 + i), top3), am3, d3);
     for (int q = 0; q < 4; ++q) {
       const int64_t at = i + 16 * q;
-      avx512::update_lanes<Kind>(h, tail16(b.len - at), b.grad + at, d1[q], kStates >= 2 ? d2[q] : zero,
+      avx512::update_lanes<Kind>(h, avx512::tail_mask(b.len - at), b.grad + at, d1[q], kStates >= 2 ? d2[q] : zero,
                                  kStates == 3 ? d3[q] : zero, s1 + at, s2 + at, s3 + at, acc);
     }
   }
