@@ -307,6 +307,8 @@ class UpdatersTest {
         assertThrows(IllegalStateException.class, () -> Adam8bit.builder().blocksize(100).build());
         assertThrows(IllegalStateException.class, () -> Adam8bit.builder().optimBits(16).build());
         assertThrows(IllegalStateException.class, () -> Adam8bit.builder().beta1(1.0).build());
+        assertThrows(IllegalStateException.class, () -> Adam8bit.builder().beta2(Double.NaN).build());
+        assertThrows(IllegalStateException.class, () -> SGD8bit.builder().momentum(Double.NaN).build());
         assertThrows(IllegalStateException.class, () -> SGD8bit.builder().momentum(-0.1).build());
         assertThrows(IllegalStateException.class, () -> RMSprop8bit.builder().epsilon(0).build());
         assertThrows(IllegalStateException.class, () -> Lion8bit.builder().beta2(1.5).build());

@@ -53,11 +53,11 @@ public class AdEMAMix8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        if (beta1 <= 0 || beta1 >= 1) throw new IllegalStateException("beta1 must be in (0, 1), got " + beta1);
-        if (beta2 < 0 || beta2 >= 1) throw new IllegalStateException("beta2 must be in [0, 1), got " + beta2);
-        if (beta3 <= 0 || beta3 >= 1) throw new IllegalStateException("beta3 must be in (0, 1), got " + beta3);
+        requireOpenFraction("beta1", beta1);
+        requireFraction("beta2", beta2);
+        requireOpenFraction("beta3", beta3);
         if (!(alpha >= 0)) throw new IllegalStateException("alpha must be >= 0, got " + alpha);
-        if (!(epsilon > 0)) throw new IllegalStateException("epsilon must be > 0, got " + epsilon);
+        requirePositive("epsilon", epsilon);
         if (tAlpha < 0 || tBeta3 < 0) throw new IllegalStateException("tAlpha and tBeta3 must be >= 0 (0: no scheduler)");
     }
 

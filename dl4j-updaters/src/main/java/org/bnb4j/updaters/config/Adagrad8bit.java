@@ -50,7 +50,7 @@ public class Adagrad8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        if (!(epsilon > 0)) throw new IllegalStateException("epsilon must be > 0, got " + epsilon);
+        requirePositive("epsilon", epsilon);
     }
 
     @Override

@@ -58,9 +58,9 @@ public class Adam8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        if (beta1 < 0 || beta1 >= 1) throw new IllegalStateException("beta1 must be in [0, 1), got " + beta1);
-        if (beta2 < 0 || beta2 >= 1) throw new IllegalStateException("beta2 must be in [0, 1), got " + beta2);
-        if (!(epsilon > 0)) throw new IllegalStateException("epsilon must be > 0, got " + epsilon);
+        requireFraction("beta1", beta1);
+        requireFraction("beta2", beta2);
+        requirePositive("epsilon", epsilon);
     }
 
     @Override

@@ -77,6 +77,21 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         return u;
     }
 
+    /** Throws unless 0 <= v < 1 (so also for NaN): decay rates and betas. */
+    protected static void requireFraction(String name, double v) {
+        if (!(v >= 0 && v < 1)) throw new IllegalStateException(name + " must be in [0, 1), got " + v);
+    }
+
+    /** Throws unless 0 < v < 1 (so also for NaN). */
+    protected static void requireOpenFraction(String name, double v) {
+        if (!(v > 0 && v < 1)) throw new IllegalStateException(name + " must be in (0, 1), got " + v);
+    }
+
+    /** Throws unless v > 0 (so also for NaN): epsilons. */
+    protected static void requirePositive(String name, double v) {
+        if (!(v > 0)) throw new IllegalStateException(name + " must be > 0, got " + v);
+    }
+
     public void validate() {
         if (optimBits != 8 && optimBits != 32) throw new IllegalStateException("optimBits must be 8 or 32, got " + optimBits);
         if (blocksize < 64 || blocksize > 4096 || Integer.bitCount(blocksize) != 1) {

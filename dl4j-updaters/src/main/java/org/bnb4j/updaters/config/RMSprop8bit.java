@@ -53,8 +53,8 @@ public class RMSprop8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        if (rmsDecay < 0 || rmsDecay >= 1) throw new IllegalStateException("rmsDecay must be in [0, 1), got " + rmsDecay);
-        if (!(epsilon > 0)) throw new IllegalStateException("epsilon must be > 0, got " + epsilon);
+        requireFraction("rmsDecay", rmsDecay);
+        requirePositive("epsilon", epsilon);
     }
 
     @Override

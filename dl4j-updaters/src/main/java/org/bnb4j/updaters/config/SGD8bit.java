@@ -51,7 +51,7 @@ public class SGD8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        if (momentum < 0 || momentum >= 1) throw new IllegalStateException("momentum must be in [0, 1), got " + momentum);
+        requireFraction("momentum", momentum);
     }
 
     @Override
