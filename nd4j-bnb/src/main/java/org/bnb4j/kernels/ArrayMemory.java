@@ -65,6 +65,12 @@ public final class ArrayMemory {
     }
 
     public INDArray owner() { return owner; }
+    /**
+     * The first element's address. Valid only while {@link #owner()} is reachable: ND4J frees an
+     * array's memory once the array is collected, so code that hands the address to native code or to
+     * a raw buffer must keep this object (or the owner) alive until it is done, e.g. with
+     * {@link java.lang.ref.Reference#reachabilityFence} in a finally block.
+     */
     public long address() { return address; }
     public DataType dataType() { return dataType; }
     public long length() { return length; }

@@ -2,6 +2,7 @@ package org.bnb4j.kernels;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.indexer.UByteIndexer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -10,7 +11,11 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-/** Direct little-endian ByteBuffers over host memory (INDArray buffers), without copying. */
+/**
+ * Direct little-endian ByteBuffers over host memory (INDArray buffers), without copying. A
+ * ByteBuffer does not keep the array alive: the caller keeps the array reachable until its last
+ * access through the buffer ({@link java.lang.ref.Reference#reachabilityFence}).
+ */
 public final class HostBuffers {
     private HostBuffers() {}
 
@@ -32,7 +37,9 @@ public final class HostBuffers {
 
     /**
      * A UINT8 vector of {@code length} bytes aliasing {@code owner}'s memory from {@code byteOffset} (no
-     * copy): writes through either are seen by both. The caller keeps {@code owner} alive.
+     * copy): writes through either are seen by both. The alias keeps {@code owner} reachable (its
+     * DataBuffer holds the pointer, which holds the owner), so the memory cannot be freed while the
+     * alias, or any view of it, is in use.
      */
     public static INDArray aliasBytes(INDArray owner, long byteOffset, long length) {
         ArrayMemory m = ArrayMemory.of(owner);
@@ -41,14 +48,29 @@ public final class HostBuffers {
         if (byteOffset < 0 || length < 0 || byteOffset + length > ownerBytes) {
             throw new IllegalArgumentException("byte range " + byteOffset + "+" + length + " outside the array's " + ownerBytes + " bytes");
         }
-        DataBuffer buf = Nd4j.createBuffer(new RawBytes(m.address() + byteOffset, length), length, DataType.UBYTE);
+        // The factory keeps this very pointer object in the buffer (Nd4j.createBuffer would wrap it in a
+        // new BytePointer and lose the owner).
+        RawBytes p = new RawBytes(m.address() + byteOffset, length, owner);
+        DataBuffer buf = Nd4j.getDataBufferFactory().create(p, DataType.UBYTE, length, UByteIndexer.create(p));
         return Nd4j.create(buf, new long[]{length}, new long[]{1}, 0, 'c', DataType.UBYTE);
     }
 
-    /** A javacpp pointer over a raw address, only to obtain a direct ByteBuffer on it. */
+    /**
+     * A javacpp pointer over a raw address (to obtain a direct ByteBuffer on it, or to alias it as a
+     * DataBuffer). {@code owner}, when given, is the array whose memory this is: held only to keep
+     * it reachable as long as this pointer is.
+     */
     private static final class RawBytes extends BytePointer {
+        @SuppressWarnings({"unused", "FieldCanBeLocal"})
+        private final Object owner;
+
         RawBytes(long address, long bytes) {
+            this(address, bytes, null);
+        }
+
+        RawBytes(long address, long bytes, Object owner) {
             super((Pointer) null);
+            this.owner = owner;
             this.address = address;
             this.position = 0;
             this.limit = bytes;

@@ -3,6 +3,7 @@ package org.bnb4j.kernels;
 import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.QuantMap;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
@@ -31,24 +32,31 @@ public final class JavaQuantKernels implements QuantKernels {
         ByteBuffer amaxBuf = HostBuffers.wrap(absmax.address(), 4 * nb);
         float[] c = map.values();
         AtomicLong firstInf = new AtomicLong(Long.MAX_VALUE);
-        LongStream.range(0, nb).parallel().forEach(b -> {
-            long start = b * blocksize;
-            int len = (int) Math.min(blocksize, n - start);
-            float[] buf = new float[len];
-            for (int i = 0; i < len; i++) buf[i] = in.get(start + i);
-            float am = CodeSearch.absmax(buf, len);
-            amaxBuf.putFloat((int) (4 * b), am);
-            if (Float.isInfinite(am)) {
-                firstInf.accumulateAndGet(b, Math::min);
-                return;
-            }
-            for (int i = 0; i < len; i++) {
-                float y = CodeSearch.normalize(buf[i], am);
-                int code = stochastic ? CodeSearch.stochastic(c, y, CodeSearch.uniform01(seed, start + i))
-                        : CodeSearch.nearest(c, y);
-                codeBuf.put((int) (start + i), (byte) code);
-            }
-        });
+        try {
+            LongStream.range(0, nb).parallel().forEach(b -> {
+                long start = b * blocksize;
+                int len = (int) Math.min(blocksize, n - start);
+                float[] buf = new float[len];
+                for (int i = 0; i < len; i++) buf[i] = in.get(start + i);
+                float am = CodeSearch.absmax(buf, len);
+                amaxBuf.putFloat((int) (4 * b), am);
+                if (Float.isInfinite(am)) {
+                    firstInf.accumulateAndGet(b, Math::min);
+                    return;
+                }
+                for (int i = 0; i < len; i++) {
+                    float y = CodeSearch.normalize(buf[i], am);
+                    int code = stochastic ? CodeSearch.stochastic(c, y, CodeSearch.uniform01(seed, start + i))
+                            : CodeSearch.nearest(c, y);
+                    codeBuf.put((int) (start + i), (byte) code);
+                }
+            });
+        } finally {
+            // The ByteBuffers above are raw views: keep the owners reachable until the last access.
+            Reference.reachabilityFence(x);
+            Reference.reachabilityFence(codes);
+            Reference.reachabilityFence(absmax);
+        }
         if (firstInf.get() != Long.MAX_VALUE) throw new NonFiniteInputException(firstInf.get(), blocksize);
     }
 
@@ -60,12 +68,18 @@ public final class JavaQuantKernels implements QuantKernels {
         ByteBuffer amaxBuf = HostBuffers.wrap(absmax.address(), 4 * Blockwise.numBlocks(n, blocksize));
         Elements dst = new Elements(out);
         float[] c = map.values();
-        LongStream.range(0, Blockwise.numBlocks(n, blocksize)).parallel().forEach(b -> {
-            long start = b * blocksize;
-            long end = Math.min(start + blocksize, n);
-            float am = amaxBuf.getFloat((int) (4 * b));
-            for (long i = start; i < end; i++) dst.set(i, c[codeBuf.get((int) i) & 0xff] * am);
-        });
+        try {
+            LongStream.range(0, Blockwise.numBlocks(n, blocksize)).parallel().forEach(b -> {
+                long start = b * blocksize;
+                long end = Math.min(start + blocksize, n);
+                float am = amaxBuf.getFloat((int) (4 * b));
+                for (long i = start; i < end; i++) dst.set(i, c[codeBuf.get((int) i) & 0xff] * am);
+            });
+        } finally {
+            Reference.reachabilityFence(codes);
+            Reference.reachabilityFence(absmax);
+            Reference.reachabilityFence(out);
+        }
     }
 
     /** Typed element access over an array's memory, with the native library's conversions. */

@@ -4,6 +4,7 @@ import org.bnb4j.nativeops.BnbNative;
 import org.bnb4j.quant.QuantMap;
 import org.nd4j.linalg.api.buffer.DataType;
 
+import java.lang.ref.Reference;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -24,22 +25,36 @@ public final class NativeQuantKernels implements QuantKernels {
     @Override
     public void quantize(ArrayMemory x, QuantMap map, int blocksize, ArrayMemory codes, ArrayMemory absmax,
                          boolean stochastic, long seed) {
-        withCodebook(map, cb -> {
-            long status = BnbNative.quantize(cb, x.address(), dtypeCode(x.dataType()), x.length(),
-                    x.isContiguous() ? null : x.shape(), x.isContiguous() ? null : x.strides(),
-                    codes.address(), absmax.address(), blocksize, stochastic, seed);
-            check(status, blocksize);
-        });
+        try {
+            withCodebook(map, cb -> {
+                long status = BnbNative.quantize(cb, x.address(), dtypeCode(x.dataType()), x.length(),
+                        x.isContiguous() ? null : x.shape(), x.isContiguous() ? null : x.strides(),
+                        codes.address(), absmax.address(), blocksize, stochastic, seed);
+                check(status, blocksize);
+            });
+        } finally {
+            // The native code holds raw addresses only: the arrays must stay reachable (not be
+            // freed by ND4J's deallocator) until it returns.
+            Reference.reachabilityFence(x);
+            Reference.reachabilityFence(codes);
+            Reference.reachabilityFence(absmax);
+        }
     }
 
     @Override
     public void dequantize(ArrayMemory codes, ArrayMemory absmax, QuantMap map, int blocksize, ArrayMemory out) {
-        withCodebook(map, cb -> {
-            long status = BnbNative.dequantize(cb, codes.address(), absmax.address(), out.length(), blocksize,
-                    out.address(), dtypeCode(out.dataType()),
-                    out.isContiguous() ? null : out.shape(), out.isContiguous() ? null : out.strides());
-            check(status, blocksize);
-        });
+        try {
+            withCodebook(map, cb -> {
+                long status = BnbNative.dequantize(cb, codes.address(), absmax.address(), out.length(), blocksize,
+                        out.address(), dtypeCode(out.dataType()),
+                        out.isContiguous() ? null : out.shape(), out.isContiguous() ? null : out.strides());
+                check(status, blocksize);
+            });
+        } finally {
+            Reference.reachabilityFence(codes);
+            Reference.reachabilityFence(absmax);
+            Reference.reachabilityFence(out);
+        }
     }
 
     private interface CodebookUse {

@@ -4,6 +4,7 @@ import org.bnb4j.kernels.HostBuffers;
 import org.bnb4j.quant.Blockwise;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.stream.LongStream;
 
@@ -13,8 +14,39 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
 
     private JavaOptimizerKernels() {}
 
+    // The step bodies read and write through ByteBuffers over raw addresses, which do not keep the
+    // arrays alive: each public method fences its owners until the body has returned.
+
     @Override
     public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
+        try {
+            step8bitBody(h, gradient, st);
+        } finally {
+            Reference.reachabilityFence(gradient);
+            Reference.reachabilityFence(st);
+        }
+    }
+
+    @Override
+    public int absmaxChecksum(OptimState8bit st) {
+        try {
+            return checksumBody(st);
+        } finally {
+            Reference.reachabilityFence(st);
+        }
+    }
+
+    @Override
+    public void step32(OptimHyper h, INDArray gradient, INDArray... states) {
+        try {
+            step32Body(h, gradient, states);
+        } finally {
+            Reference.reachabilityFence(gradient);
+            Reference.reachabilityFence(states);
+        }
+    }
+
+    private static void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st) {
         long n = st.n;
         OptimChecks.gradient(gradient, n);
         if (n == 0) return;
@@ -58,8 +90,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
         });
     }
 
-    @Override
-    public int absmaxChecksum(OptimState8bit st) {
+    private static int checksumBody(OptimState8bit st) {
         long nb = Blockwise.numBlocks(st.n, st.blocksize);
         if (nb == 0) return 0;
         ByteBuffer a1 = HostBuffers.wrap(st.absmax1, 4 * nb);
@@ -83,9 +114,8 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
         return k ^ (k >>> 16);
     }
 
-    @Override
-    public void step32(OptimHyper h, INDArray gradient, INDArray... states) {
-        long n = gradient.length();
+    private static void step32Body(OptimHyper h, INDArray gradient, INDArray[] states) {
+        long n = gradient == null ? 0 : gradient.length();
         OptimChecks.step32(h, gradient, states);
         if (n == 0) return;
         ByteBuffer g = HostBuffers.of(gradient);

@@ -7,6 +7,8 @@ import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.QuantMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.lang.ref.Reference;
+
 /** The native fused optimizer steps (libnd4j-ops optim.cpp). */
 final class NativeOptimizerKernels implements OptimizerKernels {
     static final NativeOptimizerKernels INSTANCE = new NativeOptimizerKernels();
@@ -19,13 +21,23 @@ final class NativeOptimizerKernels implements OptimizerKernels {
         if (st.n == 0) return;
         long map1 = NativeQuantKernels.codebook(QuantMap.dynamic(true));
         long map2 = NativeQuantKernels.codebook(QuantMap.dynamic(false));
-        check(BnbNative.optim8bit(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), st.n,
-                st.blocksize, map1, st.codes1, st.absmax1, map2, st.codes2, st.absmax2, st.codes3, st.absmax3, st.bytePhase));
+        try {
+            check(BnbNative.optim8bit(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), st.n,
+                    st.blocksize, map1, st.codes1, st.absmax1, map2, st.codes2, st.absmax2, st.codes3, st.absmax3, st.bytePhase));
+        } finally {
+            // raw addresses only cross JNI: the owners must outlive the call
+            Reference.reachabilityFence(gradient);
+            Reference.reachabilityFence(st);
+        }
     }
 
     @Override
     public int absmaxChecksum(OptimState8bit st) {
-        return BnbNative.absmaxChecksum(st.absmax1, st.absmax2, st.absmax3, Blockwise.numBlocks(st.n, st.blocksize));
+        try {
+            return BnbNative.absmaxChecksum(st.absmax1, st.absmax2, st.absmax3, Blockwise.numBlocks(st.n, st.blocksize));
+        } finally {
+            Reference.reachabilityFence(st);
+        }
     }
 
     @Override
@@ -34,8 +46,13 @@ final class NativeOptimizerKernels implements OptimizerKernels {
         if (gradient.length() == 0) return;
         long[] a = new long[3];
         for (int s = 0; s < h.kind.numStates(); s++) a[s] = ArrayMemory.of(states[s]).address();
-        check(BnbNative.optim32(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), gradient.length(),
-                a[0], a[1], a[2]));
+        try {
+            check(BnbNative.optim32(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), gradient.length(),
+                    a[0], a[1], a[2]));
+        } finally {
+            Reference.reachabilityFence(gradient);
+            Reference.reachabilityFence(states);
+        }
     }
 
     private static void check(long status) {

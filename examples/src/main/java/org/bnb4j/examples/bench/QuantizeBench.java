@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.lang.ref.Reference;
 import java.util.Locale;
 
 /**
@@ -47,6 +48,9 @@ public final class QuantizeBench {
         double tCopy = Timer.medianSeconds(3, runs, () -> BnbNative.parallelCopy(src, dst, floatBytes));
         double copyGBs = 2.0 * floatBytes / tCopy / 1e9;
         System.out.printf(Locale.ROOT, "memory copy               %8.2f ms  %6.2f GB/s (read+write)%n", tCopy * 1e3, copyGBs);
+        // parallelCopy got raw addresses: keep its arrays alive until it has run
+        Reference.reachabilityFence(x);
+        Reference.reachabilityFence(copyDst);
 
         BlockwiseQuantizer q = Blockwise.quantizer();
         for (int blocksize : new int[]{256, 4096}) {

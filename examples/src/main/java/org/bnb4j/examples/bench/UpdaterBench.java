@@ -14,6 +14,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
+import java.lang.ref.Reference;
 import java.util.Locale;
 
 /**
@@ -68,6 +69,10 @@ public final class UpdaterBench {
     static double copySeconds(long bytes, int runs) {
         INDArray a = Nd4j.rand(DataType.FLOAT, bytes / 4), b = Nd4j.create(DataType.FLOAT, bytes / 4);
         long src = ArrayMemory.of(a).address(), dst = ArrayMemory.of(b).address();
-        return Timer.medianSeconds(3, runs, () -> BnbNative.parallelCopy(src, dst, bytes));
+        double t = Timer.medianSeconds(3, runs, () -> BnbNative.parallelCopy(src, dst, bytes));
+        // the copy got raw addresses: a and b must not be freed before it is done
+        Reference.reachabilityFence(a);
+        Reference.reachabilityFence(b);
+        return t;
     }
 }
