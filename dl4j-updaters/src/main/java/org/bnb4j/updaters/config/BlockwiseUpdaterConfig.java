@@ -30,6 +30,10 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     protected int optimBits = 8;
 
     protected BlockwiseUpdaterConfig(double learningRate) {
+        // NaN is how DL4J's configs say "a schedule gives the rate" (validate() checks the pair)
+        if (learningRate < 0 || Double.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("learningRate must be finite and >= 0, got " + learningRate);
+        }
         this.learningRate = learningRate;
     }
 
@@ -98,8 +102,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
             throw new IllegalStateException("blocksize must be a power of two between 64 and 4096, got " + blocksize);
         }
         if (min8bitSize < 0) throw new IllegalStateException("min8bitSize must be >= 0, got " + min8bitSize);
-        if (learningRateSchedule == null && !(learningRate >= 0)) {
-            throw new IllegalStateException("learningRate must be >= 0, got " + learningRate);
+        if (learningRateSchedule == null && !(learningRate >= 0 && learningRate < Double.POSITIVE_INFINITY)) {
+            throw new IllegalStateException("learningRate must be finite and >= 0, got " + learningRate);
         }
         validateHyper();
     }

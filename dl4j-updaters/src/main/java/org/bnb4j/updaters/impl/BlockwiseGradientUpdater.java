@@ -34,6 +34,12 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public static final String STATE_KEY = "state";
     /** Keys of an 8-bit state in {@link #getState()}: UINT8 codes [states, n] and FLOAT absmax [states, blocks]. */
     public static final String CODES_KEY = "codes", ABSMAX_KEY = "absmax";
+    /**
+     * Key of the integrity words saved beside an 8-bit state (INT [3]: format, checksum of the block
+     * scales, CRC32 of the code bytes), so that a load detects a state edited in the saved file.
+     */
+    public static final String CHECK_KEY = "check";
+    static final int CHECK_FORMAT = 1;
 
     /** Words before the packed 8-bit state: tag, checksum. */
     public static final int HEADER_WORDS = 2;
@@ -67,7 +73,10 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
 
     /**
      * Accepts what {@link #getState()} returns (SameDiff's load path): {"codes" UINT8 [states, n],
-     * "absmax" FLOAT [states, blocks]} is copied into a new packed view; {"state" FLOAT} is used as the view.
+     * "absmax" FLOAT [states, blocks], "check" INT [3]} is validated and copied into a new packed view;
+     * {"state" FLOAT} is used as the view. A state saved before "check" existed (codes and absmax
+     * only) is accepted after the value checks. Anything inconsistent fails with an
+     * IllegalStateException that says what is wrong: nothing is trained on a tampered state.
      */
     @Override
     public void setState(Map<String, INDArray> stateMap, boolean initialize) {
@@ -78,13 +87,15 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         String who = config.getClass().getSimpleName();
         if (stateMap.size() == 1 && stateMap.containsKey(STATE_KEY)) {
             INDArray s = stateMap.get(STATE_KEY);
+            if (s == null) throw new IllegalStateException(who + ": state array '" + STATE_KEY + "' is null");
             setStateViewArray(s, s.shape(), 'c', initialize);
             return;
         }
-        INDArray codes = stateMap.get(CODES_KEY), absmax = stateMap.get(ABSMAX_KEY);
-        if (codes == null || absmax == null || stateMap.size() != 2) {
-            throw new IllegalStateException(who + ": expected state arrays '" + CODES_KEY + "' and '" + ABSMAX_KEY + "' (or '"
-                    + STATE_KEY + "'), got " + stateMap.keySet() + " (a state saved by another updater?)");
+        INDArray codes = stateMap.get(CODES_KEY), absmax = stateMap.get(ABSMAX_KEY), check = stateMap.get(CHECK_KEY);
+        int expectedKeys = check == null ? 2 : 3;
+        if (codes == null || absmax == null || stateMap.size() != expectedKeys) {
+            throw new IllegalStateException(who + ": expected state arrays '" + CODES_KEY + "', '" + ABSMAX_KEY + "' and '"
+                    + CHECK_KEY + "' (or '" + STATE_KEY + "'), got " + stateMap.keySet() + " (a state saved by another updater?)");
         }
         int k = config.kind().numStates();
         if (codes.dataType() != DataType.UBYTE && codes.dataType() != DataType.UINT8) {
@@ -100,6 +111,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             throw new IllegalStateException(who + ": '" + ABSMAX_KEY + "' has " + absmax.length() + " values, blocksize "
                     + config.getBlocksize() + " needs " + k * nb + " (a state saved with another blocksize?)");
         }
+        StateIntegrity.requireValidScales(who, absmax);
         long need = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
         INDArray v = Nd4j.create(DataType.FLOAT, 1, need);
         v.putScalar(0, Float.intBitsToFloat(expectedTag(n)));
@@ -107,8 +119,13 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
                 v.get(NDArrayIndex.point(0), NDArrayIndex.interval(HEADER_WORDS, need)), n, config.getBlocksize());
         packed.packedAbsmax().assign(absmax.reshape(k, nb));
         packed.packedCodes().assign(codes.reshape(k, n));
-        v.putScalar(1, checksumWord(OptimizerKernels.get().absmaxChecksum(packed)));
+        int checksum = OptimizerKernels.get().absmaxChecksum(packed);
+        if (check != null) StateIntegrity.verify(who, check, checksum, packed);
+        v.putScalar(1, checksumWord(checksum));
         setStateViewArray(v, v.shape(), 'c', false);
+        // getState() must give codes/absmax again (not the raw view) before the first step
+        this.flat = v.reshape(need);
+        this.state8 = packed;
     }
 
     /**
@@ -120,17 +137,22 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public Map<String, INDArray> getState() {
         if (view == null) return Map.of();
         if (state8 == null) return Map.of(STATE_KEY, view);
-        return Map.of(CODES_KEY, state8.packedCodes(), ABSMAX_KEY, state8.packedAbsmax());
+        int checksum = Float.floatToRawIntBits(flat.getFloat(1)) & CHECKSUM_BITS;
+        return Map.of(CODES_KEY, state8.packedCodes(), ABSMAX_KEY, state8.packedAbsmax(),
+                CHECK_KEY, StateIntegrity.checkArray(checksum, state8));
     }
 
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
+        if (gradient == null) throw new IllegalArgumentException(config.getClass().getSimpleName() + ": gradient is null");
         if (view == null) throw new IllegalStateException(config.getClass().getSimpleName() + " updater has no state view");
         if (gradient.dataType() != DataType.FLOAT) {
             throw new IllegalStateException(config.getClass().getSimpleName() + " needs FLOAT gradients, got " + gradient.dataType());
         }
         long n = gradient.length();
-        OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), iteration + 1L);
+        // DL4J counts iterations from 0 and its own updaters accept -1 (used before the first fit):
+        // steps before the first count as the first (bias corrections are undefined at t = 0).
+        OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), Math.max(1L, iteration + 1L));
         // DL4J hands a view of its flattened gradient: contiguous views are updated in place (no copy);
         // only a strided gradient is copied and written back.
         INDArray g = ArrayMemory.of(gradient).isContiguous() ? gradient : gradient.dup('c');
@@ -172,12 +194,16 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         return TAG_MAGIC | (int) (h & 0xffff);
     }
 
-    /** @return true for a fresh (zeroed) view, which gets its tag now. */
+    /**
+     * @return true for a fresh view, which gets its tag now. A view that is all zeros is fresh at any
+     * time (DL4J zeroes views, e.g. when a network's updater state is reset mid-training; its own
+     * updaters take a zero state as the initial one, and so do these).
+     */
     private boolean checkTag(INDArray flat, long n) {
         int expected = expectedTag(n);
         int tag = Float.floatToRawIntBits(flat.getFloat(0));
         if (tag == expected) return false;
-        if (tag == 0 && state8 == null) {
+        if (tag == 0 && (state8 == null || isAllZero(flat))) {
             flat.putScalar(0, Float.intBitsToFloat(expected));
             return true;
         }
@@ -196,6 +222,22 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
                 + "stored " + Integer.toHexString(stored) + ", computed " + Integer.toHexString(Float.floatToRawIntBits(checksumWord(checksum)))
                 + "). Packed 8-bit state cannot be averaged or edited: with ParallelWrapper use averageUpdaters(false) or "
                 + "optimBits(32); otherwise re-initialise the updater (state is lost) or restore a saved one.");
+    }
+
+    /** Bit-exact zero test of every word (a -0.0 word is not a zero state). Runs only when the tag word is 0. */
+    private static boolean isAllZero(INDArray flat) {
+        long bytes = 4 * flat.length(), chunk = 1L << 30;
+        try {
+            long base = bytes == 0 ? 0 : ArrayMemory.of(flat).address();
+            for (long off = 0; off < bytes; off += chunk) {
+                java.nio.ByteBuffer b = org.bnb4j.kernels.HostBuffers.wrap(base + off, Math.min(chunk, bytes - off));
+                while (b.remaining() >= 8) if (b.getLong() != 0) return false;
+                while (b.hasRemaining()) if (b.get() != 0) return false;
+            }
+            return true;
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(flat);
+        }
     }
 
     private void requireViewLength(long need, long n) {

@@ -1,0 +1,152 @@
+package org.bnb4j.updaters;
+
+import org.bnb4j.updaters.config.AdEMAMix8bit;
+import org.bnb4j.updaters.config.Adagrad8bit;
+import org.bnb4j.updaters.config.Adam8bit;
+import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
+import org.bnb4j.updaters.config.Lion8bit;
+import org.bnb4j.updaters.config.RMSprop8bit;
+import org.bnb4j.updaters.config.SGD8bit;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
+
+import java.util.List;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** What DL4J's own updaters accept or do, the 8-bit ones accept or do too. */
+class Dl4jConventionsTest {
+
+    private static final List<Function<ISchedule, BlockwiseUpdaterConfig>> WITH_SCHEDULE = List.of(
+            Adam8bit::new, SGD8bit::new, RMSprop8bit::new, Adagrad8bit::new, Lion8bit::new, AdEMAMix8bit::new);
+
+    private static MultiLayerNetwork net(IUpdater u) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(3).updater(u).weightInit(WeightInit.XAVIER)
+                .list()
+                .layer(new DenseLayer.Builder().nIn(2).nOut(128).activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nIn(128).nOut(128).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(128).nOut(3).activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork n = new MultiLayerNetwork(conf);
+        n.init();
+        return n;
+    }
+
+    /** DL4J's updaters (and its tests) call applyUpdater with iteration -1: the first step. */
+    @Test
+    void iterationMinusOneIsTheFirstStep() {
+        for (BlockwiseUpdaterConfig c : new BlockwiseUpdaterConfig[]{new Adam8bit(1e-2), new SGD8bit(1e-2, 0.9),
+                new AdEMAMix8bit(1e-2), Adam8bit.builder().optimBits(32).build()}) {
+            long n = 8192;
+            Nd4j.getRandom().setSeed(1);
+            INDArray g = Nd4j.randn(DataType.FLOAT, 1, n);
+            INDArray g1 = g.dup(), g2 = g.dup();
+            GradientUpdater<?> a = c.instantiate(Nd4j.create(DataType.FLOAT, 1, c.stateSize(n)), true);
+            GradientUpdater<?> b = c.instantiate(Nd4j.create(DataType.FLOAT, 1, c.stateSize(n)), true);
+            a.applyUpdater(g1, -1, 0);
+            b.applyUpdater(g2, 0, 0);
+            assertEquals(g2, g1, c + ": iteration -1 gives the first step");
+            assertTrue(g1.amaxNumber().doubleValue() > 0);
+        }
+    }
+
+    /** DL4J's Adam(ISchedule) and net.setLearningRate(ISchedule) set learningRate to NaN; equal configs must compare equal. */
+    @Test
+    void scheduleConstructorsMatchSetLearningRate() {
+        ISchedule s = new ExponentialSchedule(ScheduleType.ITERATION, 1e-2, 0.99);
+        assertTrue(Double.isNaN(new Adam(s).getLearningRate()), "DL4J's own convention");
+        for (Function<ISchedule, BlockwiseUpdaterConfig> make : WITH_SCHEDULE) {
+            BlockwiseUpdaterConfig withSchedule = make.apply(s);
+            assertTrue(Double.isNaN(withSchedule.getLearningRate()), withSchedule.toString());
+            BlockwiseUpdaterConfig set = make.apply(null);
+            set.setLearningRate(5e-3);
+            set.setLrAndSchedule(Double.NaN, s); // what NetworkUtils.setLearningRate(ISchedule) does
+            assertEquals(withSchedule, set);
+            assertEquals(withSchedule.hashCode(), set.hashCode());
+            assertEquals(1e-2 * 0.99, withSchedule.getLearningRate(1, 0), 1e-12);
+        }
+        // and through a network
+        MultiLayerNetwork n = net(new Adam8bit(1e-2));
+        n.setLearningRate(s);
+        assertEquals(new Adam8bit(s), ((org.deeplearning4j.nn.conf.layers.BaseLayer) n.getLayer(0).conf().getLayer()).getIUpdater());
+        // the JSON round trip keeps the NaN and the schedule
+        MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(n.getLayerWiseConfigurations().toJson());
+        assertEquals(new Adam8bit(s), ((org.deeplearning4j.nn.conf.layers.BaseLayer) back.getConf(0).getLayer()).getIUpdater());
+    }
+
+    @Test
+    void nonFiniteOrNegativeLearningRatesAreRejected() {
+        for (double bad : new double[]{Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -1e-3}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Adam8bit(bad));
+            assertTrue(e.getMessage().contains("learningRate"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> new Lion8bit(bad));
+        }
+        Adam8bit nanWithoutSchedule = new Adam8bit();
+        nanWithoutSchedule.setLearningRate(Double.NaN);
+        assertThrows(IllegalStateException.class, () -> nanWithoutSchedule.stateSize(10));
+        Adam8bit infBySetter = new Adam8bit();
+        infBySetter.setLearningRate(Double.POSITIVE_INFINITY);
+        assertThrows(IllegalStateException.class, infBySetter::validate);
+        assertThrows(IllegalStateException.class, () -> Adam8bit.builder().learningRate(Double.POSITIVE_INFINITY).build());
+    }
+
+    @Test
+    void nullGradientIsAClearError() {
+        Adam8bit c = new Adam8bit();
+        GradientUpdater<?> u = c.instantiate(Nd4j.create(DataType.FLOAT, 1, c.stateSize(8192)), true);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> u.applyUpdater(null, 0, 0));
+        assertTrue(e.getMessage().contains("gradient"), e.getMessage());
+    }
+
+    /**
+     * DL4J's Adam takes a view zeroed mid-training as a fresh state; so must the 8-bit updaters
+     * (the view's tag word is then 0 as well). A view with a zero tag but other content is still refused.
+     */
+    @Test
+    void viewZeroedMidTrainingRestartsTheState() {
+        DataSet d = UpdatersTest.spirals(100, 4);
+        for (IUpdater u : new IUpdater[]{new Adam(1e-2), new Adam8bit(1e-2), new Lion8bit(1e-3)}) {
+            MultiLayerNetwork n = net(u);
+            for (int i = 0; i < 3; i++) n.fit(d);
+            n.getUpdater().getStateViewArray().assign(0);
+            for (int i = 0; i < 3; i++) n.fit(d);
+            assertFalse(n.params().isNaN().any() || n.params().isInfinite().any(), u + " trains on after the reset");
+        }
+        // a fresh updater from the zeroed view takes exactly the first step again
+        Adam8bit c = new Adam8bit(1e-2);
+        long len = 16384;
+        INDArray view = Nd4j.create(DataType.FLOAT, 1, c.stateSize(len));
+        GradientUpdater<?> u = c.instantiate(view, true);
+        Nd4j.getRandom().setSeed(2);
+        INDArray g = Nd4j.randn(DataType.FLOAT, 1, len);
+        for (int i = 0; i < 3; i++) u.applyUpdater(g.dup(), i, 0);
+        view.assign(0);
+        INDArray afterReset = g.dup();
+        u.applyUpdater(afterReset, 0, 0);
+        INDArray fresh = g.dup();
+        c.instantiate(Nd4j.create(DataType.FLOAT, 1, c.stateSize(len)), true).applyUpdater(fresh, 0, 0);
+        assertEquals(fresh, afterReset);
+        // zero tag over a non-zero state: not a reset, refused
+        view.putScalar(0, 0f);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> u.applyUpdater(g.dup(), 1, 0));
+        assertTrue(e.getMessage().contains("does not hold this updater's 8-bit state"), e.getMessage());
+    }
+}
