@@ -1,5 +1,7 @@
 package org.bnb4j.kernels;
 
+import org.bnb4j.nativeops.BnbNative;
+import org.bnb4j.nativeops.IsaRequest;
 import org.bnb4j.nativeops.NativeLibraryLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,7 +11,8 @@ import java.util.Optional;
 /**
  * Picks the kernel implementation once, at first use, and logs which one is active: the native
  * library when it loads on this platform, the pure-Java kernels otherwise (or with
- * {@code -Dbnb4j.native=false}).
+ * {@code -Dbnb4j.native=false}). A fallback caused by an error, and a BNB4J_ISA value the native
+ * dispatcher ignored, are logged at WARN: both cost speed without any other sign.
  */
 public final class Kernels {
     private static final Logger log = LoggerFactory.getLogger(Kernels.class);
@@ -25,8 +28,17 @@ public final class Kernels {
             NativeLibraryLoader.Result r = NativeLibraryLoader.load();
             NATIVE = r.loaded ? new NativeQuantKernels() : null;
             ACTIVE = NATIVE != null ? NATIVE : JAVA;
-            if (NATIVE != null) log.info("bnb4j: using {} kernels from {}", NATIVE.name(), r.detail);
+            if (NATIVE != null) logNative(r);
+            else if (r.warn()) log.warn("bnb4j: using the much slower pure-Java kernels: the native library failed to load: {}", r.detail);
             else log.info("bnb4j: using pure-Java kernels; native library not loaded: {}", r.detail);
+        }
+
+        private static void logNative(NativeLibraryLoader.Result r) {
+            IsaRequest isa = IsaRequest.check(System.getenv("BNB4J_ISA"), BnbNative.supportedIsas(), BnbNative.activeIsa());
+            if (isa.warn) log.warn("bnb4j: {}", isa.message);
+            String extra = (isa.message != null && !isa.warn ? "; " + isa.message : "")
+                    + (r.skippedCaches.isEmpty() ? "" : "; skipped cache directories: " + String.join("; ", r.skippedCaches));
+            log.info("bnb4j: using {} kernels from {}{}", NATIVE.name(), r.detail, extra);
         }
     }
 
