@@ -12,7 +12,15 @@ struct Hyper {
   int kind, first_step;
   float lr, beta1, beta2, eps, step_size, eps_hat, omb1, omb2;
   float beta3, omb3, alpha, c1, sqrt_c2;  // AdEMAMix
+  float max_update;                        // Adam, AdEMAMix: |update| bound (+inf: none)
 };
+
+// The update bound of Adam and AdEMAMix (see bnb4j.h): min(max, u) then max(-max, .), in the operand
+// order of SSE/AVX min/max, so that the scalar and vector forms agree bit for bit (NaN stays NaN).
+inline float clamp_update(float u, float max) {
+  u = max < u ? max : u;
+  return -max > u ? -max : u;
+}
 
 constexpr int num_states(int kind) { return kind == BNB_OPTIM_ADAM ? 2 : kind == BNB_OPTIM_ADEMAMIX ? 3 : 1; }
 

@@ -20,9 +20,16 @@ inline void with_kind(int kind, Fn&& f) {
   }
 }
 
+// clamp_update (optim.h) on vectors.
+template <class V>
+inline typename V::F clamp_vec(typename V::F u, float max) {
+  return V::max(V::set1(-max), V::min(V::set1(max), u));
+}
+
 // The update rules of update_one (optim.cpp) on vectors: the same float operations in the same
 // order (the build forbids contraction into FMA), so every lane equals the scalar result bit for
-// bit. V supplies F (the vector type) and set1, add, mul, div, sqrt, and
+// bit. V supplies F (the vector type) and set1, add, mul, div, sqrt, min, max (SSE operand semantics:
+// min(a, b) = a < b ? a : b), and
 // sign_step(c, lr) = lr where c > 0, -lr where c < 0, 0 elsewhere (Lion).
 template <int Kind, class V>
 inline typename V::F update_vec(const Hyper& h, typename V::F g, typename V::F* s1, typename V::F* s2,
@@ -38,13 +45,13 @@ inline typename V::F update_vec(const Hyper& h, typename V::F g, typename V::F* 
     *s3 = m2;
     const F num = V::add(V::div(m1, V::set1(h.c1)), V::mul(V::set1(h.alpha), m2));
     const F den = V::add(V::div(V::sqrt(v), V::set1(h.sqrt_c2)), V::set1(h.eps));
-    return V::mul(V::set1(h.lr), V::div(num, den));
+    return clamp_vec<V>(V::mul(V::set1(h.lr), V::div(num, den)), h.max_update);
   } else if (Kind == BNB_OPTIM_ADAM) {
     const F m = V::add(V::mul(b1, *s1), V::mul(omb1, g));
     const F v = V::add(V::mul(b2, *s2), V::mul(omb2, V::mul(g, g)));
     *s1 = m;
     *s2 = v;
-    return V::mul(V::set1(h.step_size), V::div(m, V::add(V::sqrt(v), V::set1(h.eps_hat))));
+    return clamp_vec<V>(V::mul(V::set1(h.step_size), V::div(m, V::add(V::sqrt(v), V::set1(h.eps_hat)))), h.max_update);
   } else if (Kind == BNB_OPTIM_MOMENTUM) {
     const F s = h.first_step ? g : V::add(V::mul(b1, *s1), g);
     *s1 = s;

@@ -4,6 +4,12 @@ package org.bnb4j.optim;
 final class OptimMath {
     private OptimMath() {}
 
+    /** The update bound (native clamp_update): min then max in SSE operand order, so NaN passes unchanged. */
+    static float clamp(float u, float max) {
+        u = max < u ? max : u;
+        return -max > u ? -max : u;
+    }
+
     /** Returns the update; s[0], s[1], s[2] hold the states and are advanced. Non-finite g resets them. */
     static float update(OptimHyper h, float g, float[] s) {
         if (!Float.isFinite(g)) {
@@ -20,14 +26,15 @@ final class OptimMath {
                 s[0] = m1;
                 s[1] = v;
                 s[2] = m2;
-                return h.lr * ((m1 / h.biasCorrection1 + h.alpha * m2) / ((float) Math.sqrt(v) / h.sqrtBiasCorrection2 + h.eps));
+                return clamp(h.lr * ((m1 / h.biasCorrection1 + h.alpha * m2) / ((float) Math.sqrt(v) / h.sqrtBiasCorrection2 + h.eps)),
+                        h.maxUpdate);
             }
             case ADAM: {
                 float m = h.beta1 * s[0] + h.oneMinusBeta1 * g;
                 float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);
                 s[0] = m;
                 s[1] = v;
-                return h.stepSize * (m / ((float) Math.sqrt(v) + h.epsHat));
+                return clamp(h.stepSize * (m / ((float) Math.sqrt(v) + h.epsHat)), h.maxUpdate);
             }
             case MOMENTUM: {
                 float st = h.firstStep ? g : h.beta1 * s[0] + g;
