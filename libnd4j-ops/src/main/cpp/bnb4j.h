@@ -45,12 +45,14 @@ int64_t bnb_dequantize_blockwise(const bnb_codebook* cb, const uint8_t* codes, c
 enum bnb_optim : int32_t { BNB_OPTIM_ADAM = 0, BNB_OPTIM_MOMENTUM = 1, BNB_OPTIM_RMSPROP = 2, BNB_OPTIM_ADAGRAD = 3, BNB_OPTIM_LION = 4,
                           BNB_OPTIM_ADEMAMIX = 5 };
 // hp = {lr, beta1, beta2, eps, step_size (Adam: lr*sqrt(1-b2^t)/(1-b1^t)), eps_hat (Adam: eps*sqrt(1-b2^t)),
-//       1-beta1, 1-beta2, beta3, 1-beta3, alpha, 1-beta1^t, sqrt(1-beta2^t), max_update} (14 values; beta3..
-//       sqrt(1-beta2^t) are used by AdEMAMix only); first_step = (t == 1), used by momentum.
-// max_update: Adam and AdEMAMix clamp each update to [-max_update, max_update] (u > max ? max : u < -max ?
-// -max : u, so NaN passes unchanged); +inf disables it. The caller derives it from a bound that exact
-// 32-bit Adam always satisfies (org.bnb4j.optim.OptimHyper), so it only acts where 8-bit state broke it.
-#define BNB_OPTIM_HYPER_LEN 14
+//       1-beta1, 1-beta2, beta3, 1-beta3, alpha, 1-beta1^t, sqrt(1-beta2^t), ratio1, ratio3} (15 values;
+//       beta3.. sqrt(1-beta2^t) and ratio3 are used by AdEMAMix only); first_step = (t == 1), used by momentum.
+// ratio1 / ratio3: moment bounds of Adam and AdEMAMix. After the EMAs are advanced, m (AdEMAMix: m1 with
+// ratio1, m2 with ratio3) is clamped to [-r sqrt(v), r sqrt(v)] (lim < m ? lim : m, then -lim > m ? -lim : m,
+// so NaN passes unchanged) before the update is computed and m is stored; +inf disables it. The caller
+// derives r from a bound that exact 32-bit state always satisfies (org.bnb4j.optim.UpdateBound), so the
+// clamp only acts where a quantized v lost the mass of its m.
+#define BNB_OPTIM_HYPER_LEN 15
 
 // One 8-bit block-wise step: grad (n floats) becomes the update in place; codes1/absmax1 (map1,
 // signed, sign-corrected), for Adam and AdEMAMix codes2/absmax2 (map2: v), and for AdEMAMix

@@ -46,14 +46,19 @@ inline float update_one(const Hyper& h, float g, float* s1, float* s2, float* s3
       float m1 = h.beta1 * *s1 + h.omb1 * g;
       float m2 = h.beta3 * *s3 + h.omb3 * g;
       float v = h.beta2 * *s2 + h.omb2 * (g * g);
+      const float sv = std::sqrt(v);
+      m1 = clamp_moment(m1, h.ratio1 * sv);
+      m2 = clamp_moment(m2, h.ratio3 * sv);
       *s1 = m1; *s2 = v; *s3 = m2;
-      return clamp_update(h.lr * ((m1 / h.c1 + h.alpha * m2) / (std::sqrt(v) / h.sqrt_c2 + h.eps)), h.max_update);
+      return h.lr * ((m1 / h.c1 + h.alpha * m2) / (sv / h.sqrt_c2 + h.eps));
     }
     case BNB_OPTIM_ADAM: {
       float m = h.beta1 * *s1 + h.omb1 * g;
       float v = h.beta2 * *s2 + h.omb2 * (g * g);
+      const float sv = std::sqrt(v);
+      m = clamp_moment(m, h.ratio1 * sv);
       *s1 = m; *s2 = v;
-      return clamp_update(h.step_size * (m / (std::sqrt(v) + h.eps_hat)), h.max_update);
+      return h.step_size * (m / (sv + h.eps_hat));
     }
     case BNB_OPTIM_MOMENTUM: {
       float s = h.first_step ? g : h.beta1 * *s1 + g;
@@ -108,7 +113,7 @@ void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2
 
 Hyper hyper(int32_t kind, const float* hp, int32_t first_step) {
   return Hyper{kind, first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
-               hp[13]};
+               hp[13], hp[14]};
 }
 
 }  // namespace

@@ -12,14 +12,14 @@ struct Hyper {
   int kind, first_step;
   float lr, beta1, beta2, eps, step_size, eps_hat, omb1, omb2;
   float beta3, omb3, alpha, c1, sqrt_c2;  // AdEMAMix
-  float max_update;                        // Adam, AdEMAMix: |update| bound (+inf: none)
+  float ratio1, ratio3;                    // moment bounds |m| <= r sqrt(v) (+inf: none); see bnb4j.h
 };
 
-// The update bound of Adam and AdEMAMix (see bnb4j.h): min(max, u) then max(-max, .), in the operand
+// The moment bound of Adam and AdEMAMix (see bnb4j.h): min(lim, m) then max(-lim, .), in the operand
 // order of SSE/AVX min/max, so that the scalar and vector forms agree bit for bit (NaN stays NaN).
-inline float clamp_update(float u, float max) {
-  u = max < u ? max : u;
-  return -max > u ? -max : u;
+inline float clamp_moment(float m, float lim) {
+  m = lim < m ? lim : m;
+  return -lim > m ? -lim : m;
 }
 
 constexpr int num_states(int kind) { return kind == BNB_OPTIM_ADAM ? 2 : kind == BNB_OPTIM_ADEMAMIX ? 3 : 1; }

@@ -20,15 +20,17 @@ inline void with_kind(int kind, Fn&& f) {
   }
 }
 
-// clamp_update (optim.h) on vectors.
+// clamp_moment (optim.h) on vectors: lim = r * sqrt(v) per lane.
 template <class V>
-inline typename V::F clamp_vec(typename V::F u, float max) {
-  return V::max(V::set1(-max), V::min(V::set1(max), u));
+inline typename V::F clamp_vec(typename V::F m, float r, typename V::F sv) {
+  const typename V::F lim = V::mul(V::set1(r), sv);
+  const typename V::F neg = V::neg(lim);  // a sign flip like the scalar -lim (0 - lim would give +0 for lim = 0)
+  return V::max(neg, V::min(lim, m));
 }
 
 // The update rules of update_one (optim.cpp) on vectors: the same float operations in the same
 // order (the build forbids contraction into FMA), so every lane equals the scalar result bit for
-// bit. V supplies F (the vector type) and set1, add, mul, div, sqrt, min, max (SSE operand semantics:
+// bit. V supplies F (the vector type) and set1, add, neg (sign flip), mul, div, sqrt, min, max (SSE operand semantics:
 // min(a, b) = a < b ? a : b), and
 // sign_step(c, lr) = lr where c > 0, -lr where c < 0, 0 elsewhere (Lion).
 template <int Kind, class V>
@@ -37,21 +39,23 @@ inline typename V::F update_vec(const Hyper& h, typename V::F g, typename V::F* 
   using F = typename V::F;
   const F b1 = V::set1(h.beta1), b2 = V::set1(h.beta2), omb1 = V::set1(h.omb1), omb2 = V::set1(h.omb2);
   if (Kind == BNB_OPTIM_ADEMAMIX) {
-    const F m1 = V::add(V::mul(b1, *s1), V::mul(omb1, g));
-    const F m2 = V::add(V::mul(V::set1(h.beta3), *s3), V::mul(V::set1(h.omb3), g));
     const F v = V::add(V::mul(b2, *s2), V::mul(omb2, V::mul(g, g)));
+    const F sv = V::sqrt(v);
+    const F m1 = clamp_vec<V>(V::add(V::mul(b1, *s1), V::mul(omb1, g)), h.ratio1, sv);
+    const F m2 = clamp_vec<V>(V::add(V::mul(V::set1(h.beta3), *s3), V::mul(V::set1(h.omb3), g)), h.ratio3, sv);
     *s1 = m1;
     *s2 = v;
     *s3 = m2;
     const F num = V::add(V::div(m1, V::set1(h.c1)), V::mul(V::set1(h.alpha), m2));
-    const F den = V::add(V::div(V::sqrt(v), V::set1(h.sqrt_c2)), V::set1(h.eps));
-    return clamp_vec<V>(V::mul(V::set1(h.lr), V::div(num, den)), h.max_update);
+    const F den = V::add(V::div(sv, V::set1(h.sqrt_c2)), V::set1(h.eps));
+    return V::mul(V::set1(h.lr), V::div(num, den));
   } else if (Kind == BNB_OPTIM_ADAM) {
-    const F m = V::add(V::mul(b1, *s1), V::mul(omb1, g));
     const F v = V::add(V::mul(b2, *s2), V::mul(omb2, V::mul(g, g)));
+    const F sv = V::sqrt(v);
+    const F m = clamp_vec<V>(V::add(V::mul(b1, *s1), V::mul(omb1, g)), h.ratio1, sv);
     *s1 = m;
     *s2 = v;
-    return clamp_vec<V>(V::mul(V::set1(h.step_size), V::div(m, V::add(V::sqrt(v), V::set1(h.eps_hat)))), h.max_update);
+    return V::mul(V::set1(h.step_size), V::div(m, V::add(sv, V::set1(h.eps_hat))));
   } else if (Kind == BNB_OPTIM_MOMENTUM) {
     const F s = h.first_step ? g : V::add(V::mul(b1, *s1), g);
     *s1 = s;

@@ -8,16 +8,16 @@ public final class OptimHyper {
     final OptimKind kind;
     final float lr, beta1, beta2, eps, stepSize, epsHat, oneMinusBeta1, oneMinusBeta2;
     final float beta3, oneMinusBeta3, alpha, biasCorrection1, sqrtBiasCorrection2; // AdEMAMix
-    /** Adam, AdEMAMix: the update is clamped to +-maxUpdate (+inf: no bound); see {@link #adam}. */
-    final float maxUpdate;
+    /** Adam, AdEMAMix: moment bounds |m1| <= ratio1 sqrt(v), |m2| <= ratio3 sqrt(v) (+inf: none); see {@link UpdateBound}. */
+    final float ratio1, ratio3;
     final boolean firstStep;
 
     private OptimHyper(OptimKind kind, double lr, double beta1, double beta2, double eps, double stepSize, double epsHat, boolean firstStep) {
-        this(kind, lr, beta1, beta2, eps, stepSize, epsHat, firstStep, 0, 0, 1, 1, Double.POSITIVE_INFINITY);
+        this(kind, lr, beta1, beta2, eps, stepSize, epsHat, firstStep, 0, 0, 1, 1, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
     }
 
     private OptimHyper(OptimKind kind, double lr, double beta1, double beta2, double eps, double stepSize, double epsHat,
-                       boolean firstStep, double beta3, double alpha, double c1, double sqrtC2, double maxUpdate) {
+                       boolean firstStep, double beta3, double alpha, double c1, double sqrtC2, double ratio1, double ratio3) {
         this.kind = kind;
         this.lr = (float) lr;
         this.beta1 = (float) beta1;
@@ -33,10 +33,11 @@ public final class OptimHyper {
         this.alpha = (float) alpha;
         this.biasCorrection1 = (float) c1;
         this.sqrtBiasCorrection2 = (float) sqrtC2;
-        this.maxUpdate = (float) maxUpdate;
+        this.ratio1 = UpdateBound.cap(ratio1);
+        this.ratio3 = UpdateBound.cap(ratio3);
     }
 
-    private OptimHyper(OptimHyper h, float maxUpdate) {
+    private OptimHyper(OptimHyper h, float ratio1, float ratio3) {
         this.kind = h.kind;
         this.lr = h.lr;
         this.beta1 = h.beta1;
@@ -52,31 +53,38 @@ public final class OptimHyper {
         this.alpha = h.alpha;
         this.biasCorrection1 = h.biasCorrection1;
         this.sqrtBiasCorrection2 = h.sqrtBiasCorrection2;
-        this.maxUpdate = maxUpdate;
+        this.ratio1 = ratio1;
+        this.ratio3 = ratio3;
     }
 
-    /** The same step without the update bound (the plain bitsandbytes rule). */
+    /** The same step without the moment bounds (the plain bitsandbytes rule). */
     public OptimHyper withoutUpdateBound() {
-        return new OptimHyper(this, Float.POSITIVE_INFINITY);
+        return new OptimHyper(this, Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY);
     }
 
-    /** The clamp applied to Adam/AdEMAMix updates (+inf when there is none). */
-    public float maxUpdate() {
-        return maxUpdate;
+    /** The bound on |m| / sqrt(v) the step enforces for Adam's m and AdEMAMix's m1 (slack included; +inf: none). */
+    public float momentBound() {
+        return ratio1;
+    }
+
+    /** AdEMAMix's bound on |m2| / sqrt(v) (slack included; +inf: none). */
+    public float slowMomentBound() {
+        return ratio3;
     }
 
     /**
      * Adam at step t (1-based): update = lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps * sqrt(1-b2^t)),
-     * clamped to +-stepSize * {@link UpdateBound#adamRatio} (1% slack): a bound that exact 32-bit Adam always
-     * satisfies (|m| / sqrt(v) is bounded by Cauchy-Schwarz), so the clamp only acts where a decoded
-     * 8-bit v has lost the mass of the m it belongs to (v of code 0 under a large block scale).
+     * with m clamped to +-{@link UpdateBound#adamRatio} * sqrt(v) (1% slack) first: a bound that exact
+     * 32-bit Adam always satisfies (Cauchy-Schwarz), so the clamp only acts where a decoded 8-bit v has
+     * lost the mass of the m it belongs to (v of code 0 under a large block scale); the clamped m is
+     * what is stored, so a stale momentum does not outlive it.
      */
     public static OptimHyper adam(double lr, double beta1, double beta2, double eps, long t) {
         checkStep(t);
         double c1 = 1 - Math.pow(beta1, t), c2 = Math.sqrt(1 - Math.pow(beta2, t));
         double stepSize = lr * c2 / c1;
         return new OptimHyper(OptimKind.ADAM, lr, beta1, beta2, eps, stepSize, eps * c2, t == 1, 0, 0, 1, 1,
-                UpdateBound.cap(stepSize * UpdateBound.adamRatio(beta1, beta2, t)));
+                UpdateBound.adamRatio(beta1, beta2, t), Double.POSITIVE_INFINITY);
     }
 
     /**
@@ -94,14 +102,11 @@ public final class OptimHyper {
             beta3T = Math.min(Math.exp((lnB1 * lnB3) / ((1 - scale) * lnB3 + scale * lnB1)), beta3);
         }
         double c1 = 1 - Math.pow(beta1, t), sqrtC2 = Math.sqrt(1 - Math.pow(beta2, t));
-        // |update| <= lr * sqrt(1-b2^t) * (|m1| / (1-b1^t) + alpha |m2|) / sqrt(v), each ratio bounded as for
-        // Adam. m2's weights: a scheduled beta3 runs from min(beta1, beta3) up to beta3, so each new-gradient
-        // weight is at most 1 - min(beta1, beta3) and each decay at most beta3.
+        // m1 is bounded as Adam's m. m2's weights: a scheduled beta3 runs from min(beta1, beta3) up to
+        // beta3, so each new-gradient weight is at most 1 - min(beta1, beta3) and each decay at most beta3.
         double m2Weight = tBeta3 > 0 ? Math.min(beta1, beta3) : beta3;
-        double bound = lr * sqrtC2 * (UpdateBound.adamRatio(beta1, beta2, t) / c1
-                + alphaT * UpdateBound.emaRatio(m2Weight, beta3, beta2, t));
         return new OptimHyper(OptimKind.ADEMAMIX, lr, beta1, beta2, eps, lr, eps, t == 1, beta3T, alphaT, c1, sqrtC2,
-                UpdateBound.cap(bound));
+                UpdateBound.adamRatio(beta1, beta2, t), UpdateBound.emaRatio(m2Weight, beta3, beta2, t));
     }
 
     public static OptimHyper momentum(double lr, double momentum, long t) {
@@ -131,10 +136,10 @@ public final class OptimHyper {
 
     /**
      * Layout expected by the native library (bnb4j.h): lr, beta1, beta2, eps, stepSize, epsHat, 1-beta1,
-     * 1-beta2, beta3, 1-beta3, alpha, 1-beta1^t, sqrt(1-beta2^t), maxUpdate.
+     * 1-beta2, beta3, 1-beta3, alpha, 1-beta1^t, sqrt(1-beta2^t), ratio1, ratio3.
      */
     float[] toArray() {
         return new float[]{lr, beta1, beta2, eps, stepSize, epsHat, oneMinusBeta1, oneMinusBeta2,
-                beta3, oneMinusBeta3, alpha, biasCorrection1, sqrtBiasCorrection2, maxUpdate};
+                beta3, oneMinusBeta3, alpha, biasCorrection1, sqrtBiasCorrection2, ratio1, ratio3};
     }
 }

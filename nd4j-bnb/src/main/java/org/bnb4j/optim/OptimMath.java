@@ -4,10 +4,10 @@ package org.bnb4j.optim;
 final class OptimMath {
     private OptimMath() {}
 
-    /** The update bound (native clamp_update): min then max in SSE operand order, so NaN passes unchanged. */
-    static float clamp(float u, float max) {
-        u = max < u ? max : u;
-        return -max > u ? -max : u;
+    /** The moment bound (native clamp_moment): min then max in SSE operand order, so NaN passes unchanged. */
+    static float clamp(float m, float lim) {
+        m = lim < m ? lim : m;
+        return -lim > m ? -lim : m;
     }
 
     /** Returns the update; s[0], s[1], s[2] hold the states and are advanced. Non-finite g resets them. */
@@ -20,21 +20,22 @@ final class OptimMath {
         }
         switch (h.kind) {
             case ADEMAMIX: {
-                float m1 = h.beta1 * s[0] + h.oneMinusBeta1 * g;
-                float m2 = h.beta3 * s[2] + h.oneMinusBeta3 * g;
                 float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);
+                float sv = (float) Math.sqrt(v);
+                float m1 = clamp(h.beta1 * s[0] + h.oneMinusBeta1 * g, h.ratio1 * sv);
+                float m2 = clamp(h.beta3 * s[2] + h.oneMinusBeta3 * g, h.ratio3 * sv);
                 s[0] = m1;
                 s[1] = v;
                 s[2] = m2;
-                return clamp(h.lr * ((m1 / h.biasCorrection1 + h.alpha * m2) / ((float) Math.sqrt(v) / h.sqrtBiasCorrection2 + h.eps)),
-                        h.maxUpdate);
+                return h.lr * ((m1 / h.biasCorrection1 + h.alpha * m2) / (sv / h.sqrtBiasCorrection2 + h.eps));
             }
             case ADAM: {
-                float m = h.beta1 * s[0] + h.oneMinusBeta1 * g;
                 float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);
+                float sv = (float) Math.sqrt(v);
+                float m = clamp(h.beta1 * s[0] + h.oneMinusBeta1 * g, h.ratio1 * sv);
                 s[0] = m;
                 s[1] = v;
-                return clamp(h.stepSize * (m / ((float) Math.sqrt(v) + h.epsHat)), h.maxUpdate);
+                return h.stepSize * (m / (sv + h.epsHat));
             }
             case MOMENTUM: {
                 float st = h.firstStep ? g : h.beta1 * s[0] + g;

@@ -22,12 +22,17 @@ import java.util.Objects;
 public abstract class BlockwiseUpdaterConfig implements IUpdater {
     public static final int DEFAULT_BLOCKSIZE = 256;
     public static final int DEFAULT_MIN_8BIT_SIZE = 4096;
+    public static final int DEFAULT_PERCENTILE_CLIPPING = 100;
 
     protected double learningRate;
     protected ISchedule learningRateSchedule;
     protected int blocksize = DEFAULT_BLOCKSIZE;
     protected int min8bitSize = DEFAULT_MIN_8BIT_SIZE;
     protected int optimBits = 8;
+    /** bitsandbytes' percentile_clipping: 100 = off; p < 100 clips the gradient at the p-th percentile of the last 100 norms. */
+    protected int percentileClipping = DEFAULT_PERCENTILE_CLIPPING;
+    /** Clamp Adam/AdEMAMix updates to the bound exact 32-bit state satisfies (see org.bnb4j.optim.UpdateBound). */
+    protected boolean updateBound = true;
 
     protected BlockwiseUpdaterConfig(double learningRate) {
         // NaN is how DL4J's configs say "a schedule gives the rate" (validate() checks the pair)
@@ -57,8 +62,13 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     @Override
     public long stateSize(long numParams) {
         validate();
-        return uses8bit(numParams) ? BlockwiseGradientUpdater.HEADER_WORDS + OptimState8bit.packedLength(kind(), numParams, blocksize)
-                : kind().numStates() * numParams;
+        return (uses8bit(numParams) ? BlockwiseGradientUpdater.HEADER_WORDS + OptimState8bit.packedLength(kind(), numParams, blocksize)
+                : kind().numStates() * numParams) + clippingWords();
+    }
+
+    /** Words of gradient-norm history after the state (percentile clipping), 0 when off. */
+    public int clippingWords() {
+        return percentileClipping < 100 ? 100 : 0;
     }
 
     @Override
@@ -102,6 +112,9 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
             throw new IllegalStateException("blocksize must be a power of two between 64 and 4096, got " + blocksize);
         }
         if (min8bitSize < 0) throw new IllegalStateException("min8bitSize must be >= 0, got " + min8bitSize);
+        if (percentileClipping < 0 || percentileClipping > 100) {
+            throw new IllegalStateException("percentileClipping must be in 0..100 (100 = off), got " + percentileClipping);
+        }
         if (learningRateSchedule == null && !(learningRate >= 0 && learningRate < Double.POSITIVE_INFINITY)) {
             throw new IllegalStateException("learningRate must be finite and >= 0, got " + learningRate);
         }
@@ -116,6 +129,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         c.blocksize = blocksize;
         c.min8bitSize = min8bitSize;
         c.optimBits = optimBits;
+        c.percentileClipping = percentileClipping;
+        c.updateBound = updateBound;
         return c;
     }
 
@@ -145,21 +160,27 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     public void setMin8bitSize(int min8bitSize) { this.min8bitSize = min8bitSize; }
     public int getOptimBits() { return optimBits; }
     public void setOptimBits(int optimBits) { this.optimBits = optimBits; }
+    public int getPercentileClipping() { return percentileClipping; }
+    public void setPercentileClipping(int percentileClipping) { this.percentileClipping = percentileClipping; }
+    public boolean isUpdateBound() { return updateBound; }
+    public void setUpdateBound(boolean updateBound) { this.updateBound = updateBound; }
 
     /** Equality of the base fields; subclasses add theirs. */
     protected boolean baseEquals(BlockwiseUpdaterConfig o) {
         return getClass() == o.getClass() && Double.compare(learningRate, o.learningRate) == 0 && blocksize == o.blocksize
-                && min8bitSize == o.min8bitSize && optimBits == o.optimBits
-                && Objects.equals(learningRateSchedule, o.learningRateSchedule);
+                && min8bitSize == o.min8bitSize && optimBits == o.optimBits && percentileClipping == o.percentileClipping
+                && updateBound == o.updateBound && Objects.equals(learningRateSchedule, o.learningRateSchedule);
     }
 
     protected int baseHash() {
-        return Objects.hash(getClass(), learningRate, learningRateSchedule, blocksize, min8bitSize, optimBits);
+        return Objects.hash(getClass(), learningRate, learningRateSchedule, blocksize, min8bitSize, optimBits, percentileClipping,
+                updateBound);
     }
 
     protected String baseString() {
         return "learningRate=" + learningRate + ", learningRateSchedule=" + learningRateSchedule + ", blocksize=" + blocksize
-                + ", min8bitSize=" + min8bitSize + ", optimBits=" + optimBits;
+                + ", min8bitSize=" + min8bitSize + ", optimBits=" + optimBits + ", percentileClipping=" + percentileClipping
+                + ", updateBound=" + updateBound;
     }
 
     /** Builder base with the common fields; {@code T} is the concrete builder. */
@@ -176,6 +197,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         public T blocksize(int v) { c.blocksize = v; return (T) this; }
         public T min8bitSize(int v) { c.min8bitSize = v; return (T) this; }
         public T optimBits(int v) { c.optimBits = v; return (T) this; }
+        public T percentileClipping(int v) { c.percentileClipping = v; return (T) this; }
+        public T updateBound(boolean v) { c.updateBound = v; return (T) this; }
 
         public C build() {
             c.validate();

@@ -39,6 +39,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
      * scales, CRC32 of the code bytes), so that a load detects a state edited in the saved file.
      */
     public static final String CHECK_KEY = "check";
+    /** Key of the gradient-norm history (FLOAT [100]) of an 8-bit state with percentile clipping. */
+    public static final String GNORM_KEY = "gnorm";
     static final int CHECK_FORMAT = 1;
 
     /** Words before the packed 8-bit state: tag, checksum. */
@@ -92,7 +94,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             return;
         }
         INDArray codes = stateMap.get(CODES_KEY), absmax = stateMap.get(ABSMAX_KEY), check = stateMap.get(CHECK_KEY);
-        int expectedKeys = check == null ? 2 : 3;
+        INDArray gnorm = stateMap.get(GNORM_KEY);
+        int expectedKeys = 2 + (check == null ? 0 : 1) + (gnorm == null ? 0 : 1);
         if (codes == null || absmax == null || stateMap.size() != expectedKeys) {
             throw new IllegalStateException(who + ": expected state arrays '" + CODES_KEY + "', '" + ABSMAX_KEY + "' and '"
                     + CHECK_KEY + "' (or '" + STATE_KEY + "'), got " + stateMap.keySet() + " (a state saved by another updater?)");
@@ -113,8 +116,16 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         }
         StateIntegrity.requireValidScales(who, absmax);
         long need = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
-        INDArray v = Nd4j.create(DataType.FLOAT, 1, need);
+        int clipWords = config.clippingWords();
+        INDArray v = Nd4j.create(DataType.FLOAT, 1, need + clipWords);
         v.putScalar(0, Float.intBitsToFloat(expectedTag(n)));
+        if (gnorm != null && clipWords > 0) {
+            if (gnorm.length() != clipWords || !gnorm.dataType().isFPType()) {
+                throw new IllegalStateException(who + ": '" + GNORM_KEY + "' must hold " + clipWords + " floats, got "
+                        + gnorm.dataType() + " " + java.util.Arrays.toString(gnorm.shape()));
+            }
+            v.get(NDArrayIndex.point(0), NDArrayIndex.interval(need, need + clipWords)).assign(gnorm.reshape(clipWords));
+        }
         OptimState8bit packed = OptimState8bit.packed(config.kind(),
                 v.get(NDArrayIndex.point(0), NDArrayIndex.interval(HEADER_WORDS, need)), n, config.getBlocksize());
         packed.packedAbsmax().assign(absmax.reshape(k, nb));
@@ -124,7 +135,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         v.putScalar(1, checksumWord(checksum));
         setStateViewArray(v, v.shape(), 'c', false);
         // getState() must give codes/absmax again (not the raw view) before the first step
-        this.flat = v.reshape(need);
+        this.flat = v.reshape(need + clipWords);
         this.state8 = packed;
     }
 
@@ -138,8 +149,12 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         if (view == null) return Map.of();
         if (state8 == null) return Map.of(STATE_KEY, view);
         int checksum = Float.floatToRawIntBits(flat.getFloat(1)) & CHECKSUM_BITS;
-        return Map.of(CODES_KEY, state8.packedCodes(), ABSMAX_KEY, state8.packedAbsmax(),
-                CHECK_KEY, StateIntegrity.checkArray(checksum, state8));
+        INDArray codes = state8.packedCodes(), absmax = state8.packedAbsmax(), check = StateIntegrity.checkArray(checksum, state8);
+        int clipWords = config.clippingWords();
+        if (clipWords == 0) return Map.of(CODES_KEY, codes, ABSMAX_KEY, absmax, CHECK_KEY, check);
+        long stateWords = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), state8.length(), config.getBlocksize());
+        return Map.of(CODES_KEY, codes, ABSMAX_KEY, absmax, CHECK_KEY, check,
+                GNORM_KEY, flat.get(NDArrayIndex.interval(stateWords, stateWords + clipWords)));
     }
 
     @Override
@@ -152,31 +167,48 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         long n = gradient.length();
         // DL4J counts iterations from 0 and its own updaters accept -1 (used before the first fit):
         // steps before the first count as the first (bias corrections are undefined at t = 0).
-        OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), Math.max(1L, iteration + 1L));
+        long t = Math.max(1L, iteration + 1L);
+        OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), t);
+        if (!config.isUpdateBound()) h = h.withoutUpdateBound();
         // DL4J hands a view of its flattened gradient: contiguous views are updated in place (no copy);
         // only a strided gradient is copied and written back.
         INDArray g = ArrayMemory.of(gradient).isContiguous() ? gradient : gradient.dup('c');
+        long stateWords = config.uses8bit(n) ? HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize())
+                : config.kind().numStates() * n;
+        int clipWords = config.clippingWords();
+        requireViewLength(stateWords + clipWords, n);
+        INDArray flat = flat(stateWords + clipWords);
         if (config.uses8bit(n)) {
-            long need = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
-            requireViewLength(need, n);
-            INDArray flat = flat(need);
             boolean fresh = checkTag(flat, n);
             if (state8 == null || state8.length() != n) {
-                state8 = OptimState8bit.packed(config.kind(), flat.get(NDArrayIndex.interval(HEADER_WORDS, need)), n, config.getBlocksize());
+                state8 = OptimState8bit.packed(config.kind(), flat.get(NDArrayIndex.interval(HEADER_WORDS, stateWords)), n,
+                        config.getBlocksize());
             }
             OptimizerKernels kernels = OptimizerKernels.get();
             if (!fresh) checkChecksum(flat, kernels.absmaxChecksum(state8));
+            clip(g, flat, stateWords, t);
             kernels.step8bit(h, g, state8);
             flat.putScalar(1, checksumWord(kernels.absmaxChecksum(state8)));
         } else {
             int k = config.kind().numStates();
-            requireViewLength(k * n, n);
-            INDArray flat = flat(k * n);
             INDArray[] states = new INDArray[k];
             for (int s = 0; s < k; s++) states[s] = flat.get(NDArrayIndex.interval(s * n, (s + 1) * n));
+            clip(g, flat, stateWords, t);
             OptimizerKernels.get().step32(h, g, states);
         }
         if (g != gradient) gradient.assign(g);
+    }
+
+    /**
+     * Percentile clipping (when configured): the norm history lives in the view after the state, so it
+     * is saved, restored and cloned with it; bitsandbytes scales the gradient before the step.
+     */
+    private void clip(INDArray g, INDArray flat, long stateWords, long t) {
+        int words = config.clippingWords();
+        if (words == 0) return;
+        INDArray history = flat.get(NDArrayIndex.interval(stateWords, stateWords + words));
+        float scale = PercentileClipping.scale(g, history, t, config.getPercentileClipping());
+        if (scale != 1f) g.muli(scale);
     }
 
     static final int TAG_MAGIC = 0x3B4F0000; // a normal float (~0.0032) in the high half; layout 2 (with checksum)
@@ -189,6 +221,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
 
     int expectedTag(long n) {
         long h = ((config.kind().ordinal() * 31L + config.getBlocksize()) * 1_000_003L) ^ n;
+        if (config.clippingWords() > 0) h ^= 0x5DEECE66DL; // a view with a norm history is another layout
         h ^= h >>> 16;
         h ^= h >>> 32;
         return TAG_MAGIC | (int) (h & 0xffff);
