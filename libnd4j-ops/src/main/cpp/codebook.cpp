@@ -103,13 +103,11 @@ void build_fast(const Codebook& cb, bool sign_fix, FastEnc* fe) {
   fe->ok = true;
 }
 
-bool build(Codebook* cb, const float* v) {
-  for (int i = 0; i < 256; ++i) {
-    if (!std::isfinite(v[i])) return false;
-    if (i > 0 && v[i] < v[i - 1]) return false;
-    cb->values[i] = v[i];
-    for (int p = 0; p < 4; ++p) cb->vplane[p][i] = (uint8_t)(f2u(v[i]) >> (8 * p));
-  }
+// The lut + thresholds form is exact on |y| < 2 exactly when the reference search is monotone
+// there (see Codebook). That holds for every sorted map, but the tables are still checked as they
+// are built; a map that fails keeps the reference search instead of being refused, so the native
+// library accepts every map the Java kernels accept and gives the same codes.
+bool build_tables(Codebook* cb) {
   const float inf = std::numeric_limits<float>::infinity();
   const int64_t lo_ord = ord(-FLT_MAX), hi_ord = ord(FLT_MAX);
   const int top = search_reference(cb->values, FLT_MAX);
@@ -128,7 +126,7 @@ bool build(Codebook* cb, const float* v) {
   cb->thresh[256] = inf;
   cb->thresh[257] = inf;
   for (int k = 2; k <= 255; ++k)
-    if (cb->thresh[k] < cb->thresh[k - 1]) return false;  // search not monotone: refuse the map
+    if (cb->thresh[k] < cb->thresh[k - 1]) return false;  // search not monotone
 
   int max_span = 0;
   cb->packed_ok = true;
@@ -146,6 +144,38 @@ bool build(Codebook* cb, const float* v) {
   }
   std::memset(cb->lut + 32768, 0, 4);
   cb->max_span = max_span;
+  build_fast(*cb, false, &cb->fast[0]);
+  build_fast(*cb, true, &cb->fast[1]);
+
+  // The table forms must agree with the reference around every transition point they cover
+  // (|y| < 2: the lut key drops the top exponent bit, so larger y alias smaller ones).
+  for (int k = 1; k <= 255; ++k) {
+    float t = cb->thresh[k];
+    if (!(std::fabs(t) < 2.0f)) continue;
+    for (int d = -2; d <= 2; ++d) {
+      float y = from_ord(ord(t) + d);
+      if (!(std::fabs(y) < 2.0f)) continue;
+      int ref = search_reference(cb->values, y);
+      if (search_table(*cb, y) != ref) return false;
+      if (cb->packed_ok && search_packed(*cb, y) != ref) return false;
+      if (cb->fast[0].ok && search_fast(cb->fast[0], y) != ref) cb->fast[0].ok = false;
+      if (cb->fast[1].ok && search_fast(cb->fast[1], y) != sign_fixed(*cb, ref, y)) cb->fast[1].ok = false;
+    }
+  }
+  return true;
+}
+
+bool build(Codebook* cb, const float* v) {
+  for (int i = 0; i < 256; ++i) {
+    if (!std::isfinite(v[i])) return false;
+    if (i > 0 && v[i] < v[i - 1]) return false;
+    cb->values[i] = v[i];
+    for (int p = 0; p < 4; ++p) cb->vplane[p][i] = (uint8_t)(f2u(v[i]) >> (8 * p));
+  }
+  // Step L's pivots are 127 +- 64 +- ... (L terms): (2b + 1) * 2^(7 - L) - 1 for b < 2^L.
+  for (int level = 0; level <= 7; ++level)
+    for (int b = 0; b < (1 << level); ++b) cb->levels[(1 << level) - 1 + b] = v[((2 * b + 1) << (7 - level)) - 1];
+  cb->levels[255] = 0.0f;
   // Where the sign bits change (sorted maps: negatives, maybe -0.0, then the rest), for the
   // optimizers' sign fix without a table lookup.
   int split = 0;
@@ -154,23 +184,13 @@ bool build(Codebook* cb, const float* v) {
   for (int c = split; c < 256; ++c) if (std::signbit(cb->values[c])) cb->sign_split = -1;
   cb->nan_code = (uint8_t)search_reference(cb->values, std::numeric_limits<float>::quiet_NaN());
   cb->zero_code = (uint8_t)search_reference(cb->values, 0.0f);
-  build_fast(*cb, false, &cb->fast[0]);
-  build_fast(*cb, true, &cb->fast[1]);
-
-  // The table form must agree with the reference around every transition point.
-  for (int k = 1; k <= 255; ++k) {
-    float t = cb->thresh[k];
-    if (!std::isfinite(t)) continue;
-    for (int d = -2; d <= 2; ++d) {
-      float y = from_ord(ord(t) + d);
-      int ref = search_reference(cb->values, y);
-      if (search_table(*cb, y) != ref) return false;
-      if (cb->packed_ok && search_packed(*cb, y) != ref) return false;
-      if (std::fabs(y) < 2.0f) {
-        if (cb->fast[0].ok && search_fast(cb->fast[0], y) != ref) cb->fast[0].ok = false;
-        if (cb->fast[1].ok && search_fast(cb->fast[1], y) != sign_fixed(*cb, ref, y)) cb->fast[1].ok = false;
-      }
-    }
+  if (build_tables(cb)) {
+    cb->path = cb->packed_ok ? SearchPath::Packed : SearchPath::Table;
+  } else {
+    // Nothing but the reference search may touch this map.
+    cb->path = SearchPath::Reference;
+    cb->packed_ok = false;
+    cb->fast[0].ok = cb->fast[1].ok = false;
   }
   return true;
 }

@@ -10,13 +10,18 @@ namespace bnb {
 // A quantization map plus the tables that make nearest-code search branch-free.
 //
 // The reference search (search_reference) is bitsandbytes' CUDA binary search. It is monotone
-// in x for a sorted map, so it is fully described by its 255 transition points
+// in x for every sorted map: its seven steps and the compare with c[pivot] only locate x among the
+// sorted values (n = #{i < 255 : c[i] < x}), and the final midpoint compare then picks n - 1 or n
+// inside that gap, even when the midpoint overflows to +-inf (it then picks the same code for the
+// whole gap). So it is fully described by its 255 transition points
 //   thresh[k] = the smallest float y with search(y) >= k          (k = 1..255)
 // and search(y) = #{k >= 1 : y >= thresh[k]}. thresh is found once per map by bisection over
 // float bit patterns using the reference search itself, so the fast path is exact by
 // construction. To avoid 255 compares, a 32K-entry table indexed by the top bits of y
 // (sign + 14 bits of exponent/mantissa, covering |y| < 2) gives the code at the bucket's
-// lowest y; at most max_span further thresholds can fall inside one bucket.
+// lowest y; at most max_span further thresholds can fall inside one bucket. Normalised values
+// (x / absmax) always have |y| < 2, so the tables need only be right there: a map may reach
+// +-FLT_MAX, but its transitions beyond 2 are never looked up.
 //
 // When no bucket holds more than one transition (true for every bitsandbytes map), a second
 // table `packed` folds the transition into the bucket's entry: code | (t << 8), where t is the
@@ -42,14 +47,27 @@ struct FastEnc {
   bool ok;                             // the map fits this scheme (at most 512 sub-buckets, jumps of one)
 };
 
+// How the quantize encoders search one map, chosen when its tables are built (codebook.cpp).
+// Packed: one gather per vector. Table: lut + max_span threshold steps, one gather each; where a
+// map's buckets hold many codes (runs of equal values, maps squeezed into a few buckets) the SIMD
+// encoders run the vectorised reference search instead, which costs about as much as a few steps.
+// Reference: the tables could not be built or verified; the map is searched with the reference
+// search alone rather than refused.
+enum class SearchPath : int32_t { Table, Packed, Reference };
+
 struct alignas(64) Codebook {
   uint32_t packed[32768];
   FastEnc fast[2];             // [0]: search(y); [1]: search with the optimizers' sign fix (see sign_fixed)
   alignas(64) uint8_t vplane[4][256];  // byte p of values[c] at vplane[p][c]: decoding by byte permutes
   float values[256];
+  // The reference search's pivots level by level: its step L (0..6) compares with one of the 2^L
+  // values at levels[2^L - 1 + b], b = the step's earlier outcomes as bits (1 = x > pivot), and its
+  // final pivot is levels[127 + b] = values[2b]. [255] pads vector loads.
+  float levels[256];
   float thresh[258];           // [0] = -inf (unused), [1..255], [256] = [257] = +inf sentinels
   uint8_t lut[32768 + 4];      // +4: SIMD gathers read a dword at lut + key
   int32_t max_span;
+  SearchPath path;             // what the quantize encoders use for this map
   bool packed_ok;              // every bucket has at most one transition: `packed` is usable
   int32_t sign_split;          // values[c] has its sign bit set exactly when c < sign_split; -1 if not so
   uint8_t nan_code;            // search(NaN)

@@ -86,8 +86,10 @@ public final class NativeQuantKernels implements QuantKernels {
 
     private static long create(QuantMap map) {
         long h = BnbNative.codebookCreate(map.values());
-        if (h == 0) throw new IllegalArgumentException("quantization map rejected by the native library "
-                + "(its nearest-code search is not monotone): " + map);
+        // The library takes every map QuantMap allows (256 finite sorted values) and searches it
+        // exactly, falling back from its fast tables where they do not apply; 0 means it could not
+        // allocate the tables.
+        if (h == 0) throw new IllegalStateException("the native library could not create the search tables of " + map);
         return h;
     }
 
