@@ -95,6 +95,7 @@ public final class Blockwise {
      *
      * @throws IllegalArgumentException naming the shape if it is null, of rank above {@link #MAX_RANK},
      *                                  has a negative dimension, or has more elements than a long counts
+     *                                  (zero dimensions left out)
      */
     public static long elementCount(long[] shape) {
         if (shape == null) throw new IllegalArgumentException("shape is null");
@@ -104,16 +105,19 @@ public final class Blockwise {
         for (long s : shape) {
             if (s < 0) throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
         }
+        // The product of the non-zero dimensions must fit too: it is what C-order strides multiply up
+        // to, and a zero dimension elsewhere would otherwise hide an overflowing shape.
         long n = 1;
-        for (long s : shape) {
-            if (s == 0) return 0; // a zero dimension empties the array whatever the others are
-        }
+        boolean zero = false;
         try {
-            for (long s : shape) n = Math.multiplyExact(n, s);
+            for (long s : shape) {
+                if (s == 0) zero = true;
+                else n = Math.multiplyExact(n, s);
+            }
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("the element count of shape " + Arrays.toString(shape) + " overflows a long");
         }
-        return n;
+        return zero ? 0 : n;
     }
 
     /** @throws IllegalArgumentException unless blocksize is a power of two in 64..4096 */

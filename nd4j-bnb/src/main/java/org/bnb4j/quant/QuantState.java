@@ -300,7 +300,7 @@ public final class QuantState {
      * Reads {@code count} big-endian elements (FLOAT as int bits, or UBYTE) into a new native vector.
      * A small array, or one the stream reports it holds, is allocated at once; a larger one starts at
      * {@code eagerBytes} and doubles as its data arrives (copying what was read), so a header that
-     * declares more than the stream holds costs no more than the bytes actually there.
+     * declares more than the stream holds costs at most three times the bytes actually there.
      */
     private static INDArray readArray(DataInputStream d, DataType type, long count, int chunkBytes, long eagerBytes,
                                       List<INDArray> allocated) throws IOException {
@@ -322,7 +322,9 @@ public final class QuantState {
         long filled = 0;
         while (filled < bytes) {
             if (filled == capacity) {
-                capacity = capacity > bytes / 2 ? bytes : capacity * 2;
+                // Double, or go straight to the declared size when doubling would leave less than a
+                // doubling's worth: a state just over a power of two is not copied into 2x its size first.
+                capacity = bytes - capacity <= 2 * capacity ? bytes : capacity * 2;
                 INDArray grown = Nd4j.createUninitialized(type, capacity / es);
                 allocated.set(slot, grown);
                 long to = ArrayMemory.of(grown).address();

@@ -135,6 +135,13 @@ class QuantStateStreamTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> QuantState.of(s.codes(), s.absmax(), s.map(), 64, new long[]{10, -100}, DataType.FLOAT));
         assertTrue(e.getMessage().contains("[10, -100]"), e.getMessage());
+        // a zero dimension does not hide the others' overflow (C-order strides would overflow)
+        QuantState empty = Blockwise.quantize(Nd4j.create(DataType.FLOAT, 0), 64);
+        long[] hidden = {0, 1L << 62, 8};
+        e = assertThrows(IllegalArgumentException.class,
+                () -> QuantState.of(empty.codes(), empty.absmax(), empty.map(), 64, hidden, DataType.FLOAT));
+        assertTrue(e.getMessage().contains(Arrays.toString(hidden)), e.getMessage());
+        assertEquals(0, QuantState.of(empty.codes(), empty.absmax(), empty.map(), 64, new long[]{7, 0, 1L << 40}, DataType.FLOAT).length());
         e = assertThrows(IllegalArgumentException.class,
                 () -> QuantState.of(s.codes(), s.absmax(), s.map(), 64, new long[33], DataType.FLOAT));
         assertTrue(e.getMessage().contains("rank"), e.getMessage());
@@ -176,6 +183,13 @@ class QuantStateStreamTest {
         assertRejected("dimension", f -> f.dims[0] = Long.MIN_VALUE);
         assertRejected("overflow", f -> f.shape(8, (1L << 61) + 125));      // wraps to 1000 elements
         assertRejected("overflow", f -> f.shape(1L << 32, 1L << 32));
+        assertRejected("overflow", f -> {
+            f.shape(0, 1L << 62, 8);
+            f.blocks = 0;
+            f.absmax = new int[0];
+            f.codeCount = 0;
+            f.codes = new byte[0];
+        });
         assertRejected("map name", f -> f.mapNameLength = 65535);
         assertRejected("blocks", f -> f.blocks = Integer.MAX_VALUE);         // the tester's forged block count
         assertRejected("blocks", f -> f.blocks = -1);
