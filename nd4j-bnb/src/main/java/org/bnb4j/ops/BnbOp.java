@@ -1,7 +1,9 @@
 package org.bnb4j.ops;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,9 +57,24 @@ public abstract class BnbOp {
 
     /** Supplies output arrays (in {@link #calculateOutputShape()} order) to write into. */
     public BnbOp setOutputs(INDArray... out) {
+        if (out == null) throw new IllegalArgumentException(opName() + ": outputs array is null");
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == null) throw new IllegalArgumentException(opName() + ": output " + i + " is null");
+        }
         outputs.clear();
         outputs.addAll(Arrays.asList(out));
         return this;
+    }
+
+    /**
+     * Describes a C-order output; arrays without elements are marked empty, as ND4J marks them
+     * ({@code fromShape(shape, type)} leaves the flag unset). Rank 0 with {@code empty} set is ND4J's
+     * empty scalar.
+     */
+    protected static LongShapeDescriptor describe(long[] shape, DataType type, boolean empty) {
+        if (!empty) return LongShapeDescriptor.fromShape(shape, type);
+        if (shape.length == 0) return LongShapeDescriptor.empty(type);
+        return LongShapeDescriptor.fromShape(shape, Nd4j.getStrides(shape, 'c'), 1, 'c', type, true);
     }
 
     @Override

@@ -19,25 +19,43 @@ public class DequantizeBlockwise extends BnbOp {
     private final QuantMap map;
     private final long[] shape;
     private final DataType dataType;
+    private final boolean emptyScalar; // rank 0 without codes: ND4J's empty scalar, not a 1-element one
 
     public DequantizeBlockwise(QuantState state) {
-        this(state.codes(), state.absmax(), state.map(), state.blocksize(), state.shape(), state.dataType());
+        this(requireState(state).codes(), state.absmax(), state.map(), state.blocksize(), state.shape(), state.dataType());
     }
 
     public DequantizeBlockwise(INDArray codes, INDArray absmax, QuantMap map, int blocksize) {
-        this(codes, absmax, map, blocksize, new long[]{codes.length()}, DataType.FLOAT);
+        this(codes, absmax, map, blocksize, new long[]{lengthOf(codes)}, DataType.FLOAT);
     }
 
+    /** @throws IllegalArgumentException naming a null argument, a bad blocksize, shape or data type */
     public DequantizeBlockwise(INDArray codes, INDArray absmax, QuantMap map, int blocksize, long[] shape, DataType dataType) {
+        if (codes == null) throw new IllegalArgumentException("codes array is null");
+        if (absmax == null) throw new IllegalArgumentException("absmax array is null");
         if (map == null) throw new IllegalArgumentException("quantization map is null");
-        if (codes == null || absmax == null) throw new IllegalArgumentException("codes and absmax must not be null");
+        Blockwise.checkBlocksize(blocksize);
+        Blockwise.elementCount(shape); // null, negative or overflowing shapes are rejected here, not at exec
+        Blockwise.checkFloatType(dataType, "output data type");
         this.map = map;
         this.shape = shape.clone();
         this.dataType = dataType;
+        this.emptyScalar = shape.length == 0 && codes.length() == 0;
         inputs.add(codes);
         inputs.add(absmax);
         inputs.add(map.toINDArray());
         iArguments.add((long) blocksize);
+    }
+
+    // checks that must run before this(...) delegates
+    private static QuantState requireState(QuantState state) {
+        if (state == null) throw new IllegalArgumentException("quant state is null");
+        return state;
+    }
+
+    private static long lengthOf(INDArray codes) {
+        if (codes == null) throw new IllegalArgumentException("codes array is null");
+        return codes.length();
     }
 
     @Override
@@ -47,14 +65,14 @@ public class DequantizeBlockwise extends BnbOp {
 
     @Override
     public List<LongShapeDescriptor> calculateOutputShape() {
-        return List.of(LongShapeDescriptor.fromShape(shape, dataType));
+        return List.of(describe(shape, dataType, emptyScalar || Blockwise.elementCount(shape) == 0));
     }
 
     @Override
     public INDArray[] exec() {
         INDArray out;
         if (outputs.isEmpty()) {
-            out = Nd4j.create(dataType, shape, 'c');
+            out = emptyScalar ? Nd4j.empty(dataType) : Nd4j.create(dataType, shape, 'c');
             outputs.add(out);
         } else if (outputs.size() == 1) {
             out = outputs.get(0);

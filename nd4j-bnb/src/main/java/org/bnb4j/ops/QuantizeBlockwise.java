@@ -21,7 +21,9 @@ public class QuantizeBlockwise extends BnbOp {
     }
 
     public QuantizeBlockwise(INDArray x, QuantMap map, int blocksize, boolean stochastic, long seed) {
+        if (x == null) throw new IllegalArgumentException("input array x is null");
         if (map == null) throw new IllegalArgumentException("quantization map is null");
+        Blockwise.checkBlocksize(blocksize); // here, so calculateOutputShape never divides by a bad blocksize
         this.map = map;
         inputs.add(x);
         inputs.add(map.toINDArray());
@@ -38,8 +40,8 @@ public class QuantizeBlockwise extends BnbOp {
     @Override
     public List<LongShapeDescriptor> calculateOutputShape() {
         long n = inputs.get(0).length();
-        return List.of(LongShapeDescriptor.fromShape(new long[]{n}, DataType.UBYTE),
-                LongShapeDescriptor.fromShape(new long[]{Blockwise.numBlocks(n, blocksize())}, DataType.FLOAT));
+        return List.of(describe(new long[]{n}, DataType.UBYTE, n == 0),
+                describe(new long[]{Blockwise.numBlocks(n, blocksize())}, DataType.FLOAT, n == 0));
     }
 
     @Override

@@ -6,6 +6,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.Arrays;
+
 /**
  * Block-wise 8-bit quantization of INDArrays, the bitsandbytes {@code quantize_blockwise} /
  * {@code dequantize_blockwise} contract:
@@ -74,8 +76,48 @@ public final class Blockwise {
 
     // ---- validation shared by the API classes ----
 
+    /** Highest rank ND4J supports. */
+    public static final int MAX_RANK = 32;
+
+    /**
+     * ceil(n / blocksize), without overflow near Long.MAX_VALUE.
+     *
+     * @throws IllegalArgumentException if n is negative or blocksize is not positive
+     */
     public static long numBlocks(long n, int blocksize) {
-        return (n + blocksize - 1) / blocksize;
+        if (blocksize <= 0) throw new IllegalArgumentException("blocksize must be positive, got " + blocksize);
+        if (n < 0) throw new IllegalArgumentException("element count must not be negative, got " + n);
+        return n / blocksize + (n % blocksize == 0 ? 0 : 1);
+    }
+
+    /**
+     * The number of elements of an array of this shape (1 for rank 0).
+     *
+     * @throws IllegalArgumentException naming the shape if it is null, of rank above {@link #MAX_RANK},
+     *                                  has a negative dimension, or has more elements than a long counts
+     *                                  (zero dimensions left out)
+     */
+    public static long elementCount(long[] shape) {
+        if (shape == null) throw new IllegalArgumentException("shape is null");
+        if (shape.length > MAX_RANK) {
+            throw new IllegalArgumentException("shape has rank " + shape.length + "; ND4J supports up to " + MAX_RANK);
+        }
+        for (long s : shape) {
+            if (s < 0) throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+        }
+        // The product of the non-zero dimensions must fit too: it is what C-order strides multiply up
+        // to, and a zero dimension elsewhere would otherwise hide an overflowing shape.
+        long n = 1;
+        boolean zero = false;
+        try {
+            for (long s : shape) {
+                if (s == 0) zero = true;
+                else n = Math.multiplyExact(n, s);
+            }
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("the element count of shape " + Arrays.toString(shape) + " overflows a long");
+        }
+        return zero ? 0 : n;
     }
 
     /** @throws IllegalArgumentException unless blocksize is a power of two in 64..4096 */
@@ -86,7 +128,8 @@ public final class Blockwise {
         }
     }
 
-    static void checkFloatType(DataType t, String what) {
+    /** @throws IllegalArgumentException naming {@code what} unless t is FLOAT, DOUBLE, HALF or BFLOAT16 */
+    public static void checkFloatType(DataType t, String what) {
         if (t != DataType.FLOAT && t != DataType.DOUBLE && t != DataType.HALF && t != DataType.BFLOAT16) {
             throw new IllegalArgumentException(what + " must be FLOAT, DOUBLE, HALF or BFLOAT16, got " + t);
         }

@@ -65,7 +65,9 @@ public final class BlockwiseQuantizer {
     /** A new array of the original shape and data type. */
     public INDArray dequantize(QuantState state) {
         if (state == null) throw new IllegalArgumentException("quant state is null");
-        INDArray out = Nd4j.create(state.dataType(), state.shape(), 'c');
+        // A rank-0 state without codes came from ND4J's empty scalar; Nd4j.create would make a 1-element one.
+        INDArray out = state.shape().length == 0 && state.length() == 0 ? Nd4j.empty(state.dataType())
+                : Nd4j.create(state.dataType(), state.shape(), 'c');
         return dequantize(state, out);
     }
 
