@@ -62,6 +62,11 @@ public final class OptimHyper {
         return new OptimHyper(this, Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY);
     }
 
+    /** The learning rate of this step (as rounded to float for the kernels). */
+    public float learningRate() {
+        return lr;
+    }
+
     /** The bound on |m| / sqrt(v) the step enforces for Adam's m and AdEMAMix's m1 (slack included; +inf: none). */
     public float momentBound() {
         return ratio1;

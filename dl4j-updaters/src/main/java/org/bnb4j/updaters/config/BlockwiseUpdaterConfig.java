@@ -33,6 +33,11 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     protected int percentileClipping = DEFAULT_PERCENTILE_CLIPPING;
     /** Clamp Adam/AdEMAMix updates to the bound exact 32-bit state satisfies (see org.bnb4j.optim.UpdateBound). */
     protected boolean updateBound = true;
+    /**
+     * bitsandbytes' max_unorm: 0 = off; else the update (before the learning rate) is scaled down to
+     * maxUnorm * ||parameters|| when its norm exceeds that. Needs the parameters: see org.bnb4j.updaters.MaxUnorm.
+     */
+    protected double maxUnorm = 0;
 
     protected BlockwiseUpdaterConfig(double learningRate) {
         // NaN is how DL4J's configs say "a schedule gives the rate" (validate() checks the pair)
@@ -112,6 +117,9 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
             throw new IllegalStateException("blocksize must be a power of two between 64 and 4096, got " + blocksize);
         }
         if (min8bitSize < 0) throw new IllegalStateException("min8bitSize must be >= 0, got " + min8bitSize);
+        if (!(maxUnorm >= 0 && maxUnorm < Double.POSITIVE_INFINITY)) {
+            throw new IllegalStateException("maxUnorm must be finite and >= 0 (0 = off), got " + maxUnorm);
+        }
         if (percentileClipping < 0 || percentileClipping > 100) {
             throw new IllegalStateException("percentileClipping must be in 0..100 (100 = off), got " + percentileClipping);
         }
@@ -131,6 +139,7 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         c.optimBits = optimBits;
         c.percentileClipping = percentileClipping;
         c.updateBound = updateBound;
+        c.maxUnorm = maxUnorm;
         return c;
     }
 
@@ -164,23 +173,26 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     public void setPercentileClipping(int percentileClipping) { this.percentileClipping = percentileClipping; }
     public boolean isUpdateBound() { return updateBound; }
     public void setUpdateBound(boolean updateBound) { this.updateBound = updateBound; }
+    public double getMaxUnorm() { return maxUnorm; }
+    public void setMaxUnorm(double maxUnorm) { this.maxUnorm = maxUnorm; }
 
     /** Equality of the base fields; subclasses add theirs. */
     protected boolean baseEquals(BlockwiseUpdaterConfig o) {
         return getClass() == o.getClass() && Double.compare(learningRate, o.learningRate) == 0 && blocksize == o.blocksize
                 && min8bitSize == o.min8bitSize && optimBits == o.optimBits && percentileClipping == o.percentileClipping
-                && updateBound == o.updateBound && Objects.equals(learningRateSchedule, o.learningRateSchedule);
+                && updateBound == o.updateBound && Double.compare(maxUnorm, o.maxUnorm) == 0
+                && Objects.equals(learningRateSchedule, o.learningRateSchedule);
     }
 
     protected int baseHash() {
         return Objects.hash(getClass(), learningRate, learningRateSchedule, blocksize, min8bitSize, optimBits, percentileClipping,
-                updateBound);
+                updateBound, maxUnorm);
     }
 
     protected String baseString() {
         return "learningRate=" + learningRate + ", learningRateSchedule=" + learningRateSchedule + ", blocksize=" + blocksize
                 + ", min8bitSize=" + min8bitSize + ", optimBits=" + optimBits + ", percentileClipping=" + percentileClipping
-                + ", updateBound=" + updateBound;
+                + ", updateBound=" + updateBound + ", maxUnorm=" + maxUnorm;
     }
 
     /** Builder base with the common fields; {@code T} is the concrete builder. */
@@ -199,6 +211,7 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         public T optimBits(int v) { c.optimBits = v; return (T) this; }
         public T percentileClipping(int v) { c.percentileClipping = v; return (T) this; }
         public T updateBound(boolean v) { c.updateBound = v; return (T) this; }
+        public T maxUnorm(double v) { c.maxUnorm = v; return (T) this; }
 
         public C build() {
             c.validate();

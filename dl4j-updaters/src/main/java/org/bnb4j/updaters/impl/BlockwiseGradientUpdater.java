@@ -11,6 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -50,6 +51,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private INDArray view;
     private OptimState8bit state8;
     private INDArray flat;
+    private List<INDArray> parameters;   // for maxUnorm: the parameters this updater's gradient belongs to
 
     public BlockwiseGradientUpdater(BlockwiseUpdaterConfig config) {
         this.config = config;
@@ -196,7 +198,41 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             clip(g, flat, stateWords, t);
             OptimizerKernels.get().step32(h, g, states);
         }
+        if (config.getMaxUnorm() > 0) limitUpdateNorm(g, h);
         if (g != gradient) gradient.assign(g);
+    }
+
+    /**
+     * The parameters whose gradient this updater receives (for maxUnorm, which compares the update's
+     * norm with theirs, as bitsandbytes does). DL4J does not pass parameters to a GradientUpdater:
+     * org.bnb4j.updaters.MaxUnorm.bind finds them for networks and SameDiff graphs.
+     */
+    public void bindParameters(List<INDArray> params) {
+        this.parameters = params == null ? null : List.copyOf(params);
+    }
+
+    /**
+     * bitsandbytes' max_unorm: the update direction (the update before the learning rate, e.g. Adam's
+     * m_hat / (sqrt(v_hat) + eps)) is scaled by maxUnorm * ||p|| / ||direction|| when its norm exceeds
+     * maxUnorm * ||p||. The state is not affected, so scaling the finished update is the same.
+     */
+    private void limitUpdateNorm(INDArray g, OptimHyper h) {
+        if (parameters == null) {
+            throw new IllegalStateException(config.getClass().getSimpleName() + ": maxUnorm needs the parameters, which "
+                    + "DL4J does not pass to an updater: call org.bnb4j.updaters.MaxUnorm.bind(network or SameDiff) after "
+                    + "init(), restore or setUpdater, or set maxUnorm(0)");
+        }
+        float lr = h.learningRate();
+        if (!(lr > 0)) return;
+        double pSquared = 0;
+        for (INDArray p : parameters) {
+            double pn = p.norm2Number().doubleValue();
+            pSquared += pn * pn;
+        }
+        float paramNorm = (float) Math.sqrt(pSquared);
+        float unorm = (float) (g.norm2Number().doubleValue() / lr);
+        float limit = (float) config.getMaxUnorm() * paramNorm;
+        if (unorm > limit) g.muli(limit / unorm);
     }
 
     /**
