@@ -1,6 +1,5 @@
 package org.bnb4j.updaters.impl;
 
-import org.bnb4j.kernels.ArrayMemory;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimState8bit;
 import org.bnb4j.optim.OptimizerKernels;
@@ -42,6 +41,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private INDArray view;
     private OptimState8bit state8;
     private INDArray flat;
+    private boolean flatWords;
+    private final PackedView packing = new PackedView();
 
     public BlockwiseGradientUpdater(BlockwiseUpdaterConfig config) {
         this.config = config;
@@ -54,11 +55,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
 
     @Override
     public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
-        if (viewArray != null && viewArray.dataType() != DataType.FLOAT) {
-            throw new IllegalStateException(config.getClass().getSimpleName() + " state must be a FLOAT view (8-bit codes are "
-                    + "packed into float words), got " + viewArray.dataType() + ": HALF/BFLOAT16/DOUBLE networks are not "
-                    + "supported, and convertDataType() cannot carry the packed state");
-        }
+        PackedView.checkType(config.getClass().getSimpleName(), viewArray);
         this.view = viewArray;
         this.state8 = null;
         this.flat = null;
@@ -126,18 +123,14 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         if (view == null) throw new IllegalStateException(config.getClass().getSimpleName() + " updater has no state view");
-        if (gradient.dataType() != DataType.FLOAT) {
-            throw new IllegalStateException(config.getClass().getSimpleName() + " needs FLOAT gradients, got " + gradient.dataType());
-        }
         long n = gradient.length();
         OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), iteration + 1L);
-        // DL4J hands a view of its flattened gradient: contiguous views are updated in place (no copy);
-        // only a strided gradient is copied and written back.
-        INDArray g = ArrayMemory.of(gradient).isContiguous() ? gradient : gradient.dup('c');
         if (config.uses8bit(n)) {
+            // DL4J hands a view of its flattened gradient: contiguous FLOAT views are updated in place (no
+            // copy); a strided gradient, or one of a DOUBLE network, goes through a FLOAT buffer.
+            INDArray g = packing.floatGradient(gradient);
             long need = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
-            requireViewLength(need, n);
-            INDArray flat = flat(need);
+            INDArray flat = words(need, n);
             boolean fresh = checkTag(flat, n);
             if (state8 == null || state8.length() != n) {
                 state8 = OptimState8bit.packed(config.kind(), flat.get(NDArrayIndex.interval(HEADER_WORDS, need)), n, config.getBlocksize());
@@ -146,15 +139,13 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             if (!fresh) checkChecksum(flat, kernels.absmaxChecksum(state8));
             kernels.step8bit(h, g, state8);
             flat.putScalar(1, checksumWord(kernels.absmaxChecksum(state8)));
+            packing.writeBack(gradient, g);
         } else {
             int k = config.kind().numStates();
             requireViewLength(k * n, n);
-            INDArray flat = flat(k * n);
-            INDArray[] states = new INDArray[k];
-            for (int s = 0; s < k; s++) states[s] = flat.get(NDArrayIndex.interval(s * n, (s + 1) * n));
-            OptimizerKernels.get().step32(h, g, states);
+            // FLOAT view: in place; DOUBLE/HALF view: states kept as values of that type (PackedView)
+            packing.step32(OptimizerKernels.get(), h, gradient, flat(k * n), k, n);
         }
-        if (g != gradient) gradient.assign(g);
     }
 
     static final int TAG_MAGIC = 0x3B4F0000; // a normal float (~0.0032) in the high half; layout 2 (with checksum)
@@ -177,7 +168,9 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         int expected = expectedTag(n);
         int tag = Float.floatToRawIntBits(flat.getFloat(0));
         if (tag == expected) return false;
-        if (tag == 0 && state8 == null) {
+        // fresh only if both header words are zero: a cast view (convertDataType FLOAT -> DOUBLE) can
+        // leave a zero tag word, but never a zero checksum word beside it
+        if (tag == 0 && Float.floatToRawIntBits(flat.getFloat(1)) == 0 && state8 == null) {
             flat.putScalar(0, Float.intBitsToFloat(expected));
             return true;
         }
@@ -205,11 +198,21 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         }
     }
 
-    /** The first len floats of the view as a vector; kept while view and len stay (a view costs ~30 us). */
+    /** The first len elements of the view as a vector; kept while view and len stay (a view costs ~30 us). */
     private INDArray flat(long len) {
-        if (flat == null || flat.length() != len) {
+        if (flat == null || flatWords || flat.length() != len) {
             INDArray f = view.reshape(view.length());
             flat = len == f.length() ? f : f.get(NDArrayIndex.interval(0, len));
+            flatWords = false;
+        }
+        return flat;
+    }
+
+    /** The first len FLOAT words of the view (for a DOUBLE view an alias of its memory, see PackedView); kept likewise. */
+    private INDArray words(long len, long n) {
+        if (flat == null || !flatWords || flat.length() != len) {
+            flat = PackedView.words(config.getClass().getSimpleName(), view, len, n);
+            flatWords = true;
         }
         return flat;
     }
