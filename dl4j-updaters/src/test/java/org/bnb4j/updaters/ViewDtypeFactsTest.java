@@ -1,10 +1,14 @@
 package org.bnb4j.updaters;
 
 import org.bnb4j.kernels.HostBuffers;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -192,5 +196,20 @@ class ViewDtypeFactsTest {
         assertEquals(0xA0000000L, bits & 0xffffffffL, "the low word: the float's 3 lowest mantissa bits");
         INDArray h = f.castTo(DataType.HALF);
         assertNotEquals(0x1235, bits16(h, 0));
+    }
+
+    /**
+     * DL4J M2.1 has no BFLOAT16 networks: its builder refuses the type, and a network converted to it
+     * (convertDataType only asks for a floating point type) cannot run backprop on CPU (libnd4j's
+     * relu_bp fails), whatever the updater.
+     */
+    @Test
+    void dl4jCannotTrainBfloat16Networks() {
+        assertThrows(IllegalStateException.class, () -> new NeuralNetConfiguration.Builder().dataType(DataType.BFLOAT16));
+        MultiLayerNetwork b = DataTypeNetworksTest.net(new Sgd(0.1), DataType.FLOAT, 8).convertDataType(DataType.BFLOAT16);
+        assertEquals(DataType.BFLOAT16, b.params().dataType());
+        DataSet d = DataTypeNetworksTest.data(10, 1, DataType.BFLOAT16);
+        RuntimeException e = assertThrows(RuntimeException.class, () -> b.fit(d));
+        assertTrue(String.valueOf(e.getMessage()).contains("relu_bp"), e.getMessage());
     }
 }
