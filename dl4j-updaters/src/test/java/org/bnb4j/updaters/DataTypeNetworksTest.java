@@ -285,4 +285,32 @@ class DataTypeNetworksTest {
             }
         }
     }
+
+    /**
+     * SameDiff with HALF variables: 8-bit state is refused as in DL4J networks; the 32-bit twin keeps
+     * HALF state and sd.save/load resumes bit for bit.
+     */
+    @Test
+    void sameDiffHalf(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        DataSet train = data(50, 29, DataType.HALF);
+        SameDiff eight = mlp(new Adam8bit(3e-3), DataType.HALF);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> eight.fit(train));
+        assertTrue(e.getMessage().contains("HALF") && e.getMessage().contains("optimBits(32)"), e.getMessage());
+
+        Nd4j.getRandom().setSeed(8);
+        SameDiff sd = mlp(Lion8bit.builder().learningRate(3e-3).optimBits(32).build(), DataType.HALF);
+        for (int i = 0; i < 3; i++) sd.fit(train);
+        @SuppressWarnings("unchecked") Map<String, INDArray> st = sd.getUpdaterMap().get("w1").getState();
+        assertEquals(DataType.HALF, st.get("state").dataType());
+        File f = dir.resolve("half.sd").toFile();
+        sd.save(f, true);
+        SameDiff restored = SameDiff.load(f, true);
+        for (int i = 0; i < 3; i++) {
+            sd.fit(train);
+            restored.fit(train);
+        }
+        for (String v : new String[]{"w0", "b0", "w1", "w2"}) {
+            assertEquals(sd.getArrForVarName(v), restored.getArrForVarName(v), "HALF " + v + " after resume");
+        }
+    }
 }
