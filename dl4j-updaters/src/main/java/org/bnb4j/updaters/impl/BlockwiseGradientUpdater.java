@@ -16,8 +16,10 @@ import java.util.Map;
  * The GradientUpdater of every {@link BlockwiseUpdaterConfig}. All state lives in DL4J's updater
  * view array (so save/restore, clone and convertDataType see it): 8-bit blocks in the NaN-safe
  * packed layout of {@link OptimState8bit#packed}, or, below min8bitSize / with optimBits=32, the
- * states one after the other as FLOAT. DL4J may merge adjacent parameters into one block, so the
- * layout is derived from the gradient length on first use, never cached across a new view.
+ * states one after the other as values of the view's type (DOUBLE and HALF networks hand views of
+ * their own type: {@link PackedView} says what each supports). DL4J may merge adjacent parameters
+ * into one block, so the layout is derived from the gradient length on first use, never cached
+ * across a new view.
  *
  * <p>An 8-bit view starts with two header words, both normal floats (never NaN, so they survive
  * ModelSerializer). The tag: a fixed 16-bit magic in the high bits and a hash of (optimizer,

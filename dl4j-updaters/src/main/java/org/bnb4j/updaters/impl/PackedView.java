@@ -54,8 +54,8 @@ final class PackedView {
     /** {@link #CHUNK}, smaller in tests. */
     long chunk = CHUNK;
 
-    private INDArray gradientBuffer;
-    private INDArray[] stateBuffers;
+    private INDArray gradientBuffer;   // the 8-bit step's FLOAT gradient (block length)
+    private INDArray[] chunkBuffers;   // the typed 32-bit step's FLOAT chunks: states 0..k-1, then the gradient
 
     /** Throws unless the view's data type can hold this updater's state. */
     static void checkType(String who, INDArray view) {
@@ -127,9 +127,9 @@ final class PackedView {
             return;
         }
         long c = Math.min(n, chunk);
-        if (stateBuffers == null || stateBuffers.length != k + 1 || stateBuffers[0].length() != c) {
-            stateBuffers = new INDArray[k + 1];
-            for (int s = 0; s <= k; s++) stateBuffers[s] = allocate(c);
+        if (chunkBuffers == null || chunkBuffers.length != k + 1 || chunkBuffers[0].length() != c) {
+            chunkBuffers = new INDArray[k + 1];
+            for (int s = 0; s <= k; s++) chunkBuffers[s] = allocate(c);
         }
         boolean contiguous = ArrayMemory.of(gradient).isContiguous();
         // a C-contiguous array reshapes to a view of the same memory; a strided one is copied and written back
@@ -138,10 +138,10 @@ final class PackedView {
         for (long a = 0; a < n; a += c) {
             long len = Math.min(c, n - a);
             INDArray gc = len == n ? gv : gv.get(NDArrayIndex.interval(a, a + len));
-            INDArray g = len == c ? stateBuffers[k] : stateBuffers[k].get(NDArrayIndex.interval(0, len));
+            INDArray g = len == c ? chunkBuffers[k] : chunkBuffers[k].get(NDArrayIndex.interval(0, len));
             g.assign(gc);
             for (int s = 0; s < k; s++) {
-                states[s] = len == c ? stateBuffers[s] : stateBuffers[s].get(NDArrayIndex.interval(0, len));
+                states[s] = len == c ? chunkBuffers[s] : chunkBuffers[s].get(NDArrayIndex.interval(0, len));
                 typed[s] = flat.get(NDArrayIndex.interval(s * n + a, s * n + a + len));
                 states[s].assign(typed[s]);
             }
