@@ -261,8 +261,13 @@ class UpdatersTest {
         // garbage, and a cast state
         INDArray junk = Nd4j.rand(DataType.FLOAT, 1, view.length());
         assertThrows(IllegalStateException.class, () -> cfg.instantiate(junk, false).applyUpdater(grad.dup(), 1, 0));
-        e = assertThrows(IllegalStateException.class, () -> cfg.instantiate(view.castTo(DataType.HALF), false));
+        // a HALF view takes only the 32-bit twin's state (DataTypeNetworksTest); a DOUBLE cast fails the tag
+        e = assertThrows(IllegalStateException.class,
+                () -> cfg.instantiate(view.castTo(DataType.HALF), false).applyUpdater(grad.castTo(DataType.HALF), 1, 0));
         assertTrue(e.getMessage().contains("HALF"), e.getMessage());
+        e = assertThrows(IllegalStateException.class,
+                () -> cfg.instantiate(view.castTo(DataType.DOUBLE), false).applyUpdater(grad.castTo(DataType.DOUBLE), 1, 0));
+        assertTrue(e.getMessage().contains("does not hold"), e.getMessage());
         // the genuine state is accepted again
         cfg.instantiate(view, false).applyUpdater(grad.dup(), 1, 0);
     }

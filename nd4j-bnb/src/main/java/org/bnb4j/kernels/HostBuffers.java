@@ -1,7 +1,9 @@
 package org.bnb4j.kernels;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.indexer.FloatIndexer;
 import org.bytedeco.javacpp.indexer.UByteIndexer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -53,6 +55,39 @@ public final class HostBuffers {
         RawBytes p = new RawBytes(m.address() + byteOffset, length, owner);
         DataBuffer buf = Nd4j.getDataBufferFactory().create(p, DataType.UBYTE, length, UByteIndexer.create(p));
         return Nd4j.create(buf, new long[]{length}, new long[]{1}, 0, 'c', DataType.UBYTE);
+    }
+
+    /**
+     * A FLOAT vector of {@code length} words aliasing {@code owner}'s memory from {@code byteOffset} (no
+     * copy), e.g. FLOAT words over a DOUBLE array. Like {@link #aliasBytes}, the alias keeps
+     * {@code owner} reachable: its buffer holds the pointer object, which holds the owner
+     * (Nd4j.createBuffer would copy the pointer and drop that link, so the factory is called directly).
+     */
+    public static INDArray aliasFloats(INDArray owner, long byteOffset, long length) {
+        ArrayMemory m = ArrayMemory.of(owner);
+        if (!m.isContiguous()) throw new IllegalArgumentException("can only alias a contiguous array");
+        long ownerBytes = m.length() * ArrayMemory.elementSize(m.dataType());
+        if (byteOffset < 0 || (byteOffset & 3) != 0 || length < 0 || byteOffset + 4 * length > ownerBytes) {
+            throw new IllegalArgumentException("float words " + byteOffset + "+4*" + length + " outside the array's "
+                    + ownerBytes + " bytes (or not 4-byte aligned)");
+        }
+        OwnedFloats p = new OwnedFloats(m.address() + byteOffset, length, owner);
+        DataBuffer buf = Nd4j.getDataBufferFactory().create(p, DataType.FLOAT, length, FloatIndexer.create(p));
+        return Nd4j.create(buf, new long[]{length}, new long[]{1}, 0, 'c', DataType.FLOAT);
+    }
+
+    /** Float words at a raw address; the owner field only keeps the memory's INDArray reachable. */
+    private static final class OwnedFloats extends FloatPointer {
+        @SuppressWarnings("unused") private final Object owner;
+
+        OwnedFloats(long address, long length, Object owner) {
+            super((Pointer) null);
+            this.address = address;
+            this.position = 0;
+            this.limit = length;
+            this.capacity = length;
+            this.owner = owner;
+        }
     }
 
     /**

@@ -1,6 +1,5 @@
 package org.bnb4j.updaters.impl;
 
-import org.bnb4j.kernels.ArrayMemory;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimState8bit;
 import org.bnb4j.optim.OptimizerKernels;
@@ -18,8 +17,10 @@ import java.util.Map;
  * The GradientUpdater of every {@link BlockwiseUpdaterConfig}. All state lives in DL4J's updater
  * view array (so save/restore, clone and convertDataType see it): 8-bit blocks in the NaN-safe
  * packed layout of {@link OptimState8bit#packed}, or, below min8bitSize / with optimBits=32, the
- * states one after the other as FLOAT. DL4J may merge adjacent parameters into one block, so the
- * layout is derived from the gradient length on first use, never cached across a new view.
+ * states one after the other as values of the view's type (DOUBLE and HALF networks hand views of
+ * their own type: {@link PackedView} says what each supports). DL4J may merge adjacent parameters
+ * into one block, so the layout is derived from the gradient length on first use, never cached
+ * across a new view.
  *
  * <p>An 8-bit view starts with two header words, both normal floats (never NaN, so they survive
  * ModelSerializer). The tag: a fixed 16-bit magic in the high bits and a hash of (optimizer,
@@ -51,6 +52,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private INDArray view;
     private OptimState8bit state8;
     private INDArray flat;
+    private boolean flatWords;
+    private final PackedView packing = new PackedView();
     private List<INDArray> parameters;   // for maxUnorm: the parameters this updater's gradient belongs to
 
     public BlockwiseGradientUpdater(BlockwiseUpdaterConfig config) {
@@ -64,11 +67,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
 
     @Override
     public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
-        if (viewArray != null && viewArray.dataType() != DataType.FLOAT) {
-            throw new IllegalStateException(config.getClass().getSimpleName() + " state must be a FLOAT view (8-bit codes are "
-                    + "packed into float words), got " + viewArray.dataType() + ": HALF/BFLOAT16/DOUBLE networks are not "
-                    + "supported, and convertDataType() cannot carry the packed state");
-        }
+        PackedView.checkType(config.getClass().getSimpleName(), viewArray);
         this.view = viewArray;
         this.state8 = null;
         this.flat = null;
@@ -163,24 +162,19 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         if (gradient == null) throw new IllegalArgumentException(config.getClass().getSimpleName() + ": gradient is null");
         if (view == null) throw new IllegalStateException(config.getClass().getSimpleName() + " updater has no state view");
-        if (gradient.dataType() != DataType.FLOAT) {
-            throw new IllegalStateException(config.getClass().getSimpleName() + " needs FLOAT gradients, got " + gradient.dataType());
-        }
         long n = gradient.length();
         // DL4J counts iterations from 0 and its own updaters accept -1 (used before the first fit):
         // steps before the first count as the first (bias corrections are undefined at t = 0).
         long t = Math.max(1L, iteration + 1L);
         OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), t);
         if (!config.isUpdateBound()) h = h.withoutUpdateBound();
-        // DL4J hands a view of its flattened gradient: contiguous views are updated in place (no copy);
-        // only a strided gradient is copied and written back.
-        INDArray g = ArrayMemory.of(gradient).isContiguous() ? gradient : gradient.dup('c');
-        long stateWords = config.uses8bit(n) ? HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize())
-                : config.kind().numStates() * n;
         int clipWords = config.clippingWords();
-        requireViewLength(stateWords + clipWords, n);
-        INDArray flat = flat(stateWords + clipWords);
         if (config.uses8bit(n)) {
+            // DL4J hands a view of its flattened gradient: contiguous FLOAT views are updated in place (no
+            // copy); a strided gradient, or one of a DOUBLE network, goes through a FLOAT buffer.
+            INDArray g = packing.floatGradient(gradient);
+            long stateWords = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
+            INDArray flat = words(stateWords + clipWords, n);
             boolean fresh = checkTag(flat, n);
             if (state8 == null || state8.length() != n) {
                 state8 = OptimState8bit.packed(config.kind(), flat.get(NDArrayIndex.interval(HEADER_WORDS, stateWords)), n,
@@ -191,15 +185,22 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             clip(g, flat, stateWords, t);
             kernels.step8bit(h, g, state8);
             flat.putScalar(1, checksumWord(kernels.absmaxChecksum(state8)));
+            if (config.getMaxUnorm() > 0) limitUpdateNorm(g, h);
+            packing.writeBack(gradient, g);
         } else {
             int k = config.kind().numStates();
-            INDArray[] states = new INDArray[k];
-            for (int s = 0; s < k; s++) states[s] = flat.get(NDArrayIndex.interval(s * n, (s + 1) * n));
-            clip(g, flat, stateWords, t);
-            OptimizerKernels.get().step32(h, g, states);
+            long stateWords = k * n;
+            requireViewLength(stateWords + clipWords, n);
+            INDArray flat = flat(stateWords + clipWords);
+            if (clipWords > 0) {
+                PackedView.requireClippingType(config.getClass().getSimpleName(), view);
+                clip(gradient, flat, stateWords, t);
+            }
+            // FLOAT view: in place; DOUBLE/HALF view: states kept as values of that type (PackedView)
+            packing.step32(OptimizerKernels.get(), h, gradient, clipWords > 0 ? flat.get(NDArrayIndex.interval(0, stateWords)) : flat,
+                    k, n);
+            if (config.getMaxUnorm() > 0) limitUpdateNorm(gradient, h);
         }
-        if (config.getMaxUnorm() > 0) limitUpdateNorm(g, h);
-        if (g != gradient) gradient.assign(g);
     }
 
     /**
@@ -272,7 +273,9 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         int expected = expectedTag(n);
         int tag = Float.floatToRawIntBits(flat.getFloat(0));
         if (tag == expected) return false;
-        if (tag == 0 && (state8 == null || isAllZero(flat))) {
+        // fresh only if both header words are zero (a cast view, convertDataType FLOAT -> DOUBLE, can leave a
+        // zero tag word, but never a zero checksum word beside it) and, once stepped, the whole view is zero
+        if (tag == 0 && Float.floatToRawIntBits(flat.getFloat(1)) == 0 && (state8 == null || isAllZero(flat))) {
             flat.putScalar(0, Float.intBitsToFloat(expected));
             return true;
         }
@@ -297,7 +300,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private static boolean isAllZero(INDArray flat) {
         long bytes = 4 * flat.length(), chunk = 1L << 30;
         try {
-            long base = bytes == 0 ? 0 : ArrayMemory.of(flat).address();
+            long base = bytes == 0 ? 0 : org.bnb4j.kernels.ArrayMemory.of(flat).address();
             for (long off = 0; off < bytes; off += chunk) {
                 java.nio.ByteBuffer b = org.bnb4j.kernels.HostBuffers.wrap(base + off, Math.min(chunk, bytes - off));
                 while (b.remaining() >= 8) if (b.getLong() != 0) return false;
@@ -316,11 +319,21 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         }
     }
 
-    /** The first len floats of the view as a vector; kept while view and len stay (a view costs ~30 us). */
+    /** The first len elements of the view as a vector; kept while view and len stay (a view costs ~30 us). */
     private INDArray flat(long len) {
-        if (flat == null || flat.length() != len) {
+        if (flat == null || flatWords || flat.length() != len) {
             INDArray f = view.reshape(view.length());
             flat = len == f.length() ? f : f.get(NDArrayIndex.interval(0, len));
+            flatWords = false;
+        }
+        return flat;
+    }
+
+    /** The first len FLOAT words of the view (for a DOUBLE view an alias of its memory, see PackedView); kept likewise. */
+    private INDArray words(long len, long n) {
+        if (flat == null || !flatWords || flat.length() != len) {
+            flat = PackedView.words(config.getClass().getSimpleName(), view, len, n);
+            flatWords = true;
         }
         return flat;
     }
