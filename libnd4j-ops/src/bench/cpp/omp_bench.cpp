@@ -18,21 +18,21 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 #include <signal.h>
 #include <sys/wait.h>
 #include "bnb4j.h"
+#if __has_include("parallel.h")
+#include "parallel.h"
+#define BNB4J_HAVE_PARALLEL_H 1
+#endif
 
-namespace bnb {
-// parallel.h (weak: the harness also builds against older kernel sources without it)
-void set_force_parallel(int on) __attribute__((weak));
-}  // namespace bnb
+// weak: the harness also builds against older kernel sources without it
+extern "C" void bnb_set_parallel_split(int64_t chunk_elems, int64_t min_elems_per_thread) __attribute__((weak));
 
 namespace {
 
-void force_parallel(int on) {
-  if (bnb::set_force_parallel) bnb::set_force_parallel(on);
-}
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -131,8 +131,9 @@ void k_quant(Data& d, const Maps& m) {
 void k_dequant(Data& d, const Maps& m) {
   bnb_dequantize_blockwise(m.s, d.c1.data(), d.a1.data(), d.n, 256, d.out.data(), BNB_FLOAT, 0, nullptr, nullptr);
 }
+// n blocks (the scales of two states), i.e. the checksum of an 8-bit state of n * blocksize parameters
 void k_checksum(Data& d, const Maps&) {
-  volatile uint32_t s = bnb_absmax_checksum(d.a1.data(), d.a2.data(), nullptr, d.n / 256);
+  volatile uint32_t s = bnb_absmax_checksum(d.s1.data(), d.s2.data(), nullptr, d.n);
   (void)s;
 }
 void k_copy(Data& d, const Maps&) { bnb_parallel_copy(d.g0.data(), d.out.data(), d.n * 4); }
@@ -142,7 +143,7 @@ struct Named {
   Kernel k;
 };
 const Named kKernels[] = {{"adam8bit", k_adam8}, {"lion8bit", k_lion8}, {"adam32", k_adam32}, {"quantize", k_quant},
-                          {"dequantize", k_dequant}, {"checksum(n/256 blocks)", k_checksum}, {"copy", k_copy}};
+                          {"dequantize", k_dequant}, {"checksum", k_checksum}, {"copy", k_copy}};
 
 std::vector<int64_t> parse_sizes(int argc, char** argv, int from) {
   std::vector<int64_t> v;
@@ -158,19 +159,24 @@ int sweep(int argc, char** argv) {
   const int threads = argc > 3 ? std::atoi(argv[3]) : omp_get_max_threads();
   auto sizes = parse_sizes(argc, argv, 4);
   Maps maps;
-  force_parallel(1);
-  std::printf("isa %s, 1 vs %d threads (regions forced at every size); us per call, median (min) of 7 samples\n",
+  std::printf("isa %s, 1 vs %d threads (regions forced at every size, chunks of n/8); us per call, median (min) of 7 samples\n"
+              "(checksum: n blocks, i.e. an 8-bit state of n * blocksize parameters)\n",
               bnb_active_isa(), threads);
-  std::printf("%-24s %9s %18s %18s %7s\n", "kernel", "n", "1 thread", "N threads", "1/N");
+  std::printf("%-10s %9s %18s %18s %7s\n", "kernel", "n", "1 thread", "N threads", "1/N");
+  const std::string only = getenv("BNB4J_BENCH_KERNELS") ? std::string(",") + getenv("BNB4J_BENCH_KERNELS") + "," : "";
   for (const Named& k : kKernels) {
+    if (!only.empty() && only.find(std::string(",") + k.name + ",") == std::string::npos) continue;
     for (int64_t n : sizes) {
       Data d(n);
       bnb_set_threads(1);
       Timing t1 = per_call([&] { k.k(d, maps); });
       bnb_set_threads(threads);
+      // chunks of n/8 elements (at least 64): enough of them to split even the smallest n
+      if (bnb_set_parallel_split) bnb_set_parallel_split(std::max<int64_t>(64, n / 8), 1);
       Timing tn = per_call([&] { k.k(d, maps); });
+      if (bnb_set_parallel_split) bnb_set_parallel_split(0, 0);
       bnb_set_threads(0);
-      std::printf("%-24s %9lld %9.2f (%6.2f) %9.2f (%6.2f) %7.2f\n", k.name, (long long)n, t1.median * 1e6, t1.min * 1e6,
+      std::printf("%-10s %9lld %9.2f (%6.2f) %9.2f (%6.2f) %7.2f\n", k.name, (long long)n, t1.median * 1e6, t1.min * 1e6,
                   tn.median * 1e6, tn.min * 1e6, t1.median / tn.median);
       std::fflush(stdout);
     }
@@ -221,21 +227,62 @@ int step(int argc, char** argv) {
   if (!bnb_select_isa(isa)) { std::fprintf(stderr, "ISA %s not supported\n", isa); return 2; }
   const int64_t n = argc > 3 ? std::atoll(argv[3]) : 10000000;
   const int reps = argc > 4 ? std::atoi(argv[4]) : 20;
+  // BNB4J_BENCH_GAP_US: pause between calls (as other work between optimizer steps would: the pool's
+  // threads stop spinning and sleep); BNB4J_BENCH_KERNELS: comma list of kernel names to run.
+  const long gap_us = getenv("BNB4J_BENCH_GAP_US") ? std::atol(getenv("BNB4J_BENCH_GAP_US")) : 0;
+  const std::string only = getenv("BNB4J_BENCH_KERNELS") ? std::string(",") + getenv("BNB4J_BENCH_KERNELS") + "," : "";
   Maps maps;
   Data d(n);
   for (const Named& k : kKernels) {
+    if (!only.empty() && only.find(std::string(",") + k.name + ",") == std::string::npos) continue;
     std::vector<double> s;
     for (int i = 0; i < reps + 2; ++i) {
+      if (gap_us > 0) usleep(gap_us);
       double t0 = now();
       k.k(d, maps);
       if (i >= 2) s.push_back(now() - t0);
     }
     std::sort(s.begin(), s.end());
-    std::printf("%-24s n=%lld isa=%s threads=%d: median %.3f ms, min %.3f, max %.3f\n", k.name, (long long)n, bnb_active_isa(),
+    std::printf("%-10s n=%lld isa=%s threads=%d: median %.3f ms, min %.3f, max %.3f\n", k.name, (long long)n, bnb_active_isa(),
                 bnb_max_threads(), s[s.size() / 2] * 1e3, s[0] * 1e3, s.back() * 1e3);
+    std::fflush(stdout);
   }
   return 0;
 }
+
+#ifdef BNB4J_HAVE_PARALLEL_H
+// The pool under stress: many jobs of random size, thread count and chunking, from several caller
+// threads at once; every item must be visited exactly once.
+int stress(int argc, char** argv) {
+  const int jobs = argc > 2 ? std::atoi(argv[2]) : 200000;
+  const int callers = argc > 3 ? std::atoi(argv[3]) : 3;
+  std::atomic<long> bad{0};
+  std::vector<std::thread> ts;
+  for (int c = 0; c < callers; ++c) {
+    ts.emplace_back([&, c] {
+      std::mt19937 r(c + 1);
+      std::vector<std::atomic<uint8_t>> seen(1 << 16);
+      for (int j = 0; j < jobs / callers; ++j) {
+        const int64_t items = 1 + r() % (1 << 16);
+        for (int64_t i = 0; i < items; ++i) seen[i].store(0, std::memory_order_relaxed);
+        const int64_t chunk = 1 + r() % 4096, min = 1 + r() % 2048;
+        bnb::parallel_chunks(items, 1, chunk, min, [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) seen[i].fetch_add(1, std::memory_order_relaxed);
+        });
+        for (int64_t i = 0; i < items; ++i)
+          if (seen[i].load(std::memory_order_relaxed) != 1) bad.fetch_add(1);
+        if (j % 997 == 0) usleep(r() % 200);  // let the workers fall asleep now and then
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::printf("stress: %d jobs from %d callers, max %d threads: %ld items visited other than once\n", jobs, callers,
+              bnb_max_threads(), bad.load());
+  return bad.load() == 0 ? 0 : 1;
+}
+#else
+int stress(int, char**) { return 2; }
+#endif
 
 // BNB4J_BENCH_NOISY=k: k child processes each spinning a core for the whole run (a noisy neighbour).
 std::vector<pid_t> g_spinners;
@@ -271,10 +318,25 @@ int main(int argc, char** argv) {
 
 namespace {
 int run(int argc, char** argv) {
+  // BNB4J_BENCH_CHUNK / BNB4J_BENCH_MIN: the split of bnb_set_parallel_split (elements per chunk,
+  // fewest per thread); e.g. CHUNK = n / threads gives the old static split (one range per thread).
+  if (getenv("BNB4J_BENCH_CHUNK") || getenv("BNB4J_BENCH_MIN")) {
+    if (!bnb_set_parallel_split) {
+      std::fprintf(stderr, "this build has no parallel split\n");
+      return 2;
+    }
+    bnb_set_parallel_split(getenv("BNB4J_BENCH_CHUNK") ? std::atoll(getenv("BNB4J_BENCH_CHUNK")) : 0,
+                           getenv("BNB4J_BENCH_MIN") ? std::atoll(getenv("BNB4J_BENCH_MIN")) : 0);
+  }
   std::string mode = argc > 1 ? argv[1] : "sweep";
+  if (mode == "isas") {
+    std::printf("supported ISAs: %s; OpenMP max threads %d\n", bnb_supported_isas(), omp_get_max_threads());
+    return 0;
+  }
   if (mode == "sweep") return sweep(argc, argv);
   if (mode == "region") return region();
   if (mode == "step") return step(argc, argv);
+  if (mode == "stress") return stress(argc, argv);
   std::fprintf(stderr, "usage: omp_bench sweep|region|step ...\n");
   return 2;
 }

@@ -148,6 +148,28 @@ class ParallelSplitTest {
         return out;
     }
 
+    /** Several Java threads calling kernels at once (one gets the worker pool, the others run alone). */
+    @Test
+    void concurrentCallersGetTheSameResults() throws Exception {
+        assumeTrue(Kernels.nativeKernels().isPresent());
+        OptimizerKernels nat = OptimizerKernels.get();
+        oneThread();
+        List<byte[]> ref = steps(nat, OptimKind.ADAM, 256);
+        BnbNative.setThreads(3);
+        BnbNative.setParallelSplit(2048, 1);
+        List<java.util.concurrent.Future<List<byte[]>>> fs = new ArrayList<>();
+        java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            for (int i = 0; i < 8; i++) fs.add(ex.submit(() -> steps(nat, OptimKind.ADAM, 256)));
+            for (java.util.concurrent.Future<List<byte[]>> f : fs) {
+                List<byte[]> got = f.get();
+                for (int i = 0; i < ref.size(); i++) assertArrayEquals(ref.get(i), got.get(i), "output " + i);
+            }
+        } finally {
+            ex.shutdownNow();
+        }
+    }
+
     /** A block holding +-Inf is reported as the first such block, whichever thread found it. */
     @Test
     void firstInfiniteBlockDoesNotDependOnTheSplit() {
