@@ -1,0 +1,192 @@
+package org.bnb4j.kernels;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Internal: the vectorised pieces of the search shared by {@link VectorQuantKernels} and the
+ * vectorised optimizer steps. Uses the incubating Vector API: load this class only after
+ * {@link JavaKernelsProvider} found the module (it never does otherwise).
+ *
+ * <p>Everything here computes exactly what the scalar reference computes, element by element:
+ * the same float operations in the same order (separate multiply and add, no FMA; IEEE sqrt and
+ * divide), {@link CodeSearch#nearest} through {@link SearchTable}. The table lookups are plain
+ * scalar array loads between two vector passes rather than vector gathers, which only some CPUs
+ * (x86 with AVX2, ARM with SVE) execute as one instruction: on NEON (Apple silicon, Graviton 2)
+ * a Vector API gather falls back to a slow emulation, a scalar load does not.
+ *
+ * <p>Arrays passed here are work buffers padded to a whole number of vectors ({@link #padded})
+ * plus {@link #SLACK}: the vector passes run over the padding (zeros) and callers copy out only
+ * the real elements.
+ */
+public final class VectorCodes {
+    private VectorCodes() {}
+
+    public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    public static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Float lanes per vector. */
+    public static final int L = F.length();
+    /** Byte vectors used to store L codes: at least 64 bits, so a store may write past L bytes. */
+    static final VectorSpecies<Byte> B = L >= 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    /** Extra room at the end of every work buffer (byte stores of narrow vectors write 8 bytes). */
+    public static final int SLACK = 64;
+
+    private static final FloatVector ZERO = FloatVector.zero(F);
+    private static final VectorMask<Integer>[] TOP = topMasks();
+
+    /** Whether this JVM's preferred vectors suit the kernels (same float and int lane count, 4..64 lanes). */
+    static boolean usable() {
+        return I.length() == L && L >= 4 && L <= 64 && (L & 3) == 0;
+    }
+
+    /** n rounded up to whole vectors. */
+    public static int padded(int n) {
+        return (n + L - 1) / L * L;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorMask<Integer>[] topMasks() {
+        VectorMask<Integer>[] m = new VectorMask[4];
+        for (int r = 0; r < 4; r++) {
+            boolean[] b = new boolean[I.length()];
+            for (int l = 0; l < b.length; l++) b[l] = ((r + l) & 3) == 3;
+            m[r] = VectorMask.fromArray(I, b, 0);
+        }
+        return m;
+    }
+
+    /**
+     * max |x[i]| over [off, off + padded(len)) as {@link CodeSearch#absmax}: NaN ignored, +-Inf
+     * propagates (the padding must be zeros, or at least not larger).
+     */
+    public static float absmax(float[] x, int off, int len) {
+        FloatVector m = ZERO;
+        for (int i = off, end = off + padded(len); i < end; i += L) {
+            FloatVector a = FloatVector.fromArray(F, x, i).abs();
+            m = m.blend(a, a.compare(VectorOperators.GT, m));
+        }
+        return reduceMax(m);
+    }
+
+    /** The largest lane (all lanes are >= +0, none NaN): as the scalar loop, +0 when all are 0. */
+    public static float reduceMax(FloatVector m) {
+        float r = 0f;
+        for (int l = 0; l < L; l++) {
+            float v = m.lane(l);
+            if (v > r) r = v;
+        }
+        return r;
+    }
+
+    /**
+     * y = {@link CodeSearch#normalize}(x, absmax) for the vectors covering [off, off + len), and the
+     * search table bucket of each y into {@code keys}.
+     */
+    public static void normalizeAndKey(float[] x, int off, int len, float absmax, float[] y, int[] keys) {
+        int end = off + padded(len);
+        if (absmax == 0.0f) {
+            for (int i = off; i < end; i += L) key(FloatVector.fromArray(F, x, i).mul(ZERO), y, keys, i);
+            return;
+        }
+        float inv = 1.0f / absmax;
+        if (Float.isInfinite(inv)) {
+            FloatVector a = FloatVector.broadcast(F, absmax);
+            for (int i = off; i < end; i += L) key(FloatVector.fromArray(F, x, i).div(a), y, keys, i);
+        } else {
+            FloatVector s = FloatVector.broadcast(F, inv);
+            for (int i = off; i < end; i += L) key(FloatVector.fromArray(F, x, i).mul(s), y, keys, i);
+        }
+    }
+
+    private static void key(FloatVector yv, float[] y, int[] keys, int i) {
+        yv.intoArray(y, i);
+        IntVector b = yv.reinterpretAsInts();
+        b.lanewise(VectorOperators.LSHR, 17).and(0x4000)
+                .or(b.lanewise(VectorOperators.LSHR, 16).and(0x3fff))
+                .intoArray(keys, i);
+    }
+
+    /** keys[i] = packed[keys[i]] over [off, off + padded(len)): the scalar lookup between the vector passes. */
+    public static void lookup(int[] packed, int[] keys, int off, int len) {
+        for (int i = off, end = off + padded(len); i < end; i++) keys[i] = packed[keys[i]];
+    }
+
+    /** The codes from the looked-up entries: the table's formula, lanes outside it (NaN, |y| >= 2) by the reference search. */
+    private static IntVector code(float[] values, float[] y, int[] entries, int i) {
+        FloatVector yv = FloatVector.fromArray(F, y, i);
+        IntVector b = yv.reinterpretAsInts();
+        IntVector e = IntVector.fromArray(I, entries, i);
+        IntVector low = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31)).and(0xffff);
+        // + 1 where low >= t: (t - 1 - low) is negative exactly then (t <= 0x10000, low <= 0xffff)
+        IntVector t = e.lanewise(VectorOperators.LSHR, 8);
+        IntVector c = e.and(0xff).sub(t.sub(1).sub(low).lanewise(VectorOperators.ASHR, 31));
+        VectorMask<Float> inside = yv.abs().compare(VectorOperators.LT, 2.0f);
+        if (!inside.allTrue()) {
+            int[] fix = c.toArray();
+            for (int l = 0; l < L; l++) if (!inside.laneIsSet(l)) fix[l] = CodeSearch.nearest(values, y[i + l]);
+            c = IntVector.fromArray(I, fix, 0);
+        }
+        return c;
+    }
+
+    private static void store(IntVector c, byte[] out, int i) {
+        ((ByteVector) c.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
+    }
+
+    /**
+     * Quantization codes of y over [off, off + padded(len)) into out (same offsets), given the
+     * looked-up entries: {@link CodeSearch#nearest}(values, y[i]).
+     */
+    public static void codes(float[] values, float[] y, int[] entries, int off, int len, byte[] out) {
+        for (int i = off, end = off + padded(len); i < end; i += L) store(code(values, y, entries, i), out, i);
+    }
+
+    /**
+     * Optimizer state codes (the rules of the optimizers' StateCodec.encode): the code of y, then,
+     * with {@code signFix}, bitsandbytes' sign fix (a code whose value's sign bit differs from s's
+     * moves one step towards s), then, with {@code topPhase} >= 0, the NaN-safe byte form at the
+     * lanes i with (topPhase + i - off) &amp; 3 == 3: codes 1 and 254 replaced by the nearer
+     * neighbour, and sigma (0x7f &lt;-&gt; 1, 0xff &lt;-&gt; 254). {@code signSplit} is
+     * {@link SearchTable#signSplit()} (must be &gt;= 0 with signFix).
+     */
+    public static void stateCodes(float[] values, int signSplit, float[] s, float[] y, int[] entries, int off, int len,
+                                  boolean signFix, int topPhase, byte[] out) {
+        IntVector split = IntVector.broadcast(I, signSplit);
+        IntVector plus = IntVector.broadcast(I, 1), minus = IntVector.broadcast(I, -1);
+        VectorMask<Integer> top = topPhase < 0 ? null : TOP[topPhase & 3];
+        FloatVector v0 = FloatVector.broadcast(F, values[0]), v2 = FloatVector.broadcast(F, values[2]);
+        FloatVector v253 = FloatVector.broadcast(F, values[253]), v255 = FloatVector.broadcast(F, values[255]);
+        for (int i = off, end = off + padded(len); i < end; i += L) {
+            IntVector c = code(values, y, entries, i);
+            if (signFix) {
+                FloatVector sv = FloatVector.fromArray(F, s, i);
+                IntVector sb = sv.reinterpretAsInts();
+                // sign bit of values[c] (c < split) differs from s's sign bit: both as 0 / -1
+                IntVector mismatch = c.sub(split).lanewise(VectorOperators.ASHR, 31)
+                        .lanewise(VectorOperators.XOR, sb.lanewise(VectorOperators.ASHR, 31));
+                IntVector dir = minus.blend(plus, sv.compare(VectorOperators.GT, 0.0f).cast(I));
+                c = c.add(dir.and(mismatch));
+            }
+            if (top != null) {
+                VectorMask<Integer> is1 = c.compare(VectorOperators.EQ, 1), is254 = c.compare(VectorOperators.EQ, 254);
+                VectorMask<Integer> fix = is1.or(is254).and(top);
+                if (fix.anyTrue()) {
+                    // the nearer of the two neighbours: dh < dl ? c + 1 : c - 1
+                    FloatVector yv = FloatVector.fromArray(F, y, i);
+                    VectorMask<Float> hi = is254.cast(F);
+                    FloatVector dl = yv.sub(v0.blend(v253, hi)).abs(), dh = yv.sub(v2.blend(v255, hi)).abs();
+                    IntVector moved = c.add(minus.blend(plus, dh.compare(VectorOperators.LT, dl).cast(I)));
+                    c = c.blend(moved, fix);
+                }
+                VectorMask<Integer> m7f = c.compare(VectorOperators.EQ, 0x7f).and(top), m1 = c.compare(VectorOperators.EQ, 1).and(top);
+                VectorMask<Integer> mff = c.compare(VectorOperators.EQ, 0xff).and(top), m254 = c.compare(VectorOperators.EQ, 254).and(top);
+                c = c.blend(1, m7f).blend(0x7f, m1).blend(254, mff).blend(0xff, m254);
+            }
+            store(c, out, i);
+        }
+    }
+}

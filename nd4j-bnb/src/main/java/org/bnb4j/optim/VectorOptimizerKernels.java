@@ -1,0 +1,373 @@
+package org.bnb4j.optim;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.bnb4j.kernels.HostBuffers;
+import org.bnb4j.kernels.SearchTable;
+import org.bnb4j.kernels.VectorCodes;
+import org.bnb4j.quant.Blockwise;
+import org.bnb4j.quant.QuantMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+
+/**
+ * The optimizer steps on the JDK Vector API: bit for bit {@link JavaOptimizerKernels} (the same
+ * float operations of {@link OptimMath} in the same order, separate multiply and add, IEEE sqrt and
+ * divide; the codes of {@link StateCodec}). Per run of whole blocks: the gradient and the codes
+ * are bulk-copied into work arrays, decoded by scalar table loads, updated on vectors (with each
+ * block's new absmax), and encoded by {@link VectorCodes}. Loaded only when the
+ * jdk.incubator.vector module is present (see {@link OptimizerKernels#get()}).
+ */
+final class VectorOptimizerKernels implements OptimizerKernels {
+    private static final VectorSpecies<Float> F = VectorCodes.F;
+    private static final int L = VectorCodes.L;
+    /** Elements per work run (whole blocks; one block when the blocksize is larger). */
+    private static final int RUN = 4096;
+    private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
+
+    /** The two maps of every 8-bit state: state 1 and 3 signed (with sign fix), state 2 (v) unsigned. */
+    private static final Codec SIGNED = new Codec(QuantMap.dynamic(true)), UNSIGNED = new Codec(QuantMap.dynamic(false));
+
+    VectorOptimizerKernels() {
+        if (SIGNED.packed == null || UNSIGNED.packed == null || SIGNED.signSplit < 0) {
+            throw new IllegalStateException("dynamic maps without search tables");
+        }
+    }
+
+    /** Decode tables (plain and for NaN-safe top bytes) and the search table of one map. */
+    private static final class Codec {
+        final float[] values, topValues;
+        final int[] packed;
+        final int signSplit;
+
+        Codec(QuantMap map) {
+            SearchTable t = SearchTable.of(map);
+            values = t.values();
+            packed = t.packed();
+            signSplit = t.signSplit();
+            topValues = new float[256];
+            for (int c = 0; c < 256; c++) topValues[c] = values[StateCodec.sigma(c)];
+        }
+    }
+
+    private static final class Work {
+        final int cap = RUN + VectorCodes.SLACK;
+        final float[] g = new float[cap], y = new float[cap];
+        final float[][] s = {new float[cap], new float[cap], new float[cap]};
+        final int[] keys = new int[cap];
+        final byte[] codes = new byte[cap];
+        final float[][] amax = {new float[cap], new float[cap], new float[cap]};
+        final float[] mx = new float[3];
+    }
+
+    @Override
+    public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
+        try {
+            step8bitBody(h, gradient, st);
+        } finally {
+            Reference.reachabilityFence(gradient);
+            Reference.reachabilityFence(st);
+        }
+    }
+
+    @Override
+    public int absmaxChecksum(OptimState8bit st) {
+        return JavaOptimizerKernels.INSTANCE.absmaxChecksum(st);
+    }
+
+    @Override
+    public void step32(OptimHyper h, INDArray gradient, INDArray... states) {
+        try {
+            step32Body(h, gradient, states);
+        } finally {
+            Reference.reachabilityFence(gradient);
+            Reference.reachabilityFence(states);
+        }
+    }
+
+    /** Runs body over [first, end) element runs of whole blocks, in parallel tasks of several runs. */
+    private interface RunBody {
+        void run(long firstBlock, long endBlock, Work w);
+    }
+
+    private static void forRuns(long n, int blocksize, RunBody body) {
+        long nb = Blockwise.numBlocks(n, blocksize);
+        int perRun = Math.max(1, RUN / blocksize);
+        int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
+        long runs = (nb + perRun - 1) / perRun;
+        long runsPerTask = Math.max(1, Math.min(16, runs / (4L * threads)));
+        long tasks = (runs + runsPerTask - 1) / runsPerTask;
+        long blocksPerTask = runsPerTask * perRun;
+        IntStream.range(0, (int) tasks).parallel().forEach(t -> {
+            Work w = WORK.get();
+            long end = Math.min(nb, (t + 1) * blocksPerTask);
+            for (long b = t * blocksPerTask; b < end; b += perRun) body.run(b, Math.min(end, b + perRun), w);
+        });
+    }
+
+    private static void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st) {
+        long n = st.n;
+        OptimChecks.gradient(gradient, n);
+        if (n == 0) return;
+        int bs = st.blocksize;
+        FloatBuffer g = HostBuffers.of(gradient).asFloatBuffer();
+        long nb = Blockwise.numBlocks(n, bs);
+        int k = h.kind.numStates();
+        long[] codeAddr = {st.codes1, st.codes2, st.codes3}, amaxAddr = {st.absmax1, st.absmax2, st.absmax3};
+        ByteBuffer[] codes = new ByteBuffer[k];
+        FloatBuffer[] amax = new FloatBuffer[k];
+        Codec[] codecs = new Codec[k];
+        int[] phases = new int[k];
+        for (int s = 0; s < k; s++) {
+            codes[s] = HostBuffers.wrap(codeAddr[s], n);
+            amax[s] = HostBuffers.wrap(amaxAddr[s], 4 * nb).asFloatBuffer();
+            codecs[s] = s == 1 ? UNSIGNED : SIGNED;    // state 2 is v (unsigned map)
+            phases[s] = st.bytePhase < 0 ? -1 : (int) ((st.bytePhase + s * n) & 3);
+        }
+        forRuns(n, bs, (b0, b1, w) -> {
+            int start = (int) (b0 * bs), len = (int) Math.min((b1 - b0) * bs, n - start), blocks = (int) (b1 - b0);
+            int padEnd = VectorCodes.padded(len);
+            g.get(start, w.g, 0, len);
+            for (int i = len; i < padEnd; i++) w.g[i] = 0f;
+            for (int s = 0; s < 3; s++) {
+                float[] cur = w.s[s];
+                if (s >= k) {
+                    java.util.Arrays.fill(cur, 0, padEnd, 0f);
+                    continue;
+                }
+                codes[s].get(start, w.codes, 0, len);
+                amax[s].get((int) b0, w.amax[s], 0, blocks);
+                decode(codecs[s], w.codes, w.amax[s], bs, len, phases[s] < 0 ? -1 : (int) ((phases[s] + start) & 3), cur);
+                for (int i = len; i < padEnd; i++) cur[i] = 0f;
+            }
+            for (int b = 0; b < blocks; b++) {
+                int off = b * bs, blen = Math.min(bs, len - off);
+                update(h, w.g, w.s, off, VectorCodes.padded(blen), w.mx);
+                for (int s = 0; s < k; s++) w.amax[s][b] = w.mx[s];
+            }
+            g.put(start, w.g, 0, len);
+            for (int s = 0; s < k; s++) {
+                amax[s].put((int) b0, w.amax[s], 0, blocks);
+                Codec c = codecs[s];
+                float[] cur = w.s[s];
+                for (int b = 0; b < blocks; b++) {
+                    int off = b * bs;
+                    VectorCodes.normalizeAndKey(cur, off, Math.min(bs, len - off), w.amax[s][b], w.y, w.keys);
+                }
+                VectorCodes.lookup(c.packed, w.keys, 0, len);
+                VectorCodes.stateCodes(c.values, c.signSplit, cur, w.y, w.keys, 0, len, s != 1,
+                        phases[s] < 0 ? -1 : (int) ((phases[s] + start) & 3), w.codes);
+                codes[s].put(start, w.codes, 0, len);
+            }
+        });
+    }
+
+    /**
+     * cur[i] = StateCodec.decode of the stored byte: values[c] * absmax of its block, or
+     * values[sigma(c)] at top bytes (element i with (topPhase + i) &amp; 3 == 3).
+     */
+    private static void decode(Codec c, byte[] codes, float[] amax, int bs, int len, int topPhase, float[] cur) {
+        float[] v = c.values;
+        for (int off = 0, b = 0; off < len; off += bs, b++) {
+            int end = Math.min(off + bs, len);
+            float am = amax[b];
+            for (int i = off; i < end; i++) cur[i] = v[codes[i] & 0xff] * am;
+            if (topPhase >= 0) {
+                float[] t = c.topValues;
+                for (int i = off + ((3 - topPhase - off) & 3); i < end; i += 4) cur[i] = t[codes[i] & 0xff] * am;
+            }
+        }
+    }
+
+    private static void step32Body(OptimHyper h, INDArray gradient, INDArray[] states) {
+        long n = gradient == null ? 0 : gradient.length();
+        OptimChecks.step32(h, gradient, states);
+        if (n == 0) return;
+        FloatBuffer g = HostBuffers.of(gradient).asFloatBuffer();
+        int k = h.kind.numStates();
+        FloatBuffer[] sb = new FloatBuffer[k];
+        for (int s = 0; s < k; s++) sb[s] = HostBuffers.of(states[s]).asFloatBuffer();
+        forRuns(n, RUN, (b0, b1, w) -> {
+            int start = (int) (b0 * RUN), len = (int) Math.min((b1 - b0) * RUN, n - start);
+            int padEnd = VectorCodes.padded(len);
+            g.get(start, w.g, 0, len);
+            for (int i = len; i < padEnd; i++) w.g[i] = 0f;
+            for (int s = 0; s < 3; s++) {
+                if (s < k) sb[s].get(start, w.s[s], 0, len);
+                for (int i = s < k ? len : 0; i < padEnd; i++) w.s[s][i] = 0f;
+            }
+            update(h, w.g, w.s, 0, padEnd, w.mx);
+            g.put(start, w.g, 0, len);
+            for (int s = 0; s < k; s++) sb[s].put(start, w.s[s], 0, len);
+        });
+    }
+
+    // ---- the update rules of OptimMath.update on vectors: g becomes the update, s[] the new states,
+    // mx[] the largest |new state| of [off, off + len) (len a multiple of L).
+
+    private static FloatVector bc(float v) {
+        return FloatVector.broadcast(F, v);
+    }
+
+    /** OptimMath.clamp: m = lim < m ? lim : m; m = -lim > m ? -lim : m (NaN passes unchanged). */
+    private static FloatVector clamp(FloatVector m, FloatVector lim) {
+        m = m.blend(lim, lim.compare(VectorOperators.LT, m));
+        FloatVector nl = lim.neg();
+        return m.blend(nl, nl.compare(VectorOperators.GT, m));
+    }
+
+    private static FloatVector maxAbs(FloatVector m, FloatVector x) {
+        FloatVector a = x.abs();
+        return m.blend(a, a.compare(VectorOperators.GT, m));
+    }
+
+    static void update(OptimHyper h, float[] g, float[][] s, int off, int len, float[] mx) {
+        switch (h.kind) {
+            case ADAM: adam(h, g, s[0], s[1], off, len, mx); break;
+            case ADEMAMIX: ademamix(h, g, s[0], s[1], s[2], off, len, mx); break;
+            case MOMENTUM: momentum(h, g, s[0], off, len, mx); break;
+            case RMSPROP: rmsprop(h, g, s[0], off, len, mx); break;
+            case ADAGRAD: adagrad(h, g, s[0], off, len, mx); break;
+            default: lion(h, g, s[0], off, len, mx); break;
+        }
+    }
+
+    private static VectorMask<Float> finite(FloatVector g) {
+        return g.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
+    }
+
+    private static void adam(OptimHyper h, float[] g, float[] s0, float[] s1, int off, int len, float[] mx) {
+        FloatVector zero = FloatVector.zero(F), b1 = bc(h.beta1), b2 = bc(h.beta2), omb1 = bc(h.oneMinusBeta1),
+                omb2 = bc(h.oneMinusBeta2), r1 = bc(h.ratio1), step = bc(h.stepSize), epsHat = bc(h.epsHat);
+        FloatVector mx0 = zero, mx1 = zero;
+        for (int i = off, end = off + len; i < end; i += L) {
+            FloatVector gv = FloatVector.fromArray(F, g, i);
+            VectorMask<Float> fin = finite(gv);
+            FloatVector v = b2.mul(FloatVector.fromArray(F, s1, i)).add(omb2.mul(gv.mul(gv)));
+            FloatVector sv = v.sqrt();
+            FloatVector m = clamp(b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv)), r1.mul(sv));
+            FloatVector u = step.mul(m.div(sv.add(epsHat)));
+            m = zero.blend(m, fin);
+            v = zero.blend(v, fin);
+            zero.blend(u, fin).intoArray(g, i);
+            m.intoArray(s0, i);
+            v.intoArray(s1, i);
+            mx0 = maxAbs(mx0, m);
+            mx1 = maxAbs(mx1, v);
+        }
+        mx[0] = VectorCodes.reduceMax(mx0);
+        mx[1] = VectorCodes.reduceMax(mx1);
+        mx[2] = 0f;
+    }
+
+    private static void ademamix(OptimHyper h, float[] g, float[] s0, float[] s1, float[] s2, int off, int len, float[] mx) {
+        FloatVector zero = FloatVector.zero(F), b1 = bc(h.beta1), b2 = bc(h.beta2), b3 = bc(h.beta3),
+                omb1 = bc(h.oneMinusBeta1), omb2 = bc(h.oneMinusBeta2), omb3 = bc(h.oneMinusBeta3),
+                r1 = bc(h.ratio1), r3 = bc(h.ratio3), lr = bc(h.lr), alpha = bc(h.alpha), c1 = bc(h.biasCorrection1),
+                sc2 = bc(h.sqrtBiasCorrection2), eps = bc(h.eps);
+        FloatVector mx0 = zero, mx1 = zero, mx2 = zero;
+        for (int i = off, end = off + len; i < end; i += L) {
+            FloatVector gv = FloatVector.fromArray(F, g, i);
+            VectorMask<Float> fin = finite(gv);
+            FloatVector v = b2.mul(FloatVector.fromArray(F, s1, i)).add(omb2.mul(gv.mul(gv)));
+            FloatVector sv = v.sqrt();
+            FloatVector m1 = clamp(b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv)), r1.mul(sv));
+            FloatVector m2 = clamp(b3.mul(FloatVector.fromArray(F, s2, i)).add(omb3.mul(gv)), r3.mul(sv));
+            FloatVector u = lr.mul(m1.div(c1).add(alpha.mul(m2)).div(sv.div(sc2).add(eps)));
+            m1 = zero.blend(m1, fin);
+            v = zero.blend(v, fin);
+            m2 = zero.blend(m2, fin);
+            zero.blend(u, fin).intoArray(g, i);
+            m1.intoArray(s0, i);
+            v.intoArray(s1, i);
+            m2.intoArray(s2, i);
+            mx0 = maxAbs(mx0, m1);
+            mx1 = maxAbs(mx1, v);
+            mx2 = maxAbs(mx2, m2);
+        }
+        mx[0] = VectorCodes.reduceMax(mx0);
+        mx[1] = VectorCodes.reduceMax(mx1);
+        mx[2] = VectorCodes.reduceMax(mx2);
+    }
+
+    private static void momentum(OptimHyper h, float[] g, float[] s0, int off, int len, float[] mx) {
+        FloatVector zero = FloatVector.zero(F), b1 = bc(h.beta1), lr = bc(h.lr);
+        FloatVector mx0 = zero;
+        boolean first = h.firstStep;
+        for (int i = off, end = off + len; i < end; i += L) {
+            FloatVector gv = FloatVector.fromArray(F, g, i);
+            VectorMask<Float> fin = finite(gv);
+            FloatVector st = first ? gv : b1.mul(FloatVector.fromArray(F, s0, i)).add(gv);
+            FloatVector u = lr.mul(st);
+            st = zero.blend(st, fin);
+            zero.blend(u, fin).intoArray(g, i);
+            st.intoArray(s0, i);
+            mx0 = maxAbs(mx0, st);
+        }
+        oneState(mx, mx0);
+    }
+
+    private static void rmsprop(OptimHyper h, float[] g, float[] s0, int off, int len, float[] mx) {
+        FloatVector zero = FloatVector.zero(F), b1 = bc(h.beta1), omb1 = bc(h.oneMinusBeta1), lr = bc(h.lr), eps = bc(h.eps);
+        FloatVector mx0 = zero;
+        for (int i = off, end = off + len; i < end; i += L) {
+            FloatVector gv = FloatVector.fromArray(F, g, i);
+            VectorMask<Float> fin = finite(gv);
+            FloatVector st = b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv.mul(gv)));
+            FloatVector u = lr.mul(gv.div(st.sqrt().add(eps)));
+            st = zero.blend(st, fin);
+            zero.blend(u, fin).intoArray(g, i);
+            st.intoArray(s0, i);
+            mx0 = maxAbs(mx0, st);
+        }
+        oneState(mx, mx0);
+    }
+
+    private static void adagrad(OptimHyper h, float[] g, float[] s0, int off, int len, float[] mx) {
+        FloatVector zero = FloatVector.zero(F), lr = bc(h.lr), eps = bc(h.eps);
+        FloatVector mx0 = zero;
+        for (int i = off, end = off + len; i < end; i += L) {
+            FloatVector gv = FloatVector.fromArray(F, g, i);
+            VectorMask<Float> fin = finite(gv);
+            FloatVector st = FloatVector.fromArray(F, s0, i).add(gv.mul(gv));
+            FloatVector u = lr.mul(gv.div(st.sqrt().add(eps)));
+            st = zero.blend(st, fin);
+            zero.blend(u, fin).intoArray(g, i);
+            st.intoArray(s0, i);
+            mx0 = maxAbs(mx0, st);
+        }
+        oneState(mx, mx0);
+    }
+
+    private static void lion(OptimHyper h, float[] g, float[] s0, int off, int len, float[] mx) {
+        FloatVector zero = FloatVector.zero(F), b1 = bc(h.beta1), b2 = bc(h.beta2), omb1 = bc(h.oneMinusBeta1),
+                omb2 = bc(h.oneMinusBeta2), lr = bc(h.lr), nlr = bc(-h.lr);
+        FloatVector mx0 = zero;
+        for (int i = off, end = off + len; i < end; i += L) {
+            FloatVector gv = FloatVector.fromArray(F, g, i);
+            VectorMask<Float> fin = finite(gv);
+            FloatVector s = FloatVector.fromArray(F, s0, i);
+            FloatVector c = b1.mul(s).add(omb1.mul(gv));
+            FloatVector st = b2.mul(s).add(omb2.mul(gv));
+            FloatVector u = zero.blend(lr, c.compare(VectorOperators.GT, 0f)).blend(nlr, c.compare(VectorOperators.LT, 0f));
+            st = zero.blend(st, fin);
+            zero.blend(u, fin).intoArray(g, i);
+            st.intoArray(s0, i);
+            mx0 = maxAbs(mx0, st);
+        }
+        oneState(mx, mx0);
+    }
+
+    private static void oneState(float[] mx, FloatVector mx0) {
+        mx[0] = VectorCodes.reduceMax(mx0);
+        mx[1] = 0f;
+        mx[2] = 0f;
+    }
+}
