@@ -88,26 +88,26 @@ public final class VectorCodes {
      */
     public static void normalizeAndKey(float[] x, int off, int len, float absmax, float[] y, int[] keys) {
         int end = off + padded(len);
-        if (absmax == 0.0f) {
-            for (int i = off; i < end; i += L) key(FloatVector.fromArray(F, x, i).mul(ZERO), y, keys, i);
-            return;
-        }
-        float inv = 1.0f / absmax;
-        if (Float.isInfinite(inv)) {
+        float inv = absmax == 0.0f ? 0.0f : 1.0f / absmax;     // an all-zero block scales by 0
+        // (The loops are written out: a helper taking vectors may be compiled on its own, and vectors
+        // passed to a call that is not inlined are boxed, which is very slow.)
+        if (Float.isInfinite(inv)) {                           // denormal absmax: divide
             FloatVector a = FloatVector.broadcast(F, absmax);
-            for (int i = off; i < end; i += L) key(FloatVector.fromArray(F, x, i).div(a), y, keys, i);
+            for (int i = off; i < end; i += L) {
+                FloatVector yv = FloatVector.fromArray(F, x, i).div(a);
+                yv.intoArray(y, i);
+                IntVector b = yv.reinterpretAsInts();
+                b.lanewise(VectorOperators.LSHR, 17).and(0x4000).or(b.lanewise(VectorOperators.LSHR, 16).and(0x3fff)).intoArray(keys, i);
+            }
         } else {
-            FloatVector s = FloatVector.broadcast(F, inv);
-            for (int i = off; i < end; i += L) key(FloatVector.fromArray(F, x, i).mul(s), y, keys, i);
+            FloatVector m = FloatVector.broadcast(F, inv);
+            for (int i = off; i < end; i += L) {
+                FloatVector yv = FloatVector.fromArray(F, x, i).mul(m);
+                yv.intoArray(y, i);
+                IntVector b = yv.reinterpretAsInts();
+                b.lanewise(VectorOperators.LSHR, 17).and(0x4000).or(b.lanewise(VectorOperators.LSHR, 16).and(0x3fff)).intoArray(keys, i);
+            }
         }
-    }
-
-    private static void key(FloatVector yv, float[] y, int[] keys, int i) {
-        yv.intoArray(y, i);
-        IntVector b = yv.reinterpretAsInts();
-        b.lanewise(VectorOperators.LSHR, 17).and(0x4000)
-                .or(b.lanewise(VectorOperators.LSHR, 16).and(0x3fff))
-                .intoArray(keys, i);
     }
 
     /** keys[i] = packed[keys[i]] over [off, off + padded(len)): the scalar lookup between the vector passes. */
@@ -115,26 +115,11 @@ public final class VectorCodes {
         for (int i = off, end = off + padded(len); i < end; i++) keys[i] = packed[keys[i]];
     }
 
-    /** The codes from the looked-up entries: the table's formula, lanes outside it (NaN, |y| >= 2) by the reference search. */
-    private static IntVector code(float[] values, float[] y, int[] entries, int i) {
-        FloatVector yv = FloatVector.fromArray(F, y, i);
-        IntVector b = yv.reinterpretAsInts();
-        IntVector e = IntVector.fromArray(I, entries, i);
-        IntVector low = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31)).and(0xffff);
-        // + 1 where low >= t: (t - 1 - low) is negative exactly then (t <= 0x10000, low <= 0xffff)
-        IntVector t = e.lanewise(VectorOperators.LSHR, 8);
-        IntVector c = e.and(0xff).sub(t.sub(1).sub(low).lanewise(VectorOperators.ASHR, 31));
-        VectorMask<Float> inside = yv.abs().compare(VectorOperators.LT, 2.0f);
-        if (!inside.allTrue()) {
-            int[] fix = c.toArray();
-            for (int l = 0; l < L; l++) if (!inside.laneIsSet(l)) fix[l] = CodeSearch.nearest(values, y[i + l]);
-            c = IntVector.fromArray(I, fix, 0);
-        }
-        return c;
-    }
-
-    private static void store(IntVector c, byte[] out, int i) {
-        ((ByteVector) c.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
+    /** The reference search for the lanes of c the table does not cover (NaN, |y| >= 2): rare. */
+    private static IntVector outside(IntVector c, VectorMask<Float> inside, float[] values, float[] y, int i) {
+        int[] fix = c.toArray();
+        for (int l = 0; l < L; l++) if (!inside.laneIsSet(l)) fix[l] = CodeSearch.nearest(values, y[i + l]);
+        return IntVector.fromArray(I, fix, 0);
     }
 
     /**
@@ -142,7 +127,17 @@ public final class VectorCodes {
      * looked-up entries: {@link CodeSearch#nearest}(values, y[i]).
      */
     public static void codes(float[] values, float[] y, int[] entries, int off, int len, byte[] out) {
-        for (int i = off, end = off + padded(len); i < end; i += L) store(code(values, y, entries, i), out, i);
+        for (int i = off, end = off + padded(len); i < end; i += L) {
+            // code = c0 + 1 where low >= t: (t - 1 - low) is negative exactly then (t <= 0x10000, low <= 0xffff)
+            FloatVector yv = FloatVector.fromArray(F, y, i);
+            IntVector b = yv.reinterpretAsInts();
+            IntVector e = IntVector.fromArray(I, entries, i);
+            IntVector low = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31)).and(0xffff);
+            IntVector c = e.and(0xff).sub(e.lanewise(VectorOperators.LSHR, 8).sub(1).sub(low).lanewise(VectorOperators.ASHR, 31));
+            VectorMask<Float> inside = yv.abs().compare(VectorOperators.LT, 2.0f);
+            if (!inside.allTrue()) c = outside(c, inside, values, y, i);
+            ((ByteVector) c.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
+        }
     }
 
     /**
@@ -155,38 +150,44 @@ public final class VectorCodes {
      */
     public static void stateCodes(float[] values, int signSplit, float[] s, float[] y, int[] entries, int off, int len,
                                   boolean signFix, int topPhase, byte[] out) {
-        IntVector split = IntVector.broadcast(I, signSplit);
-        IntVector plus = IntVector.broadcast(I, 1), minus = IntVector.broadcast(I, -1);
+        IntVector split = IntVector.broadcast(I, signSplit), finiteMax = IntVector.broadcast(I, 0x7f7fffff);
         VectorMask<Integer> top = topPhase < 0 ? null : TOP[topPhase & 3];
-        FloatVector v0 = FloatVector.broadcast(F, values[0]), v2 = FloatVector.broadcast(F, values[2]);
-        FloatVector v253 = FloatVector.broadcast(F, values[253]), v255 = FloatVector.broadcast(F, values[255]);
         for (int i = off, end = off + padded(len); i < end; i += L) {
-            IntVector c = code(values, y, entries, i);
+            FloatVector yv = FloatVector.fromArray(F, y, i);
+            IntVector b = yv.reinterpretAsInts();
+            IntVector e = IntVector.fromArray(I, entries, i);
+            IntVector low = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31)).and(0xffff);
+            IntVector c = e.and(0xff).sub(e.lanewise(VectorOperators.LSHR, 8).sub(1).sub(low).lanewise(VectorOperators.ASHR, 31));
+            VectorMask<Float> inside = yv.abs().compare(VectorOperators.LT, 2.0f);
+            if (!inside.allTrue()) c = outside(c, inside, values, y, i);
             if (signFix) {
-                FloatVector sv = FloatVector.fromArray(F, s, i);
-                IntVector sb = sv.reinterpretAsInts();
-                // sign bit of values[c] (c < split) differs from s's sign bit: both as 0 / -1
+                IntVector sb = FloatVector.fromArray(F, s, i).reinterpretAsInts();
+                // the sign bit of values[c] (c < split) differs from s's: -1, else 0
                 IntVector mismatch = c.sub(split).lanewise(VectorOperators.ASHR, 31)
                         .lanewise(VectorOperators.XOR, sb.lanewise(VectorOperators.ASHR, 31));
-                IntVector dir = minus.blend(plus, sv.compare(VectorOperators.GT, 0.0f).cast(I));
-                c = c.add(dir.and(mismatch));
+                // s > 0 (NaN is not): bits - 1 in [0, 0x7f7fffff]; step +1 then, else -1
+                IntVector t = sb.sub(1);
+                IntVector notPositive = t.lanewise(VectorOperators.ASHR, 31).or(finiteMax.sub(t).lanewise(VectorOperators.ASHR, 31));
+                c = c.add(notPositive.lanewise(VectorOperators.LSHL, 1).or(1).and(mismatch));
             }
             if (top != null) {
-                VectorMask<Integer> is1 = c.compare(VectorOperators.EQ, 1), is254 = c.compare(VectorOperators.EQ, 254);
-                VectorMask<Integer> fix = is1.or(is254).and(top);
-                if (fix.anyTrue()) {
-                    // the nearer of the two neighbours: dh < dl ? c + 1 : c - 1
-                    FloatVector yv = FloatVector.fromArray(F, y, i);
-                    VectorMask<Float> hi = is254.cast(F);
-                    FloatVector dl = yv.sub(v0.blend(v253, hi)).abs(), dh = yv.sub(v2.blend(v255, hi)).abs();
-                    IntVector moved = c.add(minus.blend(plus, dh.compare(VectorOperators.LT, dl).cast(I)));
-                    c = c.blend(moved, fix);
-                }
-                VectorMask<Integer> m7f = c.compare(VectorOperators.EQ, 0x7f).and(top), m1 = c.compare(VectorOperators.EQ, 1).and(top);
-                VectorMask<Integer> mff = c.compare(VectorOperators.EQ, 0xff).and(top), m254 = c.compare(VectorOperators.EQ, 254).and(top);
-                c = c.blend(1, m7f).blend(0x7f, m1).blend(254, mff).blend(0xff, m254);
+                VectorMask<Integer> fix = c.compare(VectorOperators.EQ, 1).or(c.compare(VectorOperators.EQ, 254)).and(top);
+                if (fix.anyTrue()) c = nearerNeighbour(c, fix, values, y, i);
+                // after that no top lane holds 1 or 254: sigma only maps 0x7f -> 1 and 0xff -> 254
+                c = c.blend(1, c.compare(VectorOperators.EQ, 0x7f).and(top)).blend(254, c.compare(VectorOperators.EQ, 0xff).and(top));
             }
-            store(c, out, i);
+            ((ByteVector) c.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
         }
+    }
+
+    /** Top lanes holding code 1 or 254 take the nearer neighbour: dh &lt; dl ? c + 1 : c - 1 (rare). */
+    private static IntVector nearerNeighbour(IntVector c, VectorMask<Integer> fix, float[] values, float[] y, int i) {
+        int[] a = c.toArray();
+        for (int l = 0; l < L; l++) {
+            if (!fix.laneIsSet(l)) continue;
+            float dl = Math.abs(y[i + l] - values[a[l] - 1]), dh = Math.abs(y[i + l] - values[a[l] + 1]);
+            a[l] = dh < dl ? a[l] + 1 : a[l] - 1;
+        }
+        return IntVector.fromArray(I, a, 0);
     }
 }

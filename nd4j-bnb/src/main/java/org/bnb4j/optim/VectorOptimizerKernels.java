@@ -210,25 +210,19 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     }
 
     // ---- the update rules of OptimMath.update on vectors: g becomes the update, s[] the new states,
-    // mx[] the largest |new state| of [off, off + len) (len a multiple of L).
+    // mx[] the largest |new state| of [off, off + len) (len a multiple of L). The loops are written
+    // out without helper methods taking vectors: such a helper may be compiled on its own, and vectors
+    // passed to a call that is not inlined are boxed (very slow). The moment bound is OptimMath.clamp:
+    // m = lim < m ? lim : m; m = -lim > m ? -lim : m (NaN passes unchanged); a non-finite g (|g| < inf
+    // false) resets the states and gives a zero update; the largest |state| ignores NaN.
 
     private static FloatVector bc(float v) {
         return FloatVector.broadcast(F, v);
     }
 
-    /** OptimMath.clamp: m = lim < m ? lim : m; m = -lim > m ? -lim : m (NaN passes unchanged). */
-    private static FloatVector clamp(FloatVector m, FloatVector lim) {
-        m = m.blend(lim, lim.compare(VectorOperators.LT, m));
-        FloatVector nl = lim.neg();
-        return m.blend(nl, nl.compare(VectorOperators.GT, m));
-    }
-
-    private static FloatVector maxAbs(FloatVector m, FloatVector x) {
-        FloatVector a = x.abs();
-        return m.blend(a, a.compare(VectorOperators.GT, m));
-    }
-
     static void update(OptimHyper h, float[] g, float[][] s, int off, int len, float[] mx) {
+        mx[1] = 0f;
+        mx[2] = 0f;
         switch (h.kind) {
             case ADAM: adam(h, g, s[0], s[1], off, len, mx); break;
             case ADEMAMIX: ademamix(h, g, s[0], s[1], s[2], off, len, mx); break;
@@ -239,32 +233,32 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         }
     }
 
-    private static VectorMask<Float> finite(FloatVector g) {
-        return g.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
-    }
-
     private static void adam(OptimHyper h, float[] g, float[] s0, float[] s1, int off, int len, float[] mx) {
         FloatVector zero = FloatVector.zero(F), b1 = bc(h.beta1), b2 = bc(h.beta2), omb1 = bc(h.oneMinusBeta1),
                 omb2 = bc(h.oneMinusBeta2), r1 = bc(h.ratio1), step = bc(h.stepSize), epsHat = bc(h.epsHat);
         FloatVector mx0 = zero, mx1 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = finite(gv);
+            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector v = b2.mul(FloatVector.fromArray(F, s1, i)).add(omb2.mul(gv.mul(gv)));
             FloatVector sv = v.sqrt();
-            FloatVector m = clamp(b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv)), r1.mul(sv));
+            FloatVector m = b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv));
+            FloatVector lim = r1.mul(sv), nl = lim.neg();
+            m = m.blend(lim, lim.compare(VectorOperators.LT, m));
+            m = m.blend(nl, nl.compare(VectorOperators.GT, m));
             FloatVector u = step.mul(m.div(sv.add(epsHat)));
             m = zero.blend(m, fin);
             v = zero.blend(v, fin);
             zero.blend(u, fin).intoArray(g, i);
             m.intoArray(s0, i);
             v.intoArray(s1, i);
-            mx0 = maxAbs(mx0, m);
-            mx1 = maxAbs(mx1, v);
+            FloatVector a0 = m.abs();
+            mx0 = mx0.blend(a0, a0.compare(VectorOperators.GT, mx0));
+            FloatVector a1 = v.abs();
+            mx1 = mx1.blend(a1, a1.compare(VectorOperators.GT, mx1));
         }
         mx[0] = VectorCodes.reduceMax(mx0);
         mx[1] = VectorCodes.reduceMax(mx1);
-        mx[2] = 0f;
     }
 
     private static void ademamix(OptimHyper h, float[] g, float[] s0, float[] s1, float[] s2, int off, int len, float[] mx) {
@@ -275,11 +269,17 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero, mx1 = zero, mx2 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = finite(gv);
+            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector v = b2.mul(FloatVector.fromArray(F, s1, i)).add(omb2.mul(gv.mul(gv)));
             FloatVector sv = v.sqrt();
-            FloatVector m1 = clamp(b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv)), r1.mul(sv));
-            FloatVector m2 = clamp(b3.mul(FloatVector.fromArray(F, s2, i)).add(omb3.mul(gv)), r3.mul(sv));
+            FloatVector m1 = b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv));
+            FloatVector lim1 = r1.mul(sv), nl1 = lim1.neg();
+            m1 = m1.blend(lim1, lim1.compare(VectorOperators.LT, m1));
+            m1 = m1.blend(nl1, nl1.compare(VectorOperators.GT, m1));
+            FloatVector m2 = b3.mul(FloatVector.fromArray(F, s2, i)).add(omb3.mul(gv));
+            FloatVector lim3 = r3.mul(sv), nl3 = lim3.neg();
+            m2 = m2.blend(lim3, lim3.compare(VectorOperators.LT, m2));
+            m2 = m2.blend(nl3, nl3.compare(VectorOperators.GT, m2));
             FloatVector u = lr.mul(m1.div(c1).add(alpha.mul(m2)).div(sv.div(sc2).add(eps)));
             m1 = zero.blend(m1, fin);
             v = zero.blend(v, fin);
@@ -288,9 +288,12 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             m1.intoArray(s0, i);
             v.intoArray(s1, i);
             m2.intoArray(s2, i);
-            mx0 = maxAbs(mx0, m1);
-            mx1 = maxAbs(mx1, v);
-            mx2 = maxAbs(mx2, m2);
+            FloatVector a0 = m1.abs();
+            mx0 = mx0.blend(a0, a0.compare(VectorOperators.GT, mx0));
+            FloatVector a1 = v.abs();
+            mx1 = mx1.blend(a1, a1.compare(VectorOperators.GT, mx1));
+            FloatVector a2 = m2.abs();
+            mx2 = mx2.blend(a2, a2.compare(VectorOperators.GT, mx2));
         }
         mx[0] = VectorCodes.reduceMax(mx0);
         mx[1] = VectorCodes.reduceMax(mx1);
@@ -303,15 +306,16 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         boolean first = h.firstStep;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = finite(gv);
+            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector st = first ? gv : b1.mul(FloatVector.fromArray(F, s0, i)).add(gv);
             FloatVector u = lr.mul(st);
             st = zero.blend(st, fin);
             zero.blend(u, fin).intoArray(g, i);
             st.intoArray(s0, i);
-            mx0 = maxAbs(mx0, st);
+            FloatVector a0 = st.abs();
+            mx0 = mx0.blend(a0, a0.compare(VectorOperators.GT, mx0));
         }
-        oneState(mx, mx0);
+        mx[0] = VectorCodes.reduceMax(mx0);
     }
 
     private static void rmsprop(OptimHyper h, float[] g, float[] s0, int off, int len, float[] mx) {
@@ -319,15 +323,16 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = finite(gv);
+            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector st = b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv.mul(gv)));
             FloatVector u = lr.mul(gv.div(st.sqrt().add(eps)));
             st = zero.blend(st, fin);
             zero.blend(u, fin).intoArray(g, i);
             st.intoArray(s0, i);
-            mx0 = maxAbs(mx0, st);
+            FloatVector a0 = st.abs();
+            mx0 = mx0.blend(a0, a0.compare(VectorOperators.GT, mx0));
         }
-        oneState(mx, mx0);
+        mx[0] = VectorCodes.reduceMax(mx0);
     }
 
     private static void adagrad(OptimHyper h, float[] g, float[] s0, int off, int len, float[] mx) {
@@ -335,15 +340,16 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = finite(gv);
+            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector st = FloatVector.fromArray(F, s0, i).add(gv.mul(gv));
             FloatVector u = lr.mul(gv.div(st.sqrt().add(eps)));
             st = zero.blend(st, fin);
             zero.blend(u, fin).intoArray(g, i);
             st.intoArray(s0, i);
-            mx0 = maxAbs(mx0, st);
+            FloatVector a0 = st.abs();
+            mx0 = mx0.blend(a0, a0.compare(VectorOperators.GT, mx0));
         }
-        oneState(mx, mx0);
+        mx[0] = VectorCodes.reduceMax(mx0);
     }
 
     private static void lion(OptimHyper h, float[] g, float[] s0, int off, int len, float[] mx) {
@@ -352,7 +358,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = finite(gv);
+            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector s = FloatVector.fromArray(F, s0, i);
             FloatVector c = b1.mul(s).add(omb1.mul(gv));
             FloatVector st = b2.mul(s).add(omb2.mul(gv));
@@ -360,14 +366,9 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             st = zero.blend(st, fin);
             zero.blend(u, fin).intoArray(g, i);
             st.intoArray(s0, i);
-            mx0 = maxAbs(mx0, st);
+            FloatVector a0 = st.abs();
+            mx0 = mx0.blend(a0, a0.compare(VectorOperators.GT, mx0));
         }
-        oneState(mx, mx0);
-    }
-
-    private static void oneState(float[] mx, FloatVector mx0) {
         mx[0] = VectorCodes.reduceMax(mx0);
-        mx[1] = 0f;
-        mx[2] = 0f;
     }
 }
