@@ -1,6 +1,10 @@
 package org.bnb4j.optim;
 
+import org.bnb4j.kernels.CodeSearch;
 import org.bnb4j.kernels.JavaKernelsProvider;
+import org.bnb4j.kernels.SearchTable;
+import org.bnb4j.kernels.VectorCodes;
+import org.bnb4j.quant.QuantMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -131,6 +135,51 @@ class VectorOptimizerKernelsTest {
             differs |= !Arrays.equals(bytes(ga), bytes(gb));
         }
         assertTrue(differs, "the clamp acted at least once");
+    }
+
+    /**
+     * The state encoder alone against StateCodec.encode on values that hit its rare paths: every
+     * transition of both maps (+-3 ulps), a sweep of 600 ulps around the ties between the neighbours
+     * of codes 1 and 254 (the packed top-byte rule), zeros, NaN of both signs, values that underflow
+     * when normalised, for every top-byte phase, with and without the sign fix.
+     */
+    @Test
+    void stateEncoderEqualsStateCodec() {
+        for (QuantMap map : new QuantMap[]{QuantMap.dynamic(true), QuantMap.dynamic(false)}) {
+            SearchTable t = SearchTable.of(map);
+            float[] c = map.values(), th = CodeSearch.thresholds(c);
+            java.util.List<Float> v = new java.util.ArrayList<>();
+            for (int k = 1; k < 256; k++) {
+                float y = th[k];
+                for (int d = 0; d < 3; d++) y = Math.nextDown(y);
+                for (int d = 0; d < 7; d++, y = Math.nextUp(y)) if (Float.isFinite(y)) v.add(y);
+            }
+            for (float mid : new float[]{(c[0] + c[2]) * 0.5f, (c[253] + c[255]) * 0.5f, c[1], c[254]}) {
+                float y = mid;
+                for (int d = 0; d < 300; d++) y = Math.nextDown(y);
+                for (int d = 0; d < 600; d++, y = Math.nextUp(y)) v.add(y);
+            }
+            for (float z : new float[]{0f, -0f, Float.NaN, Float.intBitsToFloat(0xffc00000), Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f}) v.add(z);
+            int n = v.size(), cap = VectorCodes.padded(n) + VectorCodes.SLACK;
+            for (float absmax : new float[]{1f, 4f, 1e30f, Float.MIN_VALUE * 3}) {
+                float[] x = new float[cap], y = new float[cap];
+                for (int i = 0; i < n; i++) x[i] = v.get(i) * (absmax == 1e30f ? 1e-20f : 1f);
+                int[] keys = new int[cap];
+                byte[] out = new byte[cap];
+                for (boolean signFix : new boolean[]{true, false}) {
+                    if (signFix && t.signSplit() < 0) continue;
+                    for (int phase = -1; phase < 4; phase++) {
+                        VectorCodes.normalizeAndKey(x, 0, n, absmax, y, keys);
+                        VectorCodes.lookup(t.packed(), keys, 0, n);
+                        VectorCodes.stateCodes(c, t.signSplit(), x, y, keys, 0, n, signFix, phase, out);
+                        for (int i = 0; i < n; i++) {
+                            int expected = StateCodec.encode(c, x[i], absmax, signFix, StateCodec.isTop(phase, i)) & 0xff;
+                            assertEquals(expected, out[i] & 0xff, map + " s=" + x[i] + " absmax " + absmax + " signFix " + signFix + " phase " + phase + " i " + i);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** Packed code words are never NaN or Inf (the absmax words before them may be Inf after an overflow). */
