@@ -152,6 +152,9 @@ public final class VectorCodes {
                                   boolean signFix, int topPhase, byte[] out) {
         IntVector split = IntVector.broadcast(I, signSplit), finiteMax = IntVector.broadcast(I, 0x7f7fffff);
         VectorMask<Integer> top = topPhase < 0 ? null : TOP[topPhase & 3];
+        IntVector plus = IntVector.broadcast(I, 1), minus = IntVector.broadcast(I, -1);
+        FloatVector v0 = FloatVector.broadcast(F, values[0]), v2 = FloatVector.broadcast(F, values[2]);
+        FloatVector v253 = FloatVector.broadcast(F, values[253]), v255 = FloatVector.broadcast(F, values[255]);
         for (int i = off, end = off + padded(len); i < end; i += L) {
             FloatVector yv = FloatVector.fromArray(F, y, i);
             IntVector b = yv.reinterpretAsInts();
@@ -172,22 +175,17 @@ public final class VectorCodes {
             }
             if (top != null) {
                 VectorMask<Integer> fix = c.compare(VectorOperators.EQ, 1).or(c.compare(VectorOperators.EQ, 254)).and(top);
-                if (fix.anyTrue()) c = nearerNeighbour(c, fix, values, y, i);
+                if (fix.anyTrue()) {
+                    // the nearer of the two neighbours: dh < dl ? c + 1 : c - 1 (values 0/2 for code 1, 253/255 for 254)
+                    VectorMask<Float> hi = c.compare(VectorOperators.EQ, 254).cast(F);
+                    FloatVector dl = yv.sub(v0.blend(v253, hi)).abs(), dh = yv.sub(v2.blend(v255, hi)).abs();
+                    IntVector step = minus.blend(plus, dh.compare(VectorOperators.LT, dl).cast(I));
+                    c = c.add(step, fix);
+                }
                 // after that no top lane holds 1 or 254: sigma only maps 0x7f -> 1 and 0xff -> 254
                 c = c.blend(1, c.compare(VectorOperators.EQ, 0x7f).and(top)).blend(254, c.compare(VectorOperators.EQ, 0xff).and(top));
             }
             ((ByteVector) c.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
         }
-    }
-
-    /** Top lanes holding code 1 or 254 take the nearer neighbour: dh &lt; dl ? c + 1 : c - 1 (rare). */
-    private static IntVector nearerNeighbour(IntVector c, VectorMask<Integer> fix, float[] values, float[] y, int i) {
-        int[] a = c.toArray();
-        for (int l = 0; l < L; l++) {
-            if (!fix.laneIsSet(l)) continue;
-            float dl = Math.abs(y[i + l] - values[a[l] - 1]), dh = Math.abs(y[i + l] - values[a[l] + 1]);
-            a[l] = dh < dl ? a[l] + 1 : a[l] - 1;
-        }
-        return IntVector.fromArray(I, a, 0);
     }
 }

@@ -175,14 +175,27 @@ final class VectorOptimizerKernels implements OptimizerKernels {
      */
     private static void decode(Codec c, byte[] codes, float[] amax, int bs, int len, int topPhase, float[] cur) {
         float[] v = c.values;
-        for (int off = 0, b = 0; off < len; off += bs, b++) {
-            int end = Math.min(off + bs, len);
-            float am = amax[b];
-            for (int i = off; i < end; i++) cur[i] = v[codes[i] & 0xff] * am;
-            if (topPhase >= 0) {
-                float[] t = c.topValues;
-                for (int i = off + ((3 - topPhase - off) & 3); i < end; i += 4) cur[i] = t[codes[i] & 0xff] * am;
+        if (topPhase < 0) {
+            for (int off = 0, b = 0; off < len; off += bs, b++) {
+                float am = amax[b];
+                for (int i = off, end = Math.min(off + bs, len); i < end; i++) cur[i] = v[codes[i] & 0xff] * am;
             }
+            return;
+        }
+        // packed: element i decodes through topValues when (topPhase + i) & 3 == 3. Blocks start at
+        // multiples of 4, so in each group of four the same position is the top byte.
+        float[] t = c.topValues;
+        float[] m0 = topPhase == 3 ? t : v, m1 = topPhase == 2 ? t : v, m2 = topPhase == 1 ? t : v, m3 = topPhase == 0 ? t : v;
+        for (int off = 0, b = 0; off < len; off += bs, b++) {
+            float am = amax[b];
+            int end = Math.min(off + bs, len), i = off;
+            for (; i + 3 < end; i += 4) {
+                cur[i] = m0[codes[i] & 0xff] * am;
+                cur[i + 1] = m1[codes[i + 1] & 0xff] * am;
+                cur[i + 2] = m2[codes[i + 2] & 0xff] * am;
+                cur[i + 3] = m3[codes[i + 3] & 0xff] * am;
+            }
+            for (; i < end; i++) cur[i] = (((topPhase + i) & 3) == 3 ? t : v)[codes[i] & 0xff] * am;
         }
     }
 
