@@ -30,6 +30,47 @@ final class VectorQuantKernels implements QuantKernels {
 
     VectorQuantKernels() {
         if (!VectorCodes.usable()) throw new IllegalStateException("preferred vector shape not usable: " + VectorCodes.F);
+        selfCheck();
+    }
+
+    /**
+     * The vector passes against the reference search on a few hundred values of every kind (ties,
+     * zeros, denormals, NaN, out of range), once at start-up: a JDK whose incubating Vector API
+     * changed (a missing method fails only when first called) or behaves differently is caught here,
+     * and the provider falls back to the scalar kernels.
+     */
+    static void selfCheck() {
+        QuantMap map = QuantMap.dynamic(true);
+        SearchTable t = SearchTable.of(map);
+        float[] c = t.values();
+        int n = 320, cap = n + VectorCodes.SLACK;
+        float[] x = new float[cap], y = new float[cap];
+        for (int i = 0; i < n; i++) {
+            int k = i % 255;
+            switch (i % 5) {
+                case 0: x[i] = (c[k] + c[k + 1]) * 0.5f; break;
+                case 1: x[i] = c[k] * 0.37f; break;
+                case 2: x[i] = Float.intBitsToFloat(i * 0x01234567); break;
+                case 3: x[i] = i % 2 == 0 ? -0.0f : Float.MIN_VALUE * i; break;
+                default: x[i] = (i - 160) / 150f; break;
+            }
+        }
+        x[7] = Float.NaN;
+        int[] keys = new int[cap];
+        byte[] out = new byte[cap];
+        for (float absmax : new float[]{1f, 0f, Float.MIN_VALUE * 4}) {
+            VectorCodes.normalizeAndKey(x, 0, n, absmax, y, keys);
+            VectorCodes.lookup(t.packed(), keys, 0, n);
+            VectorCodes.codes(c, y, keys, 0, n, out);
+            for (int i = 0; i < n; i++) {
+                int expected = CodeSearch.nearest(c, CodeSearch.normalize(x[i], absmax));
+                if ((out[i] & 0xff) != expected) {
+                    throw new IllegalStateException("self-check failed: code of " + x[i] + " / " + absmax + " is " + (out[i] & 0xff) + ", expected " + expected);
+                }
+            }
+        }
+        float am = VectorCodes.absmax(x, 0, n);
+        if (Float.floatToRawIntBits(am) != Float.floatToRawIntBits(CodeSearch.absmax(x, n))) throw new IllegalStateException("self-check failed: absmax");
     }
 
     @Override
@@ -46,7 +87,6 @@ final class VectorQuantKernels implements QuantKernels {
         final float[] amax = new float[cap];
         final short[] shorts = new short[cap];
         final double[] doubles = new double[cap];
-        final long[] index = new long[8];
     }
 
     /** Parallel over runs of whole blocks; each task gets [firstBlock, endBlock). */

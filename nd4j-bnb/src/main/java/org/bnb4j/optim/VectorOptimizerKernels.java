@@ -39,6 +39,65 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         if (SIGNED.packed == null || UNSIGNED.packed == null || SIGNED.signSplit < 0) {
             throw new IllegalStateException("dynamic maps without search tables");
         }
+        selfCheck();
+    }
+
+    /**
+     * Every update rule and the state encoder against OptimMath / StateCodec on a few vectors of
+     * values (NaN/Inf gradients, zeros, NaN states, the moment bound acting), once at start-up: a JDK
+     * whose incubating Vector API changed or behaves differently is caught here, and the scalar
+     * kernels are used instead.
+     */
+    static void selfCheck() {
+        int n = 4 * L, cap = n + VectorCodes.SLACK;
+        for (OptimKind kind : OptimKind.values()) {
+            OptimHyper h;
+            switch (kind) {
+                case ADAM: h = OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, 3); break;
+                case ADEMAMIX: h = OptimHyper.ademamix(1e-3, 0.9, 0.999, 0.9999, 5, 1e-8, 3, 0, 0); break;
+                case MOMENTUM: h = OptimHyper.momentum(1e-2, 0.9, 3); break;
+                case RMSPROP: h = OptimHyper.rmsprop(1e-2, 0.9, 1e-8); break;
+                case ADAGRAD: h = OptimHyper.adagrad(1e-2, 1e-8); break;
+                default: h = OptimHyper.lion(1e-4, 0.9, 0.99); break;
+            }
+            float[] g = new float[cap];
+            float[][] s = {new float[cap], new float[cap], new float[cap]};
+            for (int i = 0; i < n; i++) {
+                g[i] = i == 1 ? Float.NaN : i == 2 ? Float.NEGATIVE_INFINITY : i == 3 ? 0f : (float) Math.sin(i * 0.7) * (i % 7 == 0 ? 1e3f : 1e-2f);
+                s[0][i] = i == 5 ? Float.NaN : (float) Math.cos(i * 1.3) * 1e-2f;
+                s[1][i] = i % 6 == 0 ? 0f : (float) (1e-4 * (1 + Math.sin(i)));
+                s[2][i] = (float) Math.sin(i * 2.1) * 1e-2f;
+            }
+            float[] ge = g.clone();
+            float[][] se = {s[0].clone(), s[1].clone(), s[2].clone()};
+            update(h, g, s, 0, n, new float[3]);
+            float[] cur = new float[3];
+            for (int i = 0; i < n; i++) {
+                for (int k = 0; k < 3; k++) cur[k] = se[k][i];
+                float u = OptimMath.update(h, ge[i], cur);
+                boolean same = Float.floatToRawIntBits(u) == Float.floatToRawIntBits(g[i]);
+                for (int k = 0; k < kind.numStates(); k++) same &= Float.floatToRawIntBits(cur[k]) == Float.floatToRawIntBits(s[k][i]);
+                if (!same) throw new IllegalStateException("self-check failed: " + kind + " update of element " + i);
+            }
+        }
+        Codec c = SIGNED;
+        float[] x = new float[cap], y = new float[cap];
+        for (int i = 0; i < n; i++) x[i] = i == 3 ? Float.NaN : i % 5 == 0 ? -0f : (float) Math.sin(i * 0.9) * (i % 3 == 0 ? 1e-6f : 1f);
+        x[7] = 1f;
+        x[11] = c.values[1];
+        x[15] = c.values[254];
+        int[] keys = new int[cap];
+        byte[] out = new byte[cap];
+        for (int phase = -1; phase < 4; phase++) {
+            VectorCodes.normalizeAndKey(x, 0, n, 1f, y, keys);
+            VectorCodes.lookup(c.packed, keys, 0, n);
+            VectorCodes.stateCodes(c.values, c.signSplit, x, y, keys, 0, n, true, phase, out);
+            for (int i = 0; i < n; i++) {
+                if ((out[i] & 0xff) != (StateCodec.encode(c.values, x[i], 1f, true, StateCodec.isTop(phase, i)) & 0xff)) {
+                    throw new IllegalStateException("self-check failed: state code of " + x[i] + " at phase " + phase);
+                }
+            }
+        }
     }
 
     /** Decode tables (plain and for NaN-safe top bytes) and the search table of one map. */
