@@ -38,9 +38,12 @@ public final class VectorCodes {
     private static final FloatVector ZERO = FloatVector.zero(F);
     private static final VectorMask<Integer>[] TOP = topMasks();
 
-    /** Whether this JVM's preferred vectors suit the kernels (same float and int lane count, 4..64 lanes). */
+    /**
+     * Whether this JVM's preferred vectors suit the kernels: the same float and int lane count, 4, 8
+     * or 16 lanes (128-bit NEON/SSE, 256-bit AVX2/SVE, 512-bit AVX-512/SVE).
+     */
     static boolean usable() {
-        return I.length() == L && L >= 4 && L <= 64 && (L & 3) == 0;
+        return I.length() == L && (L == 4 || L == 8 || L == 16);
     }
 
     /** n rounded up to whole vectors. */

@@ -35,6 +35,8 @@ class VectorMatchesJavaTest {
         QuantKernels k = Kernels.vector().orElseThrow(() -> new AssertionError("module present but no vector kernels: "
                 + JavaKernelsProvider.get().unavailableReason()));
         assertTrue(k.name().contains("vectorized"), k.name());
+        String lanes = System.getProperty("bnb4j.expectVectorLanes");   // set by the 128-bit test run
+        if (lanes != null) assertTrue(k.name().contains("(Vector API, " + lanes + " float lanes)"), k.name());
         vec = new BlockwiseQuantizer(k);
     }
 
