@@ -40,11 +40,13 @@ public final class SearchTable {
     private final float[] values;
     private final int[] packed;
     private final int signSplit;
+    private final int[] signFixed;
 
     private SearchTable(float[] values) {
         this.values = values;
         this.packed = build(values);
         this.signSplit = signSplit(values);
+        this.signFixed = buildSignFixed(packed, signSplit);
     }
 
     /** The table of {@code map}, built once per map and cached. */
@@ -71,6 +73,43 @@ public final class SearchTable {
      */
     public int signSplit() {
         return signSplit;
+    }
+
+    /**
+     * The same table for the optimizers' search with bitsandbytes' sign fix folded in, or null when it
+     * cannot be: code' = code + (sign bit of values[code] != sign bit of s ? (s &gt; 0 ? 1 : -1) : 0),
+     * for y = s / absmax (any of CodeSearch.normalize's three forms).
+     *
+     * <p>Why a function of y suffices: y's sign bit is s's (y is s times or over a positive number, or
+     * times +0), and s &gt; 0 exactly when y's sign bit is clear and y != 0. The one value where s
+     * is not determined by y is y = +0 (s = +0, or a tiny positive s that underflowed), and there the
+     * fix changes nothing provided values[code(+0)] has a clear sign bit, which is checked. Inside a
+     * bucket the sign is fixed, so the fixed code is a function of the plain code, which takes at most
+     * two consecutive values c0, c0 + 1; the fixed codes must again differ by 0 or 1.
+     */
+    public int[] signFixed() {
+        return signFixed;
+    }
+
+    private static int[] buildSignFixed(int[] packed, int split) {
+        if (packed == null || split < 0) return null;
+        int zeroCode = packed[0] & 0xff;                         // code(+0): the entry at the bottom of bucket 0
+        if (zeroCode < split) return null;
+        int[] t = new int[BUCKETS];
+        for (int key = 0; key < BUCKETS; key++) {
+            boolean negative = (key & 0x4000) != 0;
+            int e = packed[key], c0 = e & 0xff, step = e >>> 8, c1 = step <= 0xffff ? c0 + 1 : c0;
+            int f0 = fix(c0, negative, split), f1 = fix(c1, negative, split);
+            if (f0 < 0 || f1 > 255) return null;                  // codes -1 / 256 (a byte wraps): not in a table
+            if (f1 == f0) t[key] = f0 | (0x10000 << 8);
+            else if (f1 == f0 + 1) t[key] = f0 | (step << 8);
+            else return null;
+        }
+        return t;
+    }
+
+    private static int fix(int c, boolean negative, int split) {
+        return (c < split) != negative ? c + (negative ? -1 : 1) : c;
     }
 
     /** The bucket of a float's bits (meaningful for |y| &lt; 2). */

@@ -125,6 +125,20 @@ public final class VectorCodes {
         return IntVector.fromArray(I, fix, 0);
     }
 
+    /** As {@link #outside}, with the sign fix computed from s (StateCodec.encode's rule). */
+    private static IntVector outsideState(IntVector c, VectorMask<Float> inside, float[] values, int signSplit, boolean signFix,
+                                          float[] s, float[] y, int i) {
+        int[] fix = c.toArray();
+        for (int l = 0; l < L; l++) {
+            if (inside.laneIsSet(l)) continue;
+            int code = CodeSearch.nearest(values, y[i + l]);
+            float sv = s[i + l];
+            if (signFix && (code < signSplit) != (Float.floatToRawIntBits(sv) < 0)) code += sv > 0.0f ? 1 : -1;
+            fix[l] = code;
+        }
+        return IntVector.fromArray(I, fix, 0);
+    }
+
     /**
      * Quantization codes of y over [off, off + padded(len)) into out (same offsets), given the
      * looked-up entries: {@link CodeSearch#nearest}(values, y[i]).
@@ -144,16 +158,17 @@ public final class VectorCodes {
     }
 
     /**
-     * Optimizer state codes (the rules of the optimizers' StateCodec.encode): the code of y, then,
-     * with {@code signFix}, bitsandbytes' sign fix (a code whose value's sign bit differs from s's
-     * moves one step towards s), then, with {@code topPhase} >= 0, the NaN-safe byte form at the
-     * lanes i with (topPhase + i - off) &amp; 3 == 3: codes 1 and 254 replaced by the nearer
-     * neighbour, and sigma (0x7f &lt;-&gt; 1, 0xff &lt;-&gt; 254). {@code signSplit} is
-     * {@link SearchTable#signSplit()} (must be &gt;= 0 with signFix).
+     * Optimizer state codes (the rules of the optimizers' StateCodec.encode): the code of y, with
+     * {@code signFix} bitsandbytes' sign fix (a code whose value's sign bit differs from s's moves
+     * one step towards s), then, with {@code topPhase} >= 0, the NaN-safe byte form at the lanes i
+     * with (topPhase + i - off) &amp; 3 == 3: codes 1 and 254 replaced by the nearer neighbour, and
+     * sigma (0x7f &lt;-&gt; 1, 0xff &lt;-&gt; 254). The entries are looked up in
+     * {@link SearchTable#signFixed()} when {@code signFix} (the fix is folded into that table), else
+     * in {@link SearchTable#packed()}; lanes outside the tables take the reference search and the fix
+     * on s itself. {@code signSplit} is {@link SearchTable#signSplit()}.
      */
     public static void stateCodes(float[] values, int signSplit, float[] s, float[] y, int[] entries, int off, int len,
                                   boolean signFix, int topPhase, byte[] out) {
-        IntVector split = IntVector.broadcast(I, signSplit), finiteMax = IntVector.broadcast(I, 0x7f7fffff);
         VectorMask<Integer> top = topPhase < 0 ? null : TOP[topPhase & 3];
         IntVector plus = IntVector.broadcast(I, 1), minus = IntVector.broadcast(I, -1);
         FloatVector v0 = FloatVector.broadcast(F, values[0]), v2 = FloatVector.broadcast(F, values[2]);
@@ -165,17 +180,7 @@ public final class VectorCodes {
             IntVector low = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31)).and(0xffff);
             IntVector c = e.and(0xff).sub(e.lanewise(VectorOperators.LSHR, 8).sub(1).sub(low).lanewise(VectorOperators.ASHR, 31));
             VectorMask<Float> inside = yv.abs().compare(VectorOperators.LT, 2.0f);
-            if (!inside.allTrue()) c = outside(c, inside, values, y, i);
-            if (signFix) {
-                IntVector sb = FloatVector.fromArray(F, s, i).reinterpretAsInts();
-                // the sign bit of values[c] (c < split) differs from s's: -1, else 0
-                IntVector mismatch = c.sub(split).lanewise(VectorOperators.ASHR, 31)
-                        .lanewise(VectorOperators.XOR, sb.lanewise(VectorOperators.ASHR, 31));
-                // s > 0 (NaN is not): bits - 1 in [0, 0x7f7fffff]; step +1 then, else -1
-                IntVector t = sb.sub(1);
-                IntVector notPositive = t.lanewise(VectorOperators.ASHR, 31).or(finiteMax.sub(t).lanewise(VectorOperators.ASHR, 31));
-                c = c.add(notPositive.lanewise(VectorOperators.LSHL, 1).or(1).and(mismatch));
-            }
+            if (!inside.allTrue()) c = outsideState(c, inside, values, signSplit, signFix, s, y, i);
             if (top != null) {
                 VectorMask<Integer> fix = c.compare(VectorOperators.EQ, 1).or(c.compare(VectorOperators.EQ, 254)).and(top);
                 if (fix.anyTrue()) {

@@ -33,10 +33,10 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
     /** The two maps of every 8-bit state: state 1 and 3 signed (with sign fix), state 2 (v) unsigned. */
-    private static final Codec SIGNED = new Codec(QuantMap.dynamic(true)), UNSIGNED = new Codec(QuantMap.dynamic(false));
+    private static final Codec SIGNED = new Codec(QuantMap.dynamic(true), true), UNSIGNED = new Codec(QuantMap.dynamic(false), false);
 
     VectorOptimizerKernels() {
-        if (SIGNED.packed == null || UNSIGNED.packed == null || SIGNED.signSplit < 0) {
+        if (SIGNED.search == null || UNSIGNED.search == null || SIGNED.signSplit < 0) {
             throw new IllegalStateException("dynamic maps without search tables");
         }
         selfCheck();
@@ -90,7 +90,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         byte[] out = new byte[cap];
         for (int phase = -1; phase < 4; phase++) {
             VectorCodes.normalizeAndKey(x, 0, n, 1f, y, keys);
-            VectorCodes.lookup(c.packed, keys, 0, n);
+            VectorCodes.lookup(c.search, keys, 0, n);
             VectorCodes.stateCodes(c.values, c.signSplit, x, y, keys, 0, n, true, phase, out);
             for (int i = 0; i < n; i++) {
                 if ((out[i] & 0xff) != (StateCodec.encode(c.values, x[i], 1f, true, StateCodec.isTop(phase, i)) & 0xff)) {
@@ -100,16 +100,19 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         }
     }
 
-    /** Decode tables (plain and for NaN-safe top bytes) and the search table of one map. */
+    /**
+     * Decode tables (plain and for NaN-safe top bytes) and the search table of one map: the signed map
+     * is always encoded with the sign fix (states 1 and 3), so its table has the fix folded in.
+     */
     private static final class Codec {
         final float[] values, topValues;
-        final int[] packed;
+        final int[] search;
         final int signSplit;
 
-        Codec(QuantMap map) {
+        Codec(QuantMap map, boolean signFix) {
             SearchTable t = SearchTable.of(map);
             values = t.values();
-            packed = t.packed();
+            search = signFix ? t.signFixed() : t.packed();
             signSplit = t.signSplit();
             topValues = new float[256];
             for (int c = 0; c < 256; c++) topValues[c] = values[StateCodec.sigma(c)];
@@ -220,7 +223,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
                     int off = b * bs;
                     VectorCodes.normalizeAndKey(cur, off, Math.min(bs, len - off), w.amax[s][b], w.y, w.keys);
                 }
-                VectorCodes.lookup(c.packed, w.keys, 0, len);
+                VectorCodes.lookup(c.search, w.keys, 0, len);
                 VectorCodes.stateCodes(c.values, c.signSplit, cur, w.y, w.keys, 0, len, s != 1,
                         phases[s] < 0 ? -1 : (int) ((phases[s] + start) & 3), w.codes);
                 codes[s].put(start, w.codes, 0, len);

@@ -58,6 +58,29 @@ class VectorCodesTest {
         }
     }
 
+    /** The sign-fixed table (the optimizers' state 1) against the search plus the fix with s = y. */
+    @Test
+    void signFixedTableEqualsSearchPlusSignFix() {
+        for (QuantMap map : new QuantMap[]{QuantMap.dynamic(true), QuantMap.dynamic(true, 4, 8), QuantMap.linear(true)}) {
+            SearchTable t = SearchTable.of(map);
+            int[] f = t.signFixed();
+            assertNotNull(f, map + " has a sign-fixed table");
+            float[] c = map.values();
+            int split = t.signSplit();
+            for (int sign = 0; sign < 2; sign++) {
+                for (long b = 0; b < 0x40000000L; b += 89) {
+                    float y = Float.intBitsToFloat((int) b | (sign << 31));
+                    int expected = CodeSearch.nearest(c, y);
+                    if ((expected < split) != (sign == 1)) expected += y > 0 ? 1 : -1;
+                    int bits = Float.floatToRawIntBits(y), e = f[SearchTable.key(bits)];
+                    int got = (e & 0xff) + (SearchTable.low(bits) >= (e >>> 8) ? 1 : 0);
+                    if (expected != got) fail(map + ": y=" + y + " search + fix " + expected + ", table " + got);
+                }
+            }
+        }
+        assertNull(SearchTable.of(QuantMap.dynamic(false)).signFixed(), "unsigned map: every value has a clear sign bit, no split");
+    }
+
     @Test
     void tableEqualsReferenceAroundEveryTransition() {
         for (QuantMap map : maps()) {
