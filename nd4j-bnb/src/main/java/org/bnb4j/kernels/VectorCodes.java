@@ -36,7 +36,6 @@ public final class VectorCodes {
     public static final int SLACK = 64;
 
     private static final FloatVector ZERO = FloatVector.zero(F);
-    private static final VectorMask<Integer>[] TOP = topMasks();
 
     /**
      * Whether this JVM's preferred vectors suit the kernels: the same float and int lane count, 4, 8
@@ -49,17 +48,6 @@ public final class VectorCodes {
     /** n rounded up to whole vectors. */
     public static int padded(int n) {
         return (n + L - 1) / L * L;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static VectorMask<Integer>[] topMasks() {
-        VectorMask<Integer>[] m = new VectorMask[4];
-        for (int r = 0; r < 4; r++) {
-            boolean[] b = new boolean[I.length()];
-            for (int l = 0; l < b.length; l++) b[l] = ((r + l) & 3) == 3;
-            m[r] = VectorMask.fromArray(I, b, 0);
-        }
-        return m;
     }
 
     /**
@@ -113,87 +101,92 @@ public final class VectorCodes {
         }
     }
 
-    /** keys[i] = packed[keys[i]] over [off, off + padded(len)): the scalar lookup between the vector passes. */
-    public static void lookup(int[] packed, int[] keys, int off, int len) {
-        for (int i = off, end = off + padded(len); i < end; i++) keys[i] = packed[keys[i]];
+    /** keys[i] = table[keys[i]] over [off, off + padded(len)): the scalar lookup between the vector passes. */
+    public static void lookup(int[] table, int[] keys, int off, int len) {
+        for (int i = off, end = off + padded(len); i < end; i++) keys[i] = table[keys[i]];
     }
 
-    /** The reference search for the lanes of c the table does not cover (NaN, |y| >= 2): rare. */
-    private static IntVector outside(IntVector c, VectorMask<Float> inside, float[] values, float[] y, int i) {
-        int[] fix = c.toArray();
-        for (int l = 0; l < L; l++) if (!inside.laneIsSet(l)) fix[l] = CodeSearch.nearest(values, y[i + l]);
-        return IntVector.fromArray(I, fix, 0);
-    }
-
-    /** As {@link #outside}, with the sign fix computed from s (StateCodec.encode's rule). */
-    private static IntVector outsideState(IntVector c, VectorMask<Float> inside, float[] values, int signSplit, boolean signFix,
-                                          float[] s, float[] y, int i) {
-        int[] fix = c.toArray();
-        for (int l = 0; l < L; l++) {
-            if (inside.laneIsSet(l)) continue;
-            int code = CodeSearch.nearest(values, y[i + l]);
-            float sv = s[i + l];
-            if (signFix && (code < signSplit) != (Float.floatToRawIntBits(sv) < 0)) code += sv > 0.0f ? 1 : -1;
-            fix[l] = code;
+    /**
+     * As {@link #lookup}, taking the entries of the elements i with (topPhase + i - off) &amp; 3 == 3
+     * (the bytes at word position 3 of a packed state) from {@code top}. off must be a multiple of 4
+     * from the start of the state's bytes counted in topPhase.
+     */
+    public static void lookup(int[] table, int[] top, int topPhase, int[] keys, int off, int len) {
+        int[] t0 = topPhase == 3 ? top : table, t1 = topPhase == 2 ? top : table, t2 = topPhase == 1 ? top : table,
+                t3 = topPhase == 0 ? top : table;
+        for (int i = off, end = off + padded(len); i < end; i += 4) {   // padded(len) is a multiple of 4
+            keys[i] = t0[keys[i]];
+            keys[i + 1] = t1[keys[i + 1]];
+            keys[i + 2] = t2[keys[i + 2]];
+            keys[i + 3] = t3[keys[i + 3]];
         }
-        return IntVector.fromArray(I, fix, 0);
     }
 
     /**
      * Quantization codes of y over [off, off + padded(len)) into out (same offsets), given the
-     * looked-up entries: {@link CodeSearch#nearest}(values, y[i]).
+     * looked-up entries of {@link SearchTable#packed()}: {@link CodeSearch#nearest}(values, y[i]).
      */
     public static void codes(float[] values, float[] y, int[] entries, int off, int len, byte[] out) {
         for (int i = off, end = off + padded(len); i < end; i += L) {
-            // code = c0 + 1 where low >= t: (t - 1 - low) is negative exactly then (t <= 0x10000, low <= 0xffff)
+            // low >= t ? c1 : c0; the bits above the low byte are dropped by the byte conversion
             FloatVector yv = FloatVector.fromArray(F, y, i);
             IntVector b = yv.reinterpretAsInts();
             IntVector e = IntVector.fromArray(I, entries, i);
             IntVector low = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31)).and(0xffff);
-            IntVector c = e.and(0xff).sub(e.lanewise(VectorOperators.LSHR, 8).sub(1).sub(low).lanewise(VectorOperators.ASHR, 31));
+            IntVector c = e.blend(e.lanewise(VectorOperators.LSHR, 8), low.compare(VectorOperators.GE, e.lanewise(VectorOperators.LSHR, 16)));
             VectorMask<Float> inside = yv.abs().compare(VectorOperators.LT, 2.0f);
-            if (!inside.allTrue()) c = outside(c, inside, values, y, i);
+            if (!inside.allTrue()) c = outside(c, inside, values, -1, false, -1, null, y, i, off);
             ((ByteVector) c.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
         }
     }
 
     /**
-     * Optimizer state codes (the rules of the optimizers' StateCodec.encode): the code of y, with
-     * {@code signFix} bitsandbytes' sign fix (a code whose value's sign bit differs from s's moves
-     * one step towards s), then, with {@code topPhase} >= 0, the NaN-safe byte form at the lanes i
-     * with (topPhase + i - off) &amp; 3 == 3: codes 1 and 254 replaced by the nearer neighbour, and
-     * sigma (0x7f &lt;-&gt; 1, 0xff &lt;-&gt; 254). The entries are looked up in
-     * {@link SearchTable#signFixed()} when {@code signFix} (the fix is folded into that table), else
-     * in {@link SearchTable#packed()}; lanes outside the tables take the reference search and the fix
-     * on s itself. {@code signSplit} is {@link SearchTable#signSplit()}.
+     * Optimizer state bytes (the rules of the optimizers' StateCodec.encode) over [off, off +
+     * padded(len)), given the looked-up entries of {@link SearchTable#stateTable}(signFix, top) (top
+     * for the elements with (topPhase + i - off) &amp; 3 == 3 when topPhase &gt;= 0, see
+     * {@link #lookup(int[], int[], int, int[], int, int)}): the table gives the final byte. Lanes
+     * outside the tables (NaN) take the reference search and the rules on s itself.
+     * {@code signSplit} is {@link SearchTable#signSplit()}.
      */
     public static void stateCodes(float[] values, int signSplit, float[] s, float[] y, int[] entries, int off, int len,
                                   boolean signFix, int topPhase, byte[] out) {
-        VectorMask<Integer> top = topPhase < 0 ? null : TOP[topPhase & 3];
-        IntVector plus = IntVector.broadcast(I, 1), minus = IntVector.broadcast(I, -1);
-        FloatVector v0 = FloatVector.broadcast(F, values[0]), v2 = FloatVector.broadcast(F, values[2]);
-        FloatVector v253 = FloatVector.broadcast(F, values[253]), v255 = FloatVector.broadcast(F, values[255]);
         for (int i = off, end = off + padded(len); i < end; i += L) {
             FloatVector yv = FloatVector.fromArray(F, y, i);
             IntVector b = yv.reinterpretAsInts();
             IntVector e = IntVector.fromArray(I, entries, i);
             IntVector low = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31)).and(0xffff);
-            IntVector c = e.and(0xff).sub(e.lanewise(VectorOperators.LSHR, 8).sub(1).sub(low).lanewise(VectorOperators.ASHR, 31));
+            IntVector c = e.blend(e.lanewise(VectorOperators.LSHR, 8), low.compare(VectorOperators.GE, e.lanewise(VectorOperators.LSHR, 16)));
             VectorMask<Float> inside = yv.abs().compare(VectorOperators.LT, 2.0f);
-            if (!inside.allTrue()) c = outsideState(c, inside, values, signSplit, signFix, s, y, i);
-            if (top != null) {
-                VectorMask<Integer> fix = c.compare(VectorOperators.EQ, 1).or(c.compare(VectorOperators.EQ, 254)).and(top);
-                if (fix.anyTrue()) {
-                    // the nearer of the two neighbours: dh < dl ? c + 1 : c - 1 (values 0/2 for code 1, 253/255 for 254)
-                    VectorMask<Float> hi = c.compare(VectorOperators.EQ, 254).cast(F);
-                    FloatVector dl = yv.sub(v0.blend(v253, hi)).abs(), dh = yv.sub(v2.blend(v255, hi)).abs();
-                    IntVector step = minus.blend(plus, dh.compare(VectorOperators.LT, dl).cast(I));
-                    c = c.add(step, fix);
-                }
-                // after that no top lane holds 1 or 254: sigma only maps 0x7f -> 1 and 0xff -> 254
-                c = c.blend(1, c.compare(VectorOperators.EQ, 0x7f).and(top)).blend(254, c.compare(VectorOperators.EQ, 0xff).and(top));
-            }
+            if (!inside.allTrue()) c = outside(c, inside, values, signSplit, signFix, topPhase, s, y, i, off);
             ((ByteVector) c.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
         }
+    }
+
+    /**
+     * The lanes of c the tables do not cover (NaN, |y| >= 2), by the reference search and, for
+     * optimizer states (s != null), StateCodec.encode's rules: the sign fix from s, the top-byte
+     * neighbour rule and sigma. Rare.
+     */
+    private static IntVector outside(IntVector c, VectorMask<Float> inside, float[] values, int signSplit, boolean signFix,
+                                     int topPhase, float[] s, float[] y, int i, int off) {
+        int[] fix = c.toArray();
+        for (int l = 0; l < L; l++) {
+            if (inside.laneIsSet(l)) continue;
+            float yl = y[i + l];
+            int code = CodeSearch.nearest(values, yl);
+            if (s != null) {
+                float sv = s[i + l];
+                if (signFix && (code < signSplit) != (Float.floatToRawIntBits(sv) < 0)) code += sv > 0.0f ? 1 : -1;
+                if (topPhase >= 0 && ((topPhase + i - off + l) & 3) == 3) {
+                    if (code == 1 || code == 254) {
+                        float dl = Math.abs(yl - values[code - 1]), dh = Math.abs(yl - values[code + 1]);
+                        code = dh < dl ? code + 1 : code - 1;
+                    }
+                    code = code == 0x7f ? 1 : code == 1 ? 0x7f : code == 0xff ? 254 : code == 254 ? 0xff : code;
+                }
+            }
+            fix[l] = code;
+        }
+        return IntVector.fromArray(I, fix, 0);
     }
 }

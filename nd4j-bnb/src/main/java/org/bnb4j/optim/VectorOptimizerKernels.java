@@ -36,8 +36,8 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     private static final Codec SIGNED = new Codec(QuantMap.dynamic(true), true), UNSIGNED = new Codec(QuantMap.dynamic(false), false);
 
     VectorOptimizerKernels() {
-        if (SIGNED.search == null || UNSIGNED.search == null || SIGNED.signSplit < 0) {
-            throw new IllegalStateException("dynamic maps without search tables");
+        if (SIGNED.search == null || SIGNED.searchTop == null || UNSIGNED.search == null || UNSIGNED.searchTop == null) {
+            throw new IllegalStateException("dynamic maps without state tables");
         }
         selfCheck();
     }
@@ -90,7 +90,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         byte[] out = new byte[cap];
         for (int phase = -1; phase < 4; phase++) {
             VectorCodes.normalizeAndKey(x, 0, n, 1f, y, keys);
-            VectorCodes.lookup(c.search, keys, 0, n);
+            c.lookup(keys, n, phase);
             VectorCodes.stateCodes(c.values, c.signSplit, x, y, keys, 0, n, true, phase, out);
             for (int i = 0; i < n; i++) {
                 if ((out[i] & 0xff) != (StateCodec.encode(c.values, x[i], 1f, true, StateCodec.isTop(phase, i)) & 0xff)) {
@@ -101,21 +101,30 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     }
 
     /**
-     * Decode tables (plain and for NaN-safe top bytes) and the search table of one map: the signed map
-     * is always encoded with the sign fix (states 1 and 3), so its table has the fix folded in.
+     * Decode tables (plain and for NaN-safe top bytes) and the state tables of one map (see
+     * SearchTable.stateTable): the signed map is always encoded with the sign fix (states 1 and 3).
      */
     private static final class Codec {
         final float[] values, topValues;
-        final int[] search;
+        final int[] search, searchTop;
         final int signSplit;
+        final boolean signFix;
 
         Codec(QuantMap map, boolean signFix) {
             SearchTable t = SearchTable.of(map);
             values = t.values();
-            search = signFix ? t.signFixed() : t.packed();
+            search = t.stateTable(signFix, false);
+            searchTop = t.stateTable(signFix, true);
             signSplit = t.signSplit();
+            this.signFix = signFix;
             topValues = new float[256];
             for (int c = 0; c < 256; c++) topValues[c] = values[StateCodec.sigma(c)];
+        }
+
+        /** Looks up the entries of [0, len) of a run whose first element has the given top phase (-1: plain bytes). */
+        void lookup(int[] keys, int len, int topPhase) {
+            if (topPhase < 0) VectorCodes.lookup(search, keys, 0, len);
+            else VectorCodes.lookup(search, searchTop, topPhase, keys, 0, len);
         }
     }
 
@@ -223,9 +232,9 @@ final class VectorOptimizerKernels implements OptimizerKernels {
                     int off = b * bs;
                     VectorCodes.normalizeAndKey(cur, off, Math.min(bs, len - off), w.amax[s][b], w.y, w.keys);
                 }
-                VectorCodes.lookup(c.search, w.keys, 0, len);
-                VectorCodes.stateCodes(c.values, c.signSplit, cur, w.y, w.keys, 0, len, s != 1,
-                        phases[s] < 0 ? -1 : (int) ((phases[s] + start) & 3), w.codes);
+                int topPhase = phases[s] < 0 ? -1 : (int) ((phases[s] + start) & 3);
+                c.lookup(w.keys, len, topPhase);
+                VectorCodes.stateCodes(c.values, c.signSplit, cur, w.y, w.keys, 0, len, c.signFix, topPhase, w.codes);
                 codes[s].put(start, w.codes, 0, len);
             }
         });

@@ -58,27 +58,54 @@ class VectorCodesTest {
         }
     }
 
-    /** The sign-fixed table (the optimizers' state 1) against the search plus the fix with s = y. */
+    /** StateCodec.encode's rules for s = y (what the state tables must give for |y| < 2). */
+    static int stateRule(float[] c, int split, float y, boolean signFix, boolean top) {
+        int code = CodeSearch.nearest(c, y);
+        if (signFix && (code < split) != (Float.floatToRawIntBits(y) < 0)) code += y > 0 ? 1 : -1;
+        if (top && (code == 1 || code == 254)) {
+            float dl = Math.abs(y - c[code - 1]), dh = Math.abs(y - c[code + 1]);
+            code = dh < dl ? code + 1 : code - 1;
+        }
+        if (top) code = code == 0x7f ? 1 : code == 1 ? 0x7f : code == 0xff ? 254 : code == 254 ? 0xff : code;
+        return code;
+    }
+
+    /**
+     * The optimizers' state tables (sign fix, packed top bytes) against the rules on every 89th
+     * float of |y| &lt; 2 and around the top-byte neighbour ties (s = y here; s that underflows to
+     * y = +-0 is covered by VectorOptimizerKernelsTest).
+     */
     @Test
-    void signFixedTableEqualsSearchPlusSignFix() {
-        for (QuantMap map : new QuantMap[]{QuantMap.dynamic(true), QuantMap.dynamic(true, 4, 8), QuantMap.linear(true)}) {
+    void stateTablesEqualTheStateRules() {
+        for (QuantMap map : new QuantMap[]{QuantMap.dynamic(true), QuantMap.dynamic(false), QuantMap.dynamic(true, 4, 8), QuantMap.linear(true)}) {
             SearchTable t = SearchTable.of(map);
-            int[] f = t.signFixed();
-            assertNotNull(f, map + " has a sign-fixed table");
             float[] c = map.values();
             int split = t.signSplit();
-            for (int sign = 0; sign < 2; sign++) {
-                for (long b = 0; b < 0x40000000L; b += 89) {
-                    float y = Float.intBitsToFloat((int) b | (sign << 31));
-                    int expected = CodeSearch.nearest(c, y);
-                    if ((expected < split) != (sign == 1)) expected += y > 0 ? 1 : -1;
-                    int bits = Float.floatToRawIntBits(y), e = f[SearchTable.key(bits)];
-                    int got = (e & 0xff) + (SearchTable.low(bits) >= (e >>> 8) ? 1 : 0);
-                    if (expected != got) fail(map + ": y=" + y + " search + fix " + expected + ", table " + got);
+            for (boolean signFix : new boolean[]{false, true}) {
+                if (signFix && c[0] >= 0) {
+                    assertNull(t.stateTable(true, false), map + ": no sign-fixed table for a map without negative values");
+                    continue;
+                }
+                for (boolean top : new boolean[]{false, true}) {
+                    int[] table = t.stateTable(signFix, top);
+                    assertNotNull(table, map + " signFix " + signFix + " top " + top);
+                    java.util.List<Float> extra = new ArrayList<>();
+                    for (float mid : new float[]{(c[0] + c[2]) * 0.5f, (c[253] + c[255]) * 0.5f}) {
+                        float y = mid;
+                        for (int d = 0; d < 2000; d++) y = Math.nextDown(y);
+                        for (int d = 0; d < 4000; d++, y = Math.nextUp(y)) extra.add(y);
+                    }
+                    for (float y : extra) assertEquals(stateRule(c, split, y, signFix, top), SearchTable.lookup(table, y), map + " y=" + y);
+                    for (int sign = 0; sign < 2; sign++) {
+                        for (long b = 0; b < 0x40000000L; b += 89) {
+                            float y = Float.intBitsToFloat((int) b | (sign << 31));
+                            int expected = stateRule(c, split, y, signFix, top), got = SearchTable.lookup(table, y);
+                            if (expected != got) fail(map + " signFix " + signFix + " top " + top + ": y=" + y + " rule " + expected + ", table " + got);
+                        }
+                    }
                 }
             }
         }
-        assertNull(SearchTable.of(QuantMap.dynamic(false)).signFixed(), "unsigned map: every value has a clear sign bit, no split");
     }
 
     @Test

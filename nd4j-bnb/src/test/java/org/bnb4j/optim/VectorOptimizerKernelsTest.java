@@ -167,10 +167,11 @@ class VectorOptimizerKernelsTest {
                 int[] keys = new int[cap];
                 byte[] out = new byte[cap];
                 for (boolean signFix : new boolean[]{true, false}) {
-                    if (signFix && t.signFixed() == null) continue;   // the optimizers sign-fix the signed map only
+                    if (signFix && t.stateTable(true, false) == null) continue;   // the optimizers sign-fix the signed map only
                     for (int phase = -1; phase < 4; phase++) {
                         VectorCodes.normalizeAndKey(x, 0, n, absmax, y, keys);
-                        VectorCodes.lookup(signFix ? t.signFixed() : t.packed(), keys, 0, n);
+                        if (phase < 0) VectorCodes.lookup(t.stateTable(signFix, false), keys, 0, n);
+                        else VectorCodes.lookup(t.stateTable(signFix, false), t.stateTable(signFix, true), phase, keys, 0, n);
                         VectorCodes.stateCodes(c, t.signSplit(), x, y, keys, 0, n, signFix, phase, out);
                         for (int i = 0; i < n; i++) {
                             int expected = StateCodec.encode(c, x[i], absmax, signFix, StateCodec.isTop(phase, i)) & 0xff;
