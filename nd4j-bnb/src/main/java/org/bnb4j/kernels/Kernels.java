@@ -13,8 +13,10 @@ import java.util.Optional;
 /**
  * Picks the kernel implementation once, at first use, and logs which one is active: the native
  * library when it loads on this platform, the pure-Java kernels otherwise (or with
- * {@code -Dbnb4j.native=false}). A fallback caused by an error, and a BNB4J_ISA value the native
- * dispatcher ignored, are logged at WARN: both cost speed without any other sign.
+ * {@code -Dbnb4j.native=false}): vectorised on the JDK Vector API when the JVM runs with
+ * {@code --add-modules jdk.incubator.vector}, scalar without it (see {@link JavaKernelsProvider}).
+ * A fallback caused by an error, and a BNB4J_ISA value the native dispatcher ignored, are logged
+ * at WARN: both cost speed without any other sign.
  */
 public final class Kernels {
     private static final Logger log = LoggerFactory.getLogger(Kernels.class);
@@ -29,10 +31,15 @@ public final class Kernels {
         static {
             NativeLibraryLoader.Result r = NativeLibraryLoader.load();
             NATIVE = r.loaded ? new NativeQuantKernels() : null;
-            ACTIVE = NATIVE != null ? NATIVE : JAVA;
+            ACTIVE = NATIVE != null ? NATIVE : JavaKernelsProvider.get().quantKernels();
             if (NATIVE != null) logNative(r);
-            else if (r.warn()) log.warn("bnb4j: using the much slower pure-Java kernels: the native library failed to load: {}", r.detail);
-            else log.info("bnb4j: using pure-Java kernels; native library not loaded: {}", r.detail);
+            else if (r.warn()) log.warn("bnb4j: using the much slower {} kernels: the native library failed to load: {}{}", ACTIVE.name(), r.detail, javaNote());
+            else log.info("bnb4j: using {} kernels; native library not loaded: {}{}", ACTIVE.name(), r.detail, javaNote());
+        }
+
+        private static String javaNote() {
+            JavaKernelsProvider p = JavaKernelsProvider.get();
+            return p.vectorized() ? "" : "; vectorized Java kernels off: " + p.unavailableReason();
         }
 
         private static void logNative(NativeLibraryLoader.Result r) {
@@ -60,6 +67,15 @@ public final class Kernels {
     /** The pure-Java implementation (always available; the reference for tests). */
     public static JavaQuantKernels java() {
         return Holder.JAVA;
+    }
+
+    /**
+     * The vectorised pure-Java implementation (JDK Vector API), if the JVM has the
+     * jdk.incubator.vector module; it is the active one when the native library is not loaded.
+     */
+    public static Optional<QuantKernels> vector() {
+        JavaKernelsProvider p = JavaKernelsProvider.get();
+        return p.vectorized() ? Optional.of(p.quantKernels()) : Optional.empty();
     }
 
     /** The native implementation, if it loaded. */

@@ -4,7 +4,8 @@ import org.bnb4j.quant.QuantMap;
 
 /**
  * One implementation of the block-wise quantization contract. {@link Kernels#get()} picks one at
- * start-up: the native library when it loads, {@link JavaQuantKernels} otherwise. Arguments are
+ * start-up: the native library when it loads, otherwise the vectorized Java kernels when the JVM
+ * has the jdk.incubator.vector module, else {@link JavaQuantKernels}. Arguments are
  * validated by the caller ({@code org.bnb4j.quant.Blockwise}); codes and absmax are dense.
  */
 public interface QuantKernels {

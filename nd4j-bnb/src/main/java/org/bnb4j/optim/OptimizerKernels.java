@@ -25,8 +25,16 @@ public interface OptimizerKernels {
      */
     int absmaxChecksum(OptimState8bit state);
 
-    /** Native when the library loaded (see {@link Kernels}), else the Java implementation. */
+    /**
+     * Native when the library loaded (see {@link Kernels}), else the vectorised Java implementation
+     * when the JVM has the jdk.incubator.vector module, else the scalar Java implementation.
+     */
     static OptimizerKernels get() {
-        return Kernels.nativeKernels().isPresent() ? NativeOptimizerKernels.INSTANCE : JavaOptimizerKernels.INSTANCE;
+        return Kernels.nativeKernels().isPresent() ? NativeOptimizerKernels.INSTANCE : JavaOptimizers.active();
+    }
+
+    /** The vectorised Java implementation (JDK Vector API), if the JVM has the jdk.incubator.vector module. */
+    static java.util.Optional<OptimizerKernels> vector() {
+        return JavaOptimizers.vector();
     }
 }

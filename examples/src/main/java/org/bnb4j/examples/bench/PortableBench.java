@@ -1,0 +1,160 @@
+package org.bnb4j.examples.bench;
+
+import org.bnb4j.kernels.JavaKernelsProvider;
+import org.bnb4j.kernels.Kernels;
+import org.bnb4j.kernels.QuantKernels;
+import org.bnb4j.optim.JavaOptimizerKernels;
+import org.bnb4j.optim.OptimHyper;
+import org.bnb4j.optim.OptimKind;
+import org.bnb4j.optim.OptimState8bit;
+import org.bnb4j.optim.OptimizerKernels;
+import org.bnb4j.quant.Blockwise;
+import org.bnb4j.quant.BlockwiseQuantizer;
+import org.bnb4j.quant.QuantMap;
+import org.bnb4j.updaters.config.Adam8bit;
+import org.bnb4j.updaters.config.Lion8bit;
+import org.bnb4j.updaters.config.SGD8bit;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+
+import java.util.Locale;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * The portable path: the pure-Java kernels (what aarch64 Linux and macOS get, where the native
+ * library does not load), scalar and vectorised (JDK Vector API), against DL4J's own fused
+ * updaters, all in the same run. Needs the native library off and the Vector API module on:
+ *
+ * <pre>java --add-modules jdk.incubator.vector -Dbnb4j.native=false -cp ... org.bnb4j.examples.bench.PortableBench [sizes [runs]]</pre>
+ *
+ * Updater rows are DL4J's {@code applyUpdater} through the active kernels (the vectorised ones);
+ * kernel rows time {@code OptimizerKernels.step8bit} on the packed state the updaters use (blocksize
+ * 256), scalar and vectorised, and quantize/dequantize through {@link BlockwiseQuantizer} with each
+ * implementation. Medians of {@code runs} after warm-up; the gradient is restored untimed before
+ * each step.
+ */
+public final class PortableBench {
+    private static int iteration;
+
+    public static void main(String[] args) {
+        String[] sizes = (args.length > 0 ? args[0] : "1000000,10000000").split(",");
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        if (Kernels.nativeKernels().isPresent()) {
+            System.err.println("the native library is loaded: run with -Dbnb4j.native=false to measure the Java kernels");
+            System.exit(2);
+        }
+        OptimizerKernels vector = OptimizerKernels.vector().orElse(null);
+        QuantKernels vq = Kernels.vector().orElse(null);
+        System.out.printf(Locale.ROOT, "bnb4j portable benchmark: java %s (%s), %d threads, active kernels: %s%n",
+                System.getProperty("java.version"), System.getProperty("java.vm.name"),
+                ForkJoinPool.getCommonPoolParallelism() + 1, Kernels.get().name());
+        if (vector == null) {
+            System.out.println("vectorized Java kernels off: " + JavaKernelsProvider.get().unavailableReason()
+                    + " (only the scalar rows are measured)");
+        }
+        System.out.println("median of " + runs + " runs; ratios are DL4J Adam's time / this time (> 1: faster than DL4J's Adam)");
+        warmUp(vector, vq);
+        for (String s : sizes) {
+            long n = Long.parseLong(s.trim());
+            Nd4j.getRandom().setSeed(n);
+            INDArray grad = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
+            System.out.printf(Locale.ROOT, "%n%,d parameters%n", n);
+            double adam = updater(new Adam(1e-3), grad, runs);
+            row("DL4J Adam (updater)", adam, adam);
+            row("DL4J Nesterovs (updater)", updater(new Nesterovs(1e-2, 0.9), grad, runs), adam);
+            String active = vector != null ? "vector" : "scalar";
+            row("Adam8bit (updater, " + active + ")", updater(new Adam8bit(1e-3), grad, runs), adam);
+            row("Lion8bit (updater, " + active + ")", updater(new Lion8bit(1e-4), grad, runs), adam);
+            row("SGD8bit (updater, " + active + ")", updater(new SGD8bit(1e-2), grad, runs), adam);
+            for (OptimKind kind : new OptimKind[]{OptimKind.ADAM, OptimKind.LION, OptimKind.MOMENTUM}) {
+                double tScalar = kernel(JavaOptimizerKernels.INSTANCE, kind, grad, Math.max(3, runs / 3));
+                row(kind + " step8bit scalar Java", tScalar, adam);
+                if (vector != null) {
+                    double tVec = kernel(vector, kind, grad, runs);
+                    row(kind + " step8bit vector Java", tVec, adam, String.format(Locale.ROOT, "  %5.1fx scalar", tScalar / tVec));
+                }
+            }
+        }
+        long n = Long.parseLong(sizes[sizes.length - 1].trim());
+        Nd4j.getRandom().setSeed(1);
+        INDArray x = Nd4j.randn(DataType.FLOAT, n), out = Nd4j.create(DataType.FLOAT, n), codes = Nd4j.create(DataType.UBYTE, n);
+        System.out.printf(Locale.ROOT, "%nquantize / dequantize, %,d floats%n", n);
+        for (int blocksize : new int[]{256, 4096}) {
+            INDArray absmax = Nd4j.create(DataType.FLOAT, Blockwise.numBlocks(n, blocksize));
+            double[] sq = quant(new BlockwiseQuantizer(Kernels.java()), x, codes, absmax, out, blocksize, Math.max(3, runs / 3));
+            quantRow("scalar Java", blocksize, n, sq, null);
+            if (vq != null) quantRow("vector Java", blocksize, n, quant(new BlockwiseQuantizer(vq), x, codes, absmax, out, blocksize, runs), sq);
+        }
+    }
+
+    /**
+     * Compiles every measured path before the first measurement (the Vector API code is slow until C2
+     * has compiled it, and the JIT's threads would share the cores with the first timed runs).
+     */
+    static void warmUp(OptimizerKernels vector, QuantKernels vq) {
+        long t0 = System.nanoTime();
+        INDArray g = Nd4j.randn(DataType.FLOAT, 1 << 18).muli(0.01);
+        for (IUpdater u : new IUpdater[]{new Adam(1e-3), new Adam8bit(1e-3), new Lion8bit(1e-4), new SGD8bit(1e-2)}) updater(u, g, 40);
+        for (OptimKind kind : new OptimKind[]{OptimKind.ADAM, OptimKind.LION, OptimKind.MOMENTUM}) {
+            if (vector != null) kernel(vector, kind, g, 40);
+            kernel(JavaOptimizerKernels.INSTANCE, kind, g, 10);
+        }
+        INDArray codes = Nd4j.create(DataType.UBYTE, g.length()), out = Nd4j.create(DataType.FLOAT, g.length());
+        INDArray absmax = Nd4j.create(DataType.FLOAT, Blockwise.numBlocks(g.length(), 256));
+        if (vq != null) quant(new BlockwiseQuantizer(vq), g, codes, absmax, out, 256, 40);
+        quant(new BlockwiseQuantizer(Kernels.java()), g, codes, absmax, out, 256, 10);
+        System.out.printf(Locale.ROOT, "(warm-up %.1f s)%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    static void row(String name, double sec, double adamSec) {
+        row(name, sec, adamSec, "");
+    }
+
+    static void row(String name, double sec, double adamSec, String extra) {
+        System.out.printf(Locale.ROOT, "  %-34s %9.2f ms  %5.2fx vs DL4J Adam%s%n", name, sec * 1e3, adamSec / sec, extra);
+    }
+
+    static void quantRow(String name, int blocksize, long n, double[] t, double[] base) {
+        String ratio = base == null ? "" : String.format(Locale.ROOT, "   (%4.1fx / %4.1fx scalar)", base[0] / t[0], base[1] / t[1]);
+        System.out.printf(Locale.ROOT, "  %-12s blocksize %4d: quantize %8.2f ms %5.2f Gelem/s, dequantize %8.2f ms %5.2f Gelem/s%s%n",
+                name, blocksize, t[0] * 1e3, n / t[0] / 1e9, t[1] * 1e3, n / t[1] / 1e9, ratio);
+    }
+
+    static double[] quant(BlockwiseQuantizer q, INDArray x, INDArray codes, INDArray absmax, INDArray out, int blocksize, int runs) {
+        double tq = Timer.medianSeconds(3, runs, () -> q.quantize(x, QuantMap.dynamic(), blocksize, codes, absmax));
+        double td = Timer.medianSeconds(3, runs, () -> q.dequantize(codes, absmax, QuantMap.dynamic(), blocksize, out));
+        return new double[]{tq, td};
+    }
+
+    /** Median time of applyUpdater alone (DL4J's contract: the gradient becomes the update in place). */
+    static double updater(IUpdater config, INDArray grad, int runs) {
+        long n = grad.length();
+        INDArray view = Nd4j.create(DataType.FLOAT, 1, config.stateSize(n));
+        GradientUpdater u = config.instantiate(view, true);
+        INDArray g = grad.dup();
+        return Timer.medianSeconds(3, runs, () -> g.assign(grad), () -> u.applyUpdater(g, iteration++, 0));
+    }
+
+    /** Median time of one fused 8-bit step on a packed state (the updaters' layout), blocksize 256. */
+    static double kernel(OptimizerKernels k, OptimKind kind, INDArray grad, int runs) {
+        long n = grad.length();
+        INDArray view = Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, n, 256));
+        OptimState8bit st = OptimState8bit.packed(kind, view, n, 256);
+        INDArray g = grad.dup();
+        long[] t = {0};
+        return Timer.medianSeconds(3, runs, () -> g.assign(grad), () -> k.step8bit(hyper(kind, ++t[0]), g, st));
+    }
+
+    static OptimHyper hyper(OptimKind kind, long t) {
+        switch (kind) {
+            case ADAM: return OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, t);
+            case LION: return OptimHyper.lion(1e-4, 0.9, 0.99);
+            default: return OptimHyper.momentum(1e-2, 0.9, t);
+        }
+    }
+}
