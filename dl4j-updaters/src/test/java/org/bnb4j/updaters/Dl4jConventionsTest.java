@@ -8,13 +8,8 @@ import org.bnb4j.updaters.config.Lion8bit;
 import org.bnb4j.updaters.config.RMSprop8bit;
 import org.bnb4j.updaters.config.SGD8bit;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -22,7 +17,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.schedule.ExponentialSchedule;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
@@ -39,15 +33,7 @@ class Dl4jConventionsTest {
             Adam8bit::new, SGD8bit::new, RMSprop8bit::new, Adagrad8bit::new, Lion8bit::new, AdEMAMix8bit::new);
 
     private static MultiLayerNetwork net(IUpdater u) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(3).updater(u).weightInit(WeightInit.XAVIER)
-                .list()
-                .layer(new DenseLayer.Builder().nIn(2).nOut(128).activation(Activation.RELU).build())
-                .layer(new DenseLayer.Builder().nIn(128).nOut(128).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(128).nOut(3).activation(Activation.SOFTMAX).build())
-                .build();
-        MultiLayerNetwork n = new MultiLayerNetwork(conf);
-        n.init();
-        return n;
+        return SpiralMlp.create(u, 3);
     }
 
     /** DL4J's updaters (and its tests) call applyUpdater with iteration -1: the first step. */

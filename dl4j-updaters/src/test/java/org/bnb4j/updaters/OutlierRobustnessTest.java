@@ -5,21 +5,15 @@ import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.bnb4j.updaters.config.SGD8bit;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -38,15 +32,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class OutlierRobustnessTest {
 
     private static MultiLayerNetwork net(IUpdater u) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(11).updater(u).weightInit(WeightInit.XAVIER)
-                .list()
-                .layer(new DenseLayer.Builder().nIn(2).nOut(128).activation(Activation.RELU).build())
-                .layer(new DenseLayer.Builder().nIn(128).nOut(128).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(128).nOut(3).activation(Activation.SOFTMAX).build())
-                .build();
-        MultiLayerNetwork n = new MultiLayerNetwork(conf);
-        n.init();
-        return n;
+        return SpiralMlp.create(u, 11);
     }
 
     /** Trains 30 steps, one outlier batch, then 60 clean steps; returns the final test loss (NaN if it diverged). */
