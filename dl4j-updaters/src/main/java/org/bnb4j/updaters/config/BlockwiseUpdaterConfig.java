@@ -67,8 +67,12 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     @Override
     public long stateSize(long numParams) {
         validate();
-        return (uses8bit(numParams) ? BlockwiseGradientUpdater.HEADER_WORDS + OptimState8bit.packedLength(kind(), numParams, blocksize)
-                : kind().numStates() * numParams) + clippingWords();
+        return (uses8bit(numParams) ? eightBitWords(numParams) : kind().numStates() * numParams) + clippingWords();
+    }
+
+    /** Words of an 8-bit block of n parameters: the header (tag, checksum) and the packed state. */
+    public long eightBitWords(long n) {
+        return BlockwiseGradientUpdater.HEADER_WORDS + OptimState8bit.packedLength(kind(), n, blocksize);
     }
 
     /** Words of gradient-norm history after the state (percentile clipping), 0 when off. */

@@ -116,7 +116,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
                     + config.getBlocksize() + " needs " + k * nb + " (a state saved with another blocksize?)");
         }
         StateIntegrity.requireValidScales(who, absmax);
-        long need = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
+        long need = config.eightBitWords(n);
         int clipWords = config.clippingWords();
         INDArray v = Nd4j.create(DataType.FLOAT, 1, need + clipWords);
         v.putScalar(0, Float.intBitsToFloat(expectedTag(n)));
@@ -153,7 +153,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         INDArray codes = state8.packedCodes(), absmax = state8.packedAbsmax(), check = StateIntegrity.checkArray(checksum, state8);
         int clipWords = config.clippingWords();
         if (clipWords == 0) return Map.of(CODES_KEY, codes, ABSMAX_KEY, absmax, CHECK_KEY, check);
-        long stateWords = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), state8.length(), config.getBlocksize());
+        long stateWords = config.eightBitWords(state8.length());
         return Map.of(CODES_KEY, codes, ABSMAX_KEY, absmax, CHECK_KEY, check,
                 GNORM_KEY, flat.get(NDArrayIndex.interval(stateWords, stateWords + clipWords)));
     }
@@ -173,7 +173,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             // DL4J hands a view of its flattened gradient: contiguous FLOAT views are updated in place (no
             // copy); a strided gradient, or one of a DOUBLE network, goes through a FLOAT buffer.
             INDArray g = packing.floatGradient(gradient);
-            long stateWords = HEADER_WORDS + OptimState8bit.packedLength(config.kind(), n, config.getBlocksize());
+            long stateWords = config.eightBitWords(n);
             INDArray flat = words(stateWords + clipWords, n);
             boolean fresh = checkTag(flat, n);
             if (state8 == null || state8.length() != n) {

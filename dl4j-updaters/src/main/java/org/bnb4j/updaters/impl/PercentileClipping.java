@@ -28,14 +28,16 @@ final class PercentileClipping {
         int slot = (int) (step % HISTORY);
         boolean empty = true;
         for (float v : h) empty &= v == 0f;
-        if (step == 1 || empty) Arrays.fill(h, squared);
-        else h[slot] = squared;
-        if (step == 1 || empty) history.assign(squared);
-        else history.putScalar(slot, squared);
-        float current = (float) Math.sqrt(h[slot]);
-        float[] sorted = h.clone();
-        Arrays.sort(sorted); // NaN last, as torch.sort
-        float clip = (float) Math.sqrt(sorted[percentile]);
+        if (step == 1 || empty) {
+            Arrays.fill(h, squared);
+            history.assign(squared);
+        } else {
+            h[slot] = squared;
+            history.putScalar(slot, squared);
+        }
+        float current = (float) Math.sqrt(squared);
+        Arrays.sort(h); // NaN last, as torch.sort; h is a copy of the history
+        float clip = (float) Math.sqrt(h[percentile]);
         return current > clip ? clip / current : 1f;
     }
 }
