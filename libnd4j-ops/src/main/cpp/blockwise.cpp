@@ -195,4 +195,4 @@ extern "C" void bnb_parallel_copy(const void* src, void* dst, int64_t bytes) {
   }
 }
 
-extern "C" int32_t bnb_abi_version() { return 5; }  // 5: moment bounds in the hyper-parameters
+extern "C" int32_t bnb_abi_version() { return 6; }  // 6: HALF-word packing (BNB_PHASE_HALF_WORDS)

@@ -57,8 +57,11 @@ enum bnb_optim : int32_t { BNB_OPTIM_ADAM = 0, BNB_OPTIM_MOMENTUM = 1, BNB_OPTIM
 // One 8-bit block-wise step: grad (n floats) becomes the update in place; codes1/absmax1 (map1,
 // signed, sign-corrected), for Adam and AdEMAMix codes2/absmax2 (map2: v), and for AdEMAMix
 // codes3/absmax3 (map1, sign-corrected: the slow EMA) are dequantized, updated and requantized.
-// byte_phase >= 0: codes1, codes2, codes3 are one byte stream starting at that position inside a
-// 4-byte word, and bytes at word position 3 are stored NaN-safe (see optim.cpp).
+// byte_phase >= 0: codes1, codes2, codes3 are one byte stream starting at that position (0..3) inside a
+// 4-byte word, and bytes at word position 3 are stored NaN-safe (see optim.cpp); with
+// BNB_PHASE_HALF_WORDS added, the words are 16-bit HALF words: odd bytes are stored NaN-safe for
+// halves and block scales are rounded so that their halves are not half NaNs.
+#define BNB_PHASE_HALF_WORDS 16
 int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
                                 int32_t blocksize, const bnb_codebook* map1, uint8_t* codes1, float* absmax1,
                                 const bnb_codebook* map2, uint8_t* codes2, float* absmax2,

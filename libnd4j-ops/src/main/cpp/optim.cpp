@@ -14,28 +14,52 @@ namespace {
 
 constexpr int kMaxBlock = kOptimMaxBlock;
 
-// NaN-safe byte packing (used when codes live inside FLOAT words, e.g. DL4J's updater view): a
-// byte at word position 3 holds the sign and 7 exponent bits, so it must never be 0x7f or 0xff.
-// There, codes 1 and 254 are not used (the nearer neighbour is taken) and sigma (optim.h) swaps
-// 0x7f <-> 1 and 0xff <-> 254, an involution.
+// NaN-safe byte packing (used when codes live inside words that a save writes as floating point
+// values, e.g. DL4J's updater view); the phase of a stream says which (see OptimBlock).
+// FLOAT words: a byte at word position 3 holds the sign and 7 exponent bits, so it must never be 0x7f
+// or 0xff. There, codes 1 and 254 are not used (the nearer neighbour is taken) and sigma (optim.h)
+// swaps 0x7f <-> 1 and 0xff <-> 254, an involution.
+// HALF words (phase | kHalfWords, a HALF network's view): byte 1 of each 16-bit word holds the sign, 5
+// exponent bits and 2 mantissa bits, so it must never have an all-ones exponent (0x7c..0x7f,
+// 0xfc..0xff). There, the odd codes 0xe9..0xf7 are not used (both neighbours are) and sigma16 swaps
+// the eight forbidden bytes with them; block scales are rounded up by half_word_scale. Only this
+// scalar step implements the HALF rule (the SIMD steps are not used for it).
+enum Slot { kPlain, kFloatTop, kHalfTop };
 
-inline bool is_top(int32_t phase, int64_t i) { return phase >= 0 && ((phase + i) & 3) == 3; }
-
-inline float state_value(const float* map, uint8_t byte, bool top, float absmax) {
-  return map[top ? sigma(byte) : byte] * absmax;
+inline Slot slot_of(int32_t phase, int64_t i) {
+  if (phase < 0) return kPlain;
+  if (phase & kHalfWords) return ((phase + i) & 1) == 1 ? kHalfTop : kPlain;
+  return ((phase + i) & 3) == 3 ? kFloatTop : kPlain;
 }
 
-inline uint8_t encode_state(const Codebook& cb, float s, float absmax, bool sign_fix, bool top) {
+// The smallest float >= m (m >= 0, not NaN) whose 16-bit halves are not half NaNs: the low half keeps
+// off the all-ones exponent (at most 2^10 ulps up), the high half is that of a float below 2^121;
+// larger scales saturate at 2^121 (high half = half +Inf, which a save keeps).
+inline float half_word_scale(float m) {
+  uint32_t u = f2u(m);
+  if (u >= 0x7c000000u) return u2f(0x7c000000u);
+  if ((u & 0x7c00u) == 0x7c00u) u = (u | 0x7fffu) + 1u;
+  return u2f(u);
+}
+
+inline float stored_scale(int32_t phase, float m) { return phase >= 0 && (phase & kHalfWords) ? half_word_scale(m) : m; }
+
+inline float state_value(const float* map, uint8_t byte, Slot slot, float absmax) {
+  return map[slot == kFloatTop ? sigma(byte) : slot == kHalfTop ? sigma16(byte) : byte] * absmax;
+}
+
+inline uint8_t encode_state(const Codebook& cb, float s, float absmax, bool sign_fix, Slot slot) {
   float inv;
   Norm mode = norm_mode(absmax, &inv);
   float y = mode == Norm::Div ? s / inv : s * inv;
   int c = search_reference(cb.values, y);
   if (sign_fix && std::signbit(cb.values[c]) != std::signbit(s)) c += s > 0.0f ? 1 : -1;
-  if (top && (c == 1 || c == 254)) {
+  const bool dropped = slot == kFloatTop ? (c == 1 || c == 254) : slot == kHalfTop && half_dropped(c);
+  if (dropped) {
     float dl = std::fabs(y - cb.values[c - 1]), dh = std::fabs(y - cb.values[c + 1]);
     c = dh < dl ? c + 1 : c - 1;
   }
-  return top ? sigma((uint8_t)c) : (uint8_t)c;
+  return slot == kFloatTop ? sigma((uint8_t)c) : slot == kHalfTop ? sigma16((uint8_t)c) : (uint8_t)c;
 }
 
 // One element: returns the update; s1/s2/s3 are updated in place. Non-finite g resets the state.
@@ -90,24 +114,27 @@ void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2
   const float a1 = *b.absmax1, a2 = two ? *b.absmax2 : 0.0f, a3 = three ? *b.absmax3 : 0.0f;
   float m1 = 0.0f, m2 = 0.0f, m3 = 0.0f;
   for (int64_t i = 0; i < b.len; ++i) {
-    s1[i] = state_value(cb1.values, b.codes1[i], is_top(b.phase1, i), a1);
-    s2[i] = two ? state_value(cb2->values, b.codes2[i], is_top(b.phase2, i), a2) : 0.0f;
-    s3[i] = three ? state_value(cb1.values, b.codes3[i], is_top(b.phase3, i), a3) : 0.0f;
+    s1[i] = state_value(cb1.values, b.codes1[i], slot_of(b.phase1, i), a1);
+    s2[i] = two ? state_value(cb2->values, b.codes2[i], slot_of(b.phase2, i), a2) : 0.0f;
+    s3[i] = three ? state_value(cb1.values, b.codes3[i], slot_of(b.phase3, i), a3) : 0.0f;
     b.grad[i] = update_one(h, b.grad[i], &s1[i], &s2[i], &s3[i]);
     float x1 = std::fabs(s1[i]), x2 = std::fabs(s2[i]), x3 = std::fabs(s3[i]);
     if (x1 > m1) m1 = x1;
     if (x2 > m2) m2 = x2;
     if (x3 > m3) m3 = x3;
   }
+  m1 = stored_scale(b.phase1, m1);
   *b.absmax1 = m1;
-  for (int64_t i = 0; i < b.len; ++i) b.codes1[i] = encode_state(cb1, s1[i], m1, true, is_top(b.phase1, i));
+  for (int64_t i = 0; i < b.len; ++i) b.codes1[i] = encode_state(cb1, s1[i], m1, true, slot_of(b.phase1, i));
   if (two) {
+    m2 = stored_scale(b.phase2, m2);
     *b.absmax2 = m2;
-    for (int64_t i = 0; i < b.len; ++i) b.codes2[i] = encode_state(*cb2, s2[i], m2, false, is_top(b.phase2, i));
+    for (int64_t i = 0; i < b.len; ++i) b.codes2[i] = encode_state(*cb2, s2[i], m2, false, slot_of(b.phase2, i));
   }
   if (three) {
+    m3 = stored_scale(b.phase3, m3);
     *b.absmax3 = m3;
-    for (int64_t i = 0; i < b.len; ++i) b.codes3[i] = encode_state(cb1, s3[i], m3, true, is_top(b.phase3, i));
+    for (int64_t i = 0; i < b.len; ++i) b.codes3[i] = encode_state(cb1, s3[i], m3, true, slot_of(b.phase3, i));
   }
 }
 
@@ -126,7 +153,8 @@ extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_
                                            const bnb_codebook* map2, uint8_t* codes2, float* absmax2,
                                            uint8_t* codes3, float* absmax3, int32_t byte_phase) {
   if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_ADEMAMIX || hp == nullptr || n < 0 || blocksize < 64 ||
-      blocksize > kMaxBlock || (blocksize & (blocksize - 1)) != 0 || map1 == nullptr)
+      blocksize > kMaxBlock || (blocksize & (blocksize - 1)) != 0 || map1 == nullptr || byte_phase < -1 ||
+      (byte_phase >= 0 && (byte_phase & ~(kHalfWords | 3)) != 0))
     return BNB_ERR_ARG;
   const bool two = num_states(kind) >= 2, three = num_states(kind) == 3;
   if (two && (map2 == nullptr || codes2 == nullptr || absmax2 == nullptr)) return BNB_ERR_ARG;
@@ -139,14 +167,15 @@ extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_
   // Codes of states 2 and 3 follow those of state 1 in the same byte stream when packed into words.
   const BlockSource src{grad, codes1, two ? codes2 : nullptr, three ? codes3 : nullptr,
                         absmax1, two ? absmax2 : nullptr, three ? absmax3 : nullptr, n, blocksize,
-                        byte_phase < 0 ? -1 : byte_phase,
-                        byte_phase < 0 ? -1 : (int32_t)((byte_phase + n) & 3),
-                        byte_phase < 0 ? -1 : (int32_t)((byte_phase + 2 * n) & 3)};
+                        BlockSource::at_phase(byte_phase, 0), BlockSource::at_phase(byte_phase, n),
+                        BlockSource::at_phase(byte_phase, 2 * n)};
 
   using BlockStep = void (*)(const Hyper&, const Codebook&, const Codebook*, const OptimBlock&);
   const char* isa = active_kernels().name;
-  const bool vbmi = std::strcmp(isa, "avx512vbmi") == 0 && optim_vbmi_usable(cb1, cb2);
-  const BlockStep step = std::strncmp(isa, "avx512", 6) == 0 ? optim_block_avx512
+  const bool half_words = byte_phase >= 0 && (byte_phase & kHalfWords) != 0;  // only the scalar step has that rule
+  const bool vbmi = !half_words && std::strcmp(isa, "avx512vbmi") == 0 && optim_vbmi_usable(cb1, cb2);
+  const BlockStep step = half_words ? optim_block_scalar
+                         : std::strncmp(isa, "avx512", 6) == 0 ? optim_block_avx512
                          : std::strcmp(isa, "avx2") == 0     ? optim_block_avx2
                                                              : optim_block_scalar;
 

@@ -24,6 +24,9 @@ inline float clamp_moment(float m, float lim) {
 
 constexpr int num_states(int kind) { return kind == BNB_OPTIM_ADAM ? 2 : kind == BNB_OPTIM_ADEMAMIX ? 3 : 1; }
 
+// Flag of a phase (see OptimBlock) whose words are 16-bit (HALF) words: see optim.cpp.
+constexpr int32_t kHalfWords = BNB_PHASE_HALF_WORDS;
+
 // One block of an 8-bit step, all pointers already offset to the block's first element.
 struct OptimBlock {
   float* grad;
@@ -34,7 +37,7 @@ struct OptimBlock {
   float* absmax2;
   float* absmax3;
   int64_t len;
-  int32_t phase1, phase2, phase3;  // word position of codes[0] in packed mode, or -1
+  int32_t phase1, phase2, phase3;  // word position of codes[0] in packed mode (| kHalfWords), or -1
   int64_t stream_left;             // elements from grad[0] to the end of the tensor (prefetch bound)
 };
 
@@ -44,9 +47,11 @@ struct BlockSource {
   uint8_t *codes1, *codes2, *codes3;
   float *absmax1, *absmax2, *absmax3;
   int64_t n, blocksize;
-  int32_t phase1, phase2, phase3;  // word position of each stream's first code, or -1
+  int32_t phase1, phase2, phase3;  // word position of each stream's first code (| kHalfWords), or -1
 
-  static int32_t at_phase(int32_t phase, int64_t start) { return phase < 0 ? -1 : (int32_t)((phase + start) & 3); }
+  static int32_t at_phase(int32_t phase, int64_t start) {
+    return phase < 0 ? -1 : (phase & kHalfWords) | (int32_t)((phase + start) & 3);
+  }
   OptimBlock at(int64_t b) const {
     const int64_t s = b * blocksize;
     return OptimBlock{grad + s, codes1 + s, codes2 ? codes2 + s : nullptr, codes3 ? codes3 + s : nullptr,
@@ -81,6 +86,17 @@ inline uint8_t sigma(uint8_t c) {
     case 254: return 0xff;
     default: return c;
   }
+}
+
+// The HALF-word swap (see optim.cpp): 0x7c..0x7f <-> 0xe9, 0xeb, 0xed, 0xef; 0xfc..0xff <-> 0xf1 .. 0xf7.
+inline bool half_dropped(int c) { return c >= 0xe9 && c <= 0xf7 && (c & 1) == 1; }
+inline uint8_t sigma16(uint8_t c) {
+  if ((c & 0x7c) == 0x7c) return (uint8_t)(0xe9 + 2 * ((c & 3) | ((c >> 5) & 4)));
+  if (half_dropped(c)) {
+    const int k = (c - 0xe9) >> 1;
+    return (uint8_t)(((k & 4) != 0 ? 0xfc : 0x7c) | (k & 3));
+  }
+  return c;
 }
 
 // AVX2 block step (gathers; any map).

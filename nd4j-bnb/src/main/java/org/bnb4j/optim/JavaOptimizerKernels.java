@@ -61,7 +61,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
             codes[s] = HostBuffers.wrap(codeAddr[s], n);
             amax[s] = HostBuffers.wrap(amaxAddr[s], 4 * nb);
             maps[s] = (s == 1 ? st.map2 : st.map1).values(); // state 2 is v (unsigned map)
-            phases[s] = st.bytePhase < 0 ? -1 : (int) ((st.bytePhase + s * n) & 3);
+            phases[s] = StateCodec.at(st.bytePhase, s * n);
         }
         LongStream.range(0, nb).parallel().forEach(b -> {
             int start = (int) (b * st.blocksize), len = (int) Math.min(st.blocksize, n - start);
@@ -71,7 +71,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
             for (int i = 0; i < len; i++) {
                 int e = start + i;
                 for (int s = 0; s < 3; s++) {
-                    cur[s] = s < k ? StateCodec.decode(maps[s], codes[s].get(e) & 0xff, StateCodec.isTop(phases[s], e), am[s]) : 0f;
+                    cur[s] = s < k ? StateCodec.decode(maps[s], codes[s].get(e) & 0xff, StateCodec.slot(phases[s], e), am[s]) : 0f;
                 }
                 g.putFloat(4 * e, OptimMath.update(h, g.getFloat(4 * e), cur));
                 for (int s = 0; s < 3; s++) {
@@ -81,10 +81,11 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
                 }
             }
             for (int s = 0; s < k; s++) {
+                mx[s] = StateCodec.storedScale(phases[s], mx[s]);
                 amax[s].putFloat((int) (4 * b), mx[s]);
                 boolean signFix = s != 1;
                 for (int i = 0; i < len; i++) {
-                    codes[s].put(start + i, (byte) StateCodec.encode(maps[s], vals[s][i], mx[s], signFix, StateCodec.isTop(phases[s], start + i)));
+                    codes[s].put(start + i, (byte) StateCodec.encode(maps[s], vals[s][i], mx[s], signFix, StateCodec.slot(phases[s], start + i)));
                 }
             }
         });

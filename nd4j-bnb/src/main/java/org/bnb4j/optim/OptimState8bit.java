@@ -22,7 +22,7 @@ public final class OptimState8bit {
     final int blocksize;
     final QuantMap map1, map2;
     final long codes1, codes2, codes3, absmax1, absmax2, absmax3;  // addresses (0: state not used)
-    final int bytePhase;                           // -1: plain bytes; else NaN-safe from this word position
+    final int bytePhase;                           // -1: plain bytes; else NaN-safe from this word position (see StateCodec)
     private final INDArray[] owners;
 
     private OptimState8bit(OptimKind kind, long n, int blocksize, long[] codes, long[] absmax, int bytePhase, INDArray... owners) {
@@ -53,6 +53,22 @@ public final class OptimState8bit {
      * A zero-filled array is a valid initial state (all codes decode to 0 with absmax 0).
      */
     public static OptimState8bit packed(OptimKind kind, INDArray view, long n, int blocksize) {
+        return packed(kind, view, n, blocksize, 0);
+    }
+
+    /**
+     * {@link #packed} for FLOAT words that lie over the memory of a HALF array (a HALF network's
+     * updater view, seen through a FLOAT alias): the same layout, NaN-safe as 16-bit words. Every
+     * odd byte of the code stream keeps off the half NaN exponent (eight codes of the top of the maps
+     * are not used there) and block scales are rounded up so that neither half of their word is a
+     * half NaN (at most 1.2e-4 relative; saturating at 2^121). ND4J saves a HALF array through
+     * float conversion, which turns every half NaN pattern into one, and keeps all others.
+     */
+    public static OptimState8bit packedInHalfWords(OptimKind kind, INDArray view, long n, int blocksize) {
+        return packed(kind, view, n, blocksize, StateCodec.HALF_WORDS);
+    }
+
+    private static OptimState8bit packed(OptimKind kind, INDArray view, long n, int blocksize, int phase) {
         if (view.dataType() != DataType.FLOAT) throw new IllegalArgumentException("packed 8-bit state needs a FLOAT array, got " + view.dataType());
         long need = packedLength(kind, n, blocksize);
         if (view.length() != need) throw new IllegalArgumentException("packed 8-bit state for " + n + " parameters needs " + need + " floats, got " + view.length());
@@ -65,7 +81,7 @@ public final class OptimState8bit {
             absmax[s] = m.address() + 4L * s * nb;
             codes[s] = m.address() + 4L * k * nb + s * n;
         }
-        return new OptimState8bit(kind, n, blocksize, codes, absmax, 0, view);
+        return new OptimState8bit(kind, n, blocksize, codes, absmax, phase, view);
     }
 
     /** State in its own arrays: UINT8 codes and FLOAT absmax per state (e.g. for SameDiff). */
@@ -105,6 +121,9 @@ public final class OptimState8bit {
         if (bytePhase < 0) throw new IllegalStateException("not a packed state (allocated in separate arrays)");
         return owners[0];
     }
+
+    /** True for a state packed by {@link #packedInHalfWords}. */
+    public boolean inHalfWords() { return StateCodec.isHalfWords(bytePhase); }
 
     public OptimKind kind() { return kind; }
     public long length() { return n; }
