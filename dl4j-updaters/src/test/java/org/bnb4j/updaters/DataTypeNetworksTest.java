@@ -2,7 +2,11 @@ package org.bnb4j.updaters;
 
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
+import org.bnb4j.updaters.config.AdEMAMix8bit;
+import org.bnb4j.updaters.config.Adagrad8bit;
 import org.bnb4j.updaters.config.Lion8bit;
+import org.bnb4j.updaters.config.RMSprop8bit;
+import org.bnb4j.updaters.config.SGD8bit;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -38,8 +42,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The updaters on DOUBLE and HALF networks (DL4J allocates the updater view in the network's data
- * type): DOUBLE keeps the packed 8-bit state in the view's bytes; HALF refuses 8-bit state and keeps
- * the 32-bit twin's state as HALF values. Training, ModelSerializer save + restore + continue, clone,
+ * type): both keep the packed 8-bit state in the view's bytes (HALF in the HALF-word form, sized by
+ * viewDataType(HALF)); the 32-bit twin keeps its state as values of the view's type. Training, ModelSerializer save + restore + continue, clone,
  * foreign views, convertDataType, SameDiff.
  */
 class DataTypeNetworksTest {
@@ -119,13 +123,58 @@ class DataTypeNetworksTest {
         trainsAndResumes(u, DataType.DOUBLE, 32, 20, 100);
     }
 
-    /** 8-bit state cannot live in a HALF view (ND4J saves HALF through float conversion): a clear refusal. */
+    /** All six 8-bit updaters on HALF views (the network's type, told to stateSize by viewDataType). */
+    static Stream<BlockwiseUpdaterConfig> eightBitHalf() {
+        return Stream.of(Adam8bit.builder().learningRate(3e-3).viewDataType(DataType.HALF).build(),
+                Lion8bit.builder().learningRate(3e-3).viewDataType(DataType.HALF).build(),
+                SGD8bit.builder().learningRate(0.05).momentum(0.9).viewDataType(DataType.HALF).build(),
+                RMSprop8bit.builder().learningRate(1e-3).viewDataType(DataType.HALF).build(),
+                Adagrad8bit.builder().learningRate(0.03).viewDataType(DataType.HALF).build(),
+                AdEMAMix8bit.builder().learningRate(2e-3).viewDataType(DataType.HALF).build());
+    }
+
+    /** The 8-bit state in a HALF view: learns, save + restore and clone continue bit for bit, no half NaN in the view. */
+    @ParameterizedTest
+    @MethodSource("eightBitHalf")
+    void halfNetworksKeepThePacked8bitState(BlockwiseUpdaterConfig u) throws Exception {
+        trainsAndResumes(u, DataType.HALF, 64, 20, 50); // W1: 4096 parameters, 8-bit
+        MultiLayerNetwork a = net(u, DataType.HALF, 64);
+        DataSet train = data(50, 3, DataType.HALF);
+        for (int i = 0; i < 5; i++) {
+            // gradients of every scale, up to a batch whose inputs are 1e4 times larger
+            a.fit(new DataSet(train.getFeatures().mul(Math.pow(10, (i % 5) - 1)), train.getLabels()));
+            INDArray v = a.getUpdater().getStateViewArray();
+            java.nio.ByteBuffer b = org.bnb4j.kernels.HostBuffers.of(v);
+            for (int w = 0; w < v.length(); w++) {
+                int h = b.getShort(2 * w) & 0xffff;
+                assertFalse(ViewDtypeFactsTest.halfNaN(h), u + ": view half " + w + " is a NaN pattern " + Integer.toHexString(h));
+            }
+        }
+        assertEquals(a.getUpdater().getStateViewArray(), restore(a).getUpdater().getStateViewArray(), "every bit saved");
+    }
+
+    /**
+     * Without viewDataType(HALF) DL4J allocates a HALF view with as many elements as FLOAT words, half
+     * the bytes the state needs: a clear refusal that says what to set. So does percentile clipping,
+     * whose norm history a HALF view cannot hold.
+     */
     @Test
-    void halfNetworksRefuse8bitStateWithTheReason() {
+    void halfNetworksSayWhatTheyNeed() {
         MultiLayerNetwork a = net(new Adam8bit(3e-3), DataType.HALF, 128);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.fit(data(50, 1, DataType.HALF)));
-        assertTrue(e.getMessage().contains("HALF") && e.getMessage().contains("optimBits(32)")
-                && e.getMessage().contains("canonical NaN"), e.getMessage());
+        assertTrue(e.getMessage().contains("viewDataType(DataType.HALF)") && e.getMessage().contains("stateSize"), e.getMessage());
+        MultiLayerNetwork c = net(Adam8bit.builder().viewDataType(DataType.HALF).percentileClipping(5).build(), DataType.HALF, 128);
+        e = assertThrows(IllegalStateException.class, () -> c.fit(data(50, 1, DataType.HALF)));
+        assertTrue(e.getMessage().contains("percentileClipping") && e.getMessage().contains("HALF"), e.getMessage());
+        e = assertThrows(IllegalStateException.class, () -> Adam8bit.builder().viewDataType(DataType.BFLOAT16).build());
+        assertTrue(e.getMessage().contains("BFLOAT16"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @MethodSource("eightBit")
+    void doubleViewsSizedForDoubles(BlockwiseUpdaterConfig u) throws Exception {
+        u.setViewDataType(DataType.DOUBLE);
+        trainsAndResumes(u, DataType.DOUBLE, 64, 20, 100);
     }
 
     /**
@@ -151,6 +200,21 @@ class DataTypeNetworksTest {
         MultiLayerNetwork h = net(Adam8bit.builder().learningRate(3e-3).optimBits(32).build(), DataType.HALF, 128);
         h.fit(data(20, 1, DataType.HALF));
         assertEquals(4.0, 2.0 * h.getUpdater().getStateViewArray().length() / h.numParams(), 1e-9, "HALF 32-bit twin: m, v as HALF");
+        // told the view's type, 8-bit state takes FLOAT's bytes on HALF and DOUBLE views (rounded up to whole doubles)
+        Adam8bit half = Adam8bit.builder().learningRate(3e-3).viewDataType(DataType.HALF).build();
+        Adam8bit dbl = Adam8bit.builder().learningRate(3e-3).viewDataType(DataType.DOUBLE).build();
+        MultiLayerNetwork h8 = net(half, DataType.HALF, 128), d8 = net(dbl, DataType.DOUBLE, 128);
+        h8.fit(data(20, 1, DataType.HALF));
+        d8.fit(data(20, 1, DataType.DOUBLE));
+        double bh = 2.0 * h8.getUpdater().getStateViewArray().length() / n, bd8 = 8.0 * d8.getUpdater().getStateViewArray().length() / n;
+        double bigH = 2.0 * half.stateSize(big) / big, bigD8 = 8.0 * dbl.stateSize(big) / big;
+        System.out.printf("Adam8bit bytes/param, viewDataType set: MLP %.3f HALF, %.3f DOUBLE; 10M block %.4f HALF, %.4f DOUBLE%n", bh, bd8, bigH, bigD8);
+        // the MLP's small parameters keep 32-bit state as values of the view's type: fewer bytes in HALF
+        assertTrue(bh < bf, "HALF view " + bh + " vs FLOAT " + bf);
+        // and more in DOUBLE; the 8-bit blocks take FLOAT's bytes, no longer twice them
+        assertTrue(bd8 < 0.7 * bd, "DOUBLE view sized for doubles " + bd8 + " vs sized in floats " + bd);
+        assertEquals(bigF, bigH, 1e-9);
+        assertTrue(bigD8 <= 2.04, "10M block on a DOUBLE view sized for doubles: " + bigD8);
     }
 
     /** ComputationGraph, DOUBLE, with a layer on the 32-bit twin: save/restore and clone continue bit for bit. */
@@ -287,15 +351,37 @@ class DataTypeNetworksTest {
     }
 
     /**
-     * SameDiff with HALF variables: 8-bit state is refused as in DL4J networks; the 32-bit twin keeps
-     * HALF state and sd.save/load resumes bit for bit.
+     * SameDiff with HALF variables: 8-bit state needs viewDataType(HALF), as in DL4J networks, and then
+     * sd.save/load resumes bit for bit (the saved codes say they are in the HALF-word form); the 32-bit
+     * twin keeps HALF state and resumes bit for bit too.
      */
     @Test
     void sameDiffHalf(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         DataSet train = data(50, 29, DataType.HALF);
         SameDiff eight = mlp(new Adam8bit(3e-3), DataType.HALF);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> eight.fit(train));
-        assertTrue(e.getMessage().contains("HALF") && e.getMessage().contains("optimBits(32)"), e.getMessage());
+        assertTrue(e.getMessage().contains("HALF") && e.getMessage().contains("viewDataType"), e.getMessage());
+
+        for (IUpdater u : new IUpdater[]{Adam8bit.builder().learningRate(3e-3).viewDataType(DataType.HALF).build(),
+                AdEMAMix8bit.builder().learningRate(2e-3).viewDataType(DataType.HALF).build()}) {
+            Nd4j.getRandom().setSeed(9);
+            SameDiff s8 = mlp(u, DataType.HALF);
+            for (int i = 0; i < 3; i++) s8.fit(train);
+            @SuppressWarnings("unchecked") Map<String, INDArray> st8 = s8.getUpdaterMap().get("w1").getState();
+            assertEquals(DataType.UBYTE, st8.get("codes").dataType(), "w1 (16384 params) holds 8-bit state");
+            assertEquals(2, st8.get("check").getInt(0), "codes in the HALF-word form");
+            File f8 = dir.resolve(u.getClass().getSimpleName() + "-half8.sd").toFile();
+            s8.save(f8, true);
+            SameDiff r8 = SameDiff.load(f8, true);
+            for (int i = 0; i < 3; i++) {
+                s8.fit(train);
+                r8.fit(train);
+            }
+            for (String v : new String[]{"w0", "b0", "w1", "w2"}) {
+                assertEquals(DataType.HALF, r8.getArrForVarName(v).dataType());
+                assertEquals(s8.getArrForVarName(v), r8.getArrForVarName(v), u + ": HALF " + v + " after resume");
+            }
+        }
 
         Nd4j.getRandom().setSeed(8);
         SameDiff sd = mlp(Lion8bit.builder().learningRate(3e-3).optimBits(32).build(), DataType.HALF);

@@ -141,4 +141,43 @@ class TamperedStateTest {
         }
         return -1;
     }
+
+    /**
+     * A state in the HALF-word form (a HALF view's) round trips through getState / instantiate(Map)
+     * and continues bit for bit; a scale no HALF-view step writes (a half NaN in its low half) or an
+     * edited one is refused; an unknown check format is refused.
+     */
+    @Test
+    void halfWordStatesReloadAndRefuseScalesNoStepWrites() {
+        Adam8bit cfg = Adam8bit.builder().learningRate(3e-3).viewDataType(DataType.HALF).build();
+        long n = 10_000;
+        Nd4j.getRandom().setSeed(4);
+        INDArray g = Nd4j.randn(DataType.HALF, 1, n).muli(0.01);
+        INDArray view = Nd4j.create(DataType.HALF, 1, cfg.stateSize(n));
+        GradientUpdater<?> a = cfg.instantiate(view, true);
+        for (int t = 0; t < 3; t++) a.applyUpdater(g.dup(), t, 0);
+        @SuppressWarnings("unchecked") Map<String, INDArray> st = copy(a.getState());
+        assertEquals(2, st.get("check").getInt(0), "HALF-word form");
+        GradientUpdater<?> b = cfg.instantiate(copy(st), false);
+        INDArray ga = g.dup(), gb = g.dup();
+        a.applyUpdater(ga, 3, 0);
+        b.applyUpdater(gb, 3, 0);
+        assertEquals(ga, gb, "reloaded HALF-word state continues bit for bit");
+
+        Map<String, INDArray> nanHalf = copy(st);
+        float s = nanHalf.get("absmax").getFloat(0L, 1L);
+        nanHalf.get("absmax").putScalar(new long[]{0, 1}, Float.intBitsToFloat((Float.floatToRawIntBits(s) & 0xffff0000) | 0x7d01));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> cfg.instantiate(nanHalf, false));
+        assertTrue(e.getMessage().contains("block scale 1") && e.getMessage().contains("HALF view"), e.getMessage());
+
+        Map<String, INDArray> edited = copy(st);
+        edited.get("absmax").putScalar(new long[]{0, 1}, s * 2);
+        e = assertThrows(IllegalStateException.class, () -> cfg.instantiate(edited, false));
+        assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+
+        Map<String, INDArray> format = copy(st);
+        format.get("check").putScalar(0, 3);
+        e = assertThrows(IllegalStateException.class, () -> cfg.instantiate(format, false));
+        assertTrue(e.getMessage().contains("format 3"), e.getMessage());
+    }
 }

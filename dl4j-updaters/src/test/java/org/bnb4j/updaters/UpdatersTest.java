@@ -84,6 +84,17 @@ class UpdatersTest {
         assertEquals(s, ((org.deeplearning4j.nn.conf.layers.BaseLayer) MultiLayerConfiguration.fromJson(conf(s).toJson())
                 .getConf(0).getLayer()).getIUpdater());
         assertEquals(1e-3 * 0.99, s.getLearningRate(1, 0), 1e-12);
+
+        // viewDataType round trips; a configuration written before it existed reads as FLOAT
+        Adam8bit h = Adam8bit.builder().viewDataType(org.nd4j.linalg.api.buffer.DataType.HALF).build();
+        assertNotEquals(new Adam8bit(), h);
+        assertEquals(h, ((org.deeplearning4j.nn.conf.layers.BaseLayer) MultiLayerConfiguration.fromJson(conf(h).toJson())
+                .getConf(1).getLayer()).getIUpdater());
+        String json = conf(new Adam8bit()).toJson();
+        String old = json.replaceAll(",\\s*\"viewDataType\"\\s*:\\s*\"FLOAT\"", "");
+        assertNotEquals(json, old);
+        assertEquals(new Adam8bit(), ((org.deeplearning4j.nn.conf.layers.BaseLayer) MultiLayerConfiguration.fromJson(old)
+                .getConf(1).getLayer()).getIUpdater());
     }
 
     static Stream<BlockwiseUpdaterConfig> configs() {

@@ -122,6 +122,14 @@ public final class OptimState8bit {
         return owners[0];
     }
 
+    /**
+     * The block scale a step on a {@link #packedInHalfWords} state stores for a block whose largest
+     * magnitude is m: m rounded up so that neither 16-bit half of the word is a half NaN.
+     */
+    public static float halfWordScale(float m) {
+        return StateCodec.halfWordScale(m);
+    }
+
     /** True for a state packed by {@link #packedInHalfWords}. */
     public boolean inHalfWords() { return StateCodec.isHalfWords(bytePhase); }
 

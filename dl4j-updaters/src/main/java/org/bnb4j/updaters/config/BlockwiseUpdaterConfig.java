@@ -4,6 +4,7 @@ import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.bnb4j.optim.OptimState8bit;
 import org.bnb4j.updaters.impl.BlockwiseGradientUpdater;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -38,6 +39,15 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
      * maxUnorm * ||parameters|| when its norm exceeds that. Needs the parameters: see org.bnb4j.updaters.MaxUnorm.
      */
     protected double maxUnorm = 0;
+    /**
+     * The data type of the updater view DL4J will allocate: the network's (or SameDiff variable's) data
+     * type, FLOAT by default. DL4J sizes the view through {@link #stateSize(long)} in elements of that
+     * type without telling the updater the type, so 8-bit state needs it here to get its bytes: a HALF
+     * network needs HALF (twice the elements, the same 2.03 bytes per Adam parameter); DOUBLE makes a
+     * DOUBLE view half as long (2.03 instead of 4.06 bytes per Adam parameter). 32-bit state does not
+     * depend on it (k values of the view's type per parameter).
+     */
+    protected DataType viewDataType = DataType.FLOAT;
 
     protected BlockwiseUpdaterConfig(double learningRate) {
         // NaN is how DL4J's configs say "a schedule gives the rate" (validate() checks the pair)
@@ -67,7 +77,13 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     @Override
     public long stateSize(long numParams) {
         validate();
-        return (uses8bit(numParams) ? eightBitWords(numParams) : kind().numStates() * numParams) + clippingWords();
+        if (!uses8bit(numParams)) return kind().numStates() * numParams + clippingWords();
+        long words = eightBitWords(numParams) + clippingWords();
+        switch (viewDataType) {
+            case DOUBLE: return (words + 1) / 2;   // two FLOAT words per double
+            case HALF: return 2 * words;           // two halves per FLOAT word
+            default: return words;
+        }
     }
 
     /** Words of an 8-bit block of n parameters: the header (tag, checksum) and the packed state. */
@@ -124,6 +140,11 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         if (!(maxUnorm >= 0 && maxUnorm < Double.POSITIVE_INFINITY)) {
             throw new IllegalStateException("maxUnorm must be finite and >= 0 (0 = off), got " + maxUnorm);
         }
+        if (viewDataType != DataType.FLOAT && viewDataType != DataType.DOUBLE && viewDataType != DataType.HALF) {
+            throw new IllegalStateException("viewDataType must be FLOAT, DOUBLE or HALF (the network's data type), got " + viewDataType
+                    + (viewDataType == DataType.BFLOAT16 ? " (8-bit state in BFLOAT16 views is not supported; DL4J 1.0.0-M2.1 "
+                    + "cannot train BFLOAT16 networks on CPU)" : ""));
+        }
         if (percentileClipping < 0 || percentileClipping > 100) {
             throw new IllegalStateException("percentileClipping must be in 0..100 (100 = off), got " + percentileClipping);
         }
@@ -144,6 +165,7 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         c.percentileClipping = percentileClipping;
         c.updateBound = updateBound;
         c.maxUnorm = maxUnorm;
+        c.viewDataType = viewDataType;
         return c;
     }
 
@@ -179,24 +201,26 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     public void setUpdateBound(boolean updateBound) { this.updateBound = updateBound; }
     public double getMaxUnorm() { return maxUnorm; }
     public void setMaxUnorm(double maxUnorm) { this.maxUnorm = maxUnorm; }
+    public DataType getViewDataType() { return viewDataType; }
+    public void setViewDataType(DataType viewDataType) { this.viewDataType = viewDataType; }
 
     /** Equality of the base fields; subclasses add theirs. */
     protected boolean baseEquals(BlockwiseUpdaterConfig o) {
         return getClass() == o.getClass() && Double.compare(learningRate, o.learningRate) == 0 && blocksize == o.blocksize
                 && min8bitSize == o.min8bitSize && optimBits == o.optimBits && percentileClipping == o.percentileClipping
-                && updateBound == o.updateBound && Double.compare(maxUnorm, o.maxUnorm) == 0
+                && updateBound == o.updateBound && Double.compare(maxUnorm, o.maxUnorm) == 0 && viewDataType == o.viewDataType
                 && Objects.equals(learningRateSchedule, o.learningRateSchedule);
     }
 
     protected int baseHash() {
         return Objects.hash(getClass(), learningRate, learningRateSchedule, blocksize, min8bitSize, optimBits, percentileClipping,
-                updateBound, maxUnorm);
+                updateBound, maxUnorm, viewDataType);
     }
 
     protected String baseString() {
         return "learningRate=" + learningRate + ", learningRateSchedule=" + learningRateSchedule + ", blocksize=" + blocksize
                 + ", min8bitSize=" + min8bitSize + ", optimBits=" + optimBits + ", percentileClipping=" + percentileClipping
-                + ", updateBound=" + updateBound + ", maxUnorm=" + maxUnorm;
+                + ", updateBound=" + updateBound + ", maxUnorm=" + maxUnorm + ", viewDataType=" + viewDataType;
     }
 
     /** Builder base with the common fields; {@code T} is the concrete builder. */
@@ -216,6 +240,7 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         public T percentileClipping(int v) { c.percentileClipping = v; return (T) this; }
         public T updateBound(boolean v) { c.updateBound = v; return (T) this; }
         public T maxUnorm(double v) { c.maxUnorm = v; return (T) this; }
+        public T viewDataType(DataType v) { c.viewDataType = v; return (T) this; }
 
         public C build() {
             c.validate();

@@ -1,5 +1,6 @@
 package org.bnb4j.updaters.impl;
 
+import org.bnb4j.kernels.HostBuffers;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimState8bit;
 import org.bnb4j.optim.OptimizerKernels;
@@ -29,7 +30,8 @@ import java.util.Map;
  * view is a fresh state and gets both on the first step. A wrong tag means the view holds something
  * else (another configuration, a rebuilt or cast state); a wrong checksum means the state was
  * changed outside the step (averaged by ParallelWrapper, edited). Either way the step fails with an
- * explanation instead of reading garbage.
+ * explanation instead of reading garbage. In a HALF view both words are also valid as two halves (no
+ * half NaN): the tag has its own magic and bit 14 clear, the checksum keeps 22 bits.
  */
 public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdaterConfig> {
     /** Key of the whole FLOAT state (32-bit state, or an 8-bit view before its first step). */
@@ -43,7 +45,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public static final String CHECK_KEY = "check";
     /** Key of the gradient-norm history (FLOAT [100]) of an 8-bit state with percentile clipping. */
     public static final String GNORM_KEY = "gnorm";
-    static final int CHECK_FORMAT = 1;
+    /** "check" formats: the codes are in the FLOAT-word form, or in the HALF-word form (a HALF view's state). */
+    static final int CHECK_FORMAT = 1, CHECK_FORMAT_HALF_WORDS = 2;
 
     /** Words before the packed 8-bit state: tag, checksum. */
     public static final int HEADER_WORDS = 2;
@@ -116,10 +119,14 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
                     + config.getBlocksize() + " needs " + k * nb + " (a state saved with another blocksize?)");
         }
         StateIntegrity.requireValidScales(who, absmax);
+        boolean half = check != null && StateIntegrity.format(who, check) == CHECK_FORMAT_HALF_WORDS;
         long need = config.eightBitWords(n);
         int clipWords = config.clippingWords();
-        INDArray v = Nd4j.create(DataType.FLOAT, 1, need + clipWords);
-        v.putScalar(0, Float.intBitsToFloat(expectedTag(n)));
+        if (half && clipWords > 0) PackedView.requireClippingType(who, DataType.HALF);
+        // the view in the form the state was saved in: FLOAT words, or HALF words (a HALF network's)
+        INDArray v = half ? Nd4j.create(DataType.HALF, 1, 2 * need) : Nd4j.create(DataType.FLOAT, 1, need + clipWords);
+        INDArray words = half ? HostBuffers.aliasFloats(v, 0, need) : v.reshape(need + clipWords);
+        words.putScalar(0, Float.intBitsToFloat(expectedTag(n, half)));
         if (gnorm != null && clipWords > 0) {
             if (gnorm.length() != clipWords || !gnorm.dataType().isFPType()) {
                 throw new IllegalStateException(who + ": '" + GNORM_KEY + "' must hold " + clipWords + " floats, got "
@@ -127,16 +134,17 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             }
             v.get(NDArrayIndex.point(0), NDArrayIndex.interval(need, need + clipWords)).assign(gnorm.reshape(clipWords));
         }
-        OptimState8bit packed = OptimState8bit.packed(config.kind(),
-                v.get(NDArrayIndex.point(0), NDArrayIndex.interval(HEADER_WORDS, need)), n, config.getBlocksize());
+        OptimState8bit packed = packedState(words.get(NDArrayIndex.interval(HEADER_WORDS, need)), n, half);
         packed.packedAbsmax().assign(absmax.reshape(k, nb));
         packed.packedCodes().assign(codes.reshape(k, n));
+        if (half) requireHalfSafe(who, packed);
         int checksum = OptimizerKernels.get().absmaxChecksum(packed);
         if (check != null) StateIntegrity.verify(who, check, checksum, packed);
-        v.putScalar(1, checksumWord(checksum));
+        words.putScalar(1, checksumWord(checksum, half));
         setStateViewArray(v, v.shape(), 'c', false);
         // getState() must give codes/absmax again (not the raw view) before the first step
-        this.flat = v.reshape(need + clipWords);
+        this.flat = words;
+        this.flatWords = half;
         this.state8 = packed;
     }
 
@@ -149,8 +157,14 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public Map<String, INDArray> getState() {
         if (view == null) return Map.of();
         if (state8 == null) return Map.of(STATE_KEY, view);
-        int checksum = Float.floatToRawIntBits(flat.getFloat(1)) & CHECKSUM_BITS;
-        INDArray codes = state8.packedCodes(), absmax = state8.packedAbsmax(), check = StateIntegrity.checkArray(checksum, state8);
+        int word = Float.floatToRawIntBits(flat.getFloat(1)), checksum = word & CHECKSUM_BITS;
+        if (state8.inHalfWords()) {
+            // the word keeps 22 bits; the file keeps all 23 (when the word matches the scales)
+            int full = OptimizerKernels.get().absmaxChecksum(state8);
+            if (Float.floatToRawIntBits(checksumWord(full, true)) == word) checksum = full & CHECKSUM_BITS;
+        }
+        INDArray codes = state8.packedCodes(), absmax = state8.packedAbsmax();
+        INDArray check = StateIntegrity.checkArray(state8.inHalfWords() ? CHECK_FORMAT_HALF_WORDS : CHECK_FORMAT, checksum, state8);
         int clipWords = config.clippingWords();
         if (clipWords == 0) return Map.of(CODES_KEY, codes, ABSMAX_KEY, absmax, CHECK_KEY, check);
         long stateWords = config.eightBitWords(state8.length());
@@ -172,19 +186,20 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         if (config.uses8bit(n)) {
             // DL4J hands a view of its flattened gradient: contiguous FLOAT views are updated in place (no
             // copy); a strided gradient, or one of a DOUBLE network, goes through a FLOAT buffer.
+            boolean half = view.dataType() == DataType.HALF;
+            if (clipWords > 0) PackedView.requireClippingType(config.getClass().getSimpleName(), view.dataType());
             INDArray g = packing.floatGradient(gradient);
             long stateWords = config.eightBitWords(n);
             INDArray flat = words(stateWords + clipWords, n);
-            boolean fresh = checkTag(flat, n);
+            boolean fresh = checkTag(flat, n, half);
             if (state8 == null || state8.length() != n) {
-                state8 = OptimState8bit.packed(config.kind(), flat.get(NDArrayIndex.interval(HEADER_WORDS, stateWords)), n,
-                        config.getBlocksize());
+                state8 = packedState(flat.get(NDArrayIndex.interval(HEADER_WORDS, stateWords)), n, half);
             }
             OptimizerKernels kernels = OptimizerKernels.get();
-            if (!fresh) checkChecksum(flat, kernels.absmaxChecksum(state8));
+            if (!fresh) checkChecksum(flat, kernels.absmaxChecksum(state8), half);
             clip(g, flat, stateWords, t);
             kernels.step8bit(h, g, state8);
-            flat.putScalar(1, checksumWord(kernels.absmaxChecksum(state8)));
+            flat.putScalar(1, checksumWord(kernels.absmaxChecksum(state8), half));
             if (config.getMaxUnorm() > 0) limitUpdateNorm(g, h);
             packing.writeBack(gradient, g);
         } else {
@@ -193,7 +208,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             requireViewLength(stateWords + clipWords, n);
             INDArray flat = flat(stateWords + clipWords);
             if (clipWords > 0) {
-                PackedView.requireClippingType(config.getClass().getSimpleName(), view);
+                PackedView.requireClippingType(config.getClass().getSimpleName(), view.dataType());
                 clip(gradient, flat, stateWords, t);
             }
             // FLOAT view: in place; DOUBLE/HALF view: states kept as values of that type (PackedView)
@@ -249,19 +264,44 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     }
 
     static final int TAG_MAGIC = 0x3B4F0000; // a normal float (~0.0032) in the high half; layout 2 (with checksum)
+    static final int TAG_MAGIC_HALF_WORDS = 0x3B4E0000; // the same, codes in the HALF-word form
     static final int CHECKSUM_BITS = 0x7FFFFF;
+    /** Bit 14 of a word is the top exponent bit of its low half: clear, that half is never a half NaN. */
+    static final int HALF_SAFE_LOW = ~0x4000;
 
-    /** A checksum as a float in [1, 2): never NaN, kept bit for bit by every save path. */
-    static float checksumWord(int checksum) {
-        return Float.intBitsToFloat(0x3F800000 | (checksum & CHECKSUM_BITS));
+    /** A checksum as a float in [1, 2): never NaN, kept bit for bit by every save path (in HALF words: 22 bits). */
+    static float checksumWord(int checksum, boolean halfWords) {
+        int bits = checksum & CHECKSUM_BITS;
+        return Float.intBitsToFloat(0x3F800000 | (halfWords ? bits & HALF_SAFE_LOW : bits));
     }
 
-    int expectedTag(long n) {
+    int expectedTag(long n, boolean halfWords) {
         long h = ((config.kind().ordinal() * 31L + config.getBlocksize()) * 1_000_003L) ^ n;
         if (config.clippingWords() > 0) h ^= 0x5DEECE66DL; // a view with a norm history is another layout
         h ^= h >>> 16;
         h ^= h >>> 32;
-        return TAG_MAGIC | (int) (h & 0xffff);
+        return halfWords ? TAG_MAGIC_HALF_WORDS | (int) (h & 0xffff & HALF_SAFE_LOW) : TAG_MAGIC | (int) (h & 0xffff);
+    }
+
+    private OptimState8bit packedState(INDArray words, long n, boolean halfWords) {
+        return halfWords ? OptimState8bit.packedInHalfWords(config.kind(), words, n, config.getBlocksize())
+                : OptimState8bit.packed(config.kind(), words, n, config.getBlocksize());
+    }
+
+    /**
+     * A loaded HALF-word state must be one a step could have written (no half NaN in its scales or
+     * codes): anything else would be changed by the next save.
+     */
+    private static void requireHalfSafe(String who, OptimState8bit s) {
+        INDArray absmax = s.packedAbsmax();
+        for (long i = 0; i < absmax.length(); i++) {
+            float a = absmax.getFloat(i);
+            if (a != OptimState8bit.halfWordScale(a)) {
+                throw new IllegalStateException(who + ": saved 8-bit state is corrupted: block scale " + i + " (" + a + ") is "
+                        + "not one a step on a HALF view writes. The file was edited or damaged: restore an intact copy or "
+                        + "re-initialise the updater.");
+            }
+        }
     }
 
     /**
@@ -269,8 +309,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
      * time (DL4J zeroes views, e.g. when a network's updater state is reset mid-training; its own
      * updaters take a zero state as the initial one, and so do these).
      */
-    private boolean checkTag(INDArray flat, long n) {
-        int expected = expectedTag(n);
+    private boolean checkTag(INDArray flat, long n, boolean halfWords) {
+        int expected = expectedTag(n, halfWords);
         int tag = Float.floatToRawIntBits(flat.getFloat(0));
         if (tag == expected) return false;
         // fresh only if both header words are zero (a cast view, convertDataType FLOAT -> DOUBLE, can leave a
@@ -286,12 +326,12 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
                 + "(state is lost) or restore a matching one.");
     }
 
-    private void checkChecksum(INDArray flat, int checksum) {
+    private void checkChecksum(INDArray flat, int checksum, boolean halfWords) {
         int stored = Float.floatToRawIntBits(flat.getFloat(1));
-        if (stored == Float.floatToRawIntBits(checksumWord(checksum))) return;
+        if (stored == Float.floatToRawIntBits(checksumWord(checksum, halfWords))) return;
         throw new IllegalStateException(config.getClass().getSimpleName() + ": the 8-bit state in the updater view was "
                 + "changed outside the updater (its block scales no longer match the checksum written by the last step: "
-                + "stored " + Integer.toHexString(stored) + ", computed " + Integer.toHexString(Float.floatToRawIntBits(checksumWord(checksum)))
+                + "stored " + Integer.toHexString(stored) + ", computed " + Integer.toHexString(Float.floatToRawIntBits(checksumWord(checksum, halfWords)))
                 + "). Packed 8-bit state cannot be averaged or edited: with ParallelWrapper use averageUpdaters(false) or "
                 + "optimBits(32); otherwise re-initialise the updater (state is lost) or restore a saved one.");
     }
@@ -329,7 +369,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         return flat;
     }
 
-    /** The first len FLOAT words of the view (for a DOUBLE view an alias of its memory, see PackedView); kept likewise. */
+    /** The first len FLOAT words of the view (for a DOUBLE or HALF view an alias of its memory, see PackedView); kept likewise. */
     private INDArray words(long len, long n) {
         if (flat == null || !flatWords || flat.length() != len) {
             flat = PackedView.words(config.getClass().getSimpleName(), view, len, n);

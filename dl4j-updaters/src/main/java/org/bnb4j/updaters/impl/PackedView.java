@@ -25,12 +25,17 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *   stream. In the absmax and header words, the double's top byte is that of the float in its high
  *   half, so the double is NaN only if that float is a NaN with its three top mantissa bits set: never
  *   for a finite absmax or +Inf, and the header words are normal floats. So the kernels run unchanged.
- *   The view is sized by {@code stateSize}, which DL4J calls without the data type: it counts FLOAT
- *   words, so a DOUBLE view has twice the room and uses half of it.</li>
- * <li>HALF and BFLOAT16 views are refused for 8-bit state (see {@link #words}): ND4J saves them
- *   through float conversion, which replaces every 16-bit NaN pattern by one canonical NaN; two code
- *   bytes per 16-bit word would need a rule that keeps every odd byte off the NaN exponent, i.e. other
- *   kernels, and {@code stateSize} would have to know the type to give them twice the elements.</li>
+ *   The view is sized by {@code stateSize}, which DL4J calls without the data type: with the
+ *   config's default {@code viewDataType} (FLOAT) it counts FLOAT words, so a DOUBLE view has twice
+ *   the room and uses half of it; {@code viewDataType(DOUBLE)} sizes it exactly.</li>
+ * <li>HALF view: the same words over the view's bytes, two halves per word (an alias, no copy), in
+ *   the HALF-word form of {@code OptimState8bit.packedInHalfWords}: ND4J saves a HALF array through
+ *   float conversion, which turns every half NaN pattern into one canonical NaN and keeps all others
+ *   (ViewDtypeFactsTest), so no 16-bit word of the view may be a half NaN: the kernels keep odd code
+ *   bytes off the NaN exponent and round block scales, and the updater keeps its header words
+ *   half-safe. The config's {@code viewDataType(HALF)} makes {@code stateSize} count halves.</li>
+ * <li>BFLOAT16 views are refused for 8-bit state: DL4J 1.0.0-M2.1 cannot train BFLOAT16 networks on
+ *   CPU (ViewDtypeFactsTest), so there is nothing to test such a layout against.</li>
  * </ul>
  *
  * <p>32-bit state (optimBits(32), blocks below min8bitSize) on a non-FLOAT view keeps the states as
@@ -72,8 +77,7 @@ final class PackedView {
      * Percentile clipping keeps squared gradient norms in the view; a 16-bit view would overflow them
      * (HALF's largest value is 65504) or round them too coarsely to rank, so it needs FLOAT or DOUBLE.
      */
-    static void requireClippingType(String who, INDArray view) {
-        DataType t = view.dataType();
+    static void requireClippingType(String who, DataType t) {
         if (t == DataType.HALF || t == DataType.BFLOAT16) {
             throw new IllegalStateException(who + ": percentileClipping keeps a gradient-norm history in the updater view, "
                     + "which a " + t + " view cannot hold (squared norms overflow or lose their order); train in FLOAT or "
@@ -83,22 +87,25 @@ final class PackedView {
 
     /**
      * The first {@code len} FLOAT words of the view for a packed 8-bit state of {@code n} parameters:
-     * the view itself (FLOAT) or an alias of its memory (DOUBLE).
+     * the view itself (FLOAT) or an alias of its memory (DOUBLE, HALF).
      */
     static INDArray words(String who, INDArray view, long len, long n) {
         DataType t = view.dataType();
-        if (t == DataType.HALF || t == DataType.BFLOAT16) {
-            throw new IllegalStateException(who + ": 8-bit state cannot be kept in a " + t + " updater view (a " + t
-                    + " network, or convertDataType(" + t + ")). ND4J saves " + t + " arrays through float conversion, "
-                    + "which turns every " + t + " NaN bit pattern into one canonical NaN, so code bytes packed into "
-                    + "16-bit words would not survive ModelSerializer. Use optimBits(32) (the state is then kept as " + t
-                    + " values, like DL4J's own updaters keep it), or train in FLOAT or DOUBLE.");
+        if (t == DataType.BFLOAT16) {
+            throw new IllegalStateException(who + ": 8-bit state cannot be kept in a BFLOAT16 updater view (DL4J 1.0.0-M2.1 "
+                    + "cannot train BFLOAT16 networks on CPU; a view cast by convertDataType(BFLOAT16) no longer holds the "
+                    + "packed state). Use optimBits(32), or train in FLOAT, DOUBLE or HALF.");
         }
         if (!ArrayMemory.of(view).isContiguous()) throw new IllegalStateException(who + " state view must be contiguous");
-        long have = t == DataType.DOUBLE ? 2 * view.length() : view.length();
+        long have = t == DataType.DOUBLE ? 2 * view.length() : t == DataType.HALF ? view.length() / 2 : view.length();
         if (have < len) {
+            String hint = t == DataType.HALF
+                    ? " A HALF network needs viewDataType(DataType.HALF) on the updater config: DL4J sizes the view with "
+                    + "stateSize(n), which is not told the data type. (A view cast by convertDataType(HALF) no longer holds "
+                    + "the packed state either way: re-initialise the updater.)"
+                    : " (a state from another configuration, or another viewDataType?)";
             throw new IllegalStateException(who + " state view has " + view.length() + " " + t + " elements (" + have
-                    + " float words); " + n + " parameters need " + len + " float words (a state from another configuration?)");
+                    + " float words); " + n + " parameters need " + len + " float words." + hint);
         }
         if (t == DataType.FLOAT) {
             INDArray f = view.reshape(view.length());

@@ -23,8 +23,22 @@ final class StateIntegrity {
     private static final long CHUNK = 1L << 30;
 
     /** The INT [3] array saved beside codes and absmax: format, scales checksum (23 bits), codes CRC32. */
-    static INDArray checkArray(int checksum23, OptimState8bit state) {
-        return Nd4j.createFromArray(BlockwiseGradientUpdater.CHECK_FORMAT, checksum23, codesCrc(state));
+    static INDArray checkArray(int format, int checksum23, OptimState8bit state) {
+        return Nd4j.createFromArray(format, checksum23, codesCrc(state));
+    }
+
+    /** The format of a "check" array (FLOAT-word or HALF-word codes); throws unless it is one this version writes. */
+    static int format(String who, INDArray check) {
+        if (check.dataType() != DataType.INT32 || check.length() != 3) {
+            throw new IllegalStateException(who + ": '" + BlockwiseGradientUpdater.CHECK_KEY + "' must be INT [3], got "
+                    + check.dataType() + " " + java.util.Arrays.toString(check.shape()));
+        }
+        int format = check.getInt(0);
+        if (format != BlockwiseGradientUpdater.CHECK_FORMAT && format != BlockwiseGradientUpdater.CHECK_FORMAT_HALF_WORDS) {
+            throw new IllegalStateException(who + ": unknown 8-bit state check format " + format + " (this version writes "
+                    + BlockwiseGradientUpdater.CHECK_FORMAT + " and " + BlockwiseGradientUpdater.CHECK_FORMAT_HALF_WORDS + ")");
+        }
+        return format;
     }
 
     /** Throws unless every scale is finite and >= 0 (a NaN, Inf or negative absmax is never written by a step). */
@@ -53,15 +67,7 @@ final class StateIntegrity {
 
     /** Compares the loaded state with the check words saved beside it. */
     static void verify(String who, INDArray check, int checksum, OptimState8bit loaded) {
-        if (check.dataType() != DataType.INT32 || check.length() != 3) {
-            throw new IllegalStateException(who + ": '" + BlockwiseGradientUpdater.CHECK_KEY + "' must be INT [3], got "
-                    + check.dataType() + " " + java.util.Arrays.toString(check.shape()));
-        }
-        int format = check.getInt(0);
-        if (format != BlockwiseGradientUpdater.CHECK_FORMAT) {
-            throw new IllegalStateException(who + ": unknown 8-bit state check format " + format + " (this version writes "
-                    + BlockwiseGradientUpdater.CHECK_FORMAT + ")");
-        }
+        format(who, check);
         int storedSum = check.getInt(1), storedCrc = check.getInt(2);
         if ((checksum & BlockwiseGradientUpdater.CHECKSUM_BITS) != storedSum) {
             throw new IllegalStateException(who + ": saved 8-bit state is corrupted: its block scales (absmax) do not match "
