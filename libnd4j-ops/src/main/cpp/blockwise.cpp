@@ -3,25 +3,25 @@
 // active ISA's kernels.
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <omp.h>
 #include "dtype.h"
 #include "kernels.h"
+#include "parallel.h"
 
 namespace bnb {
 namespace {
 
 constexpr int kMaxRank = 32;
 constexpr int kMaxBlock = 4096;
-// Below this many elements threads cost more than they save.
-constexpr int64_t kParallelThreshold = 1 << 16;
+// Threading (parallel.h; measured in docs/PERFORMANCE.md): elements per chunk and the fewest
+// elements per thread for which a parallel region pays.
+constexpr int64_t kQuantChunk = 32768;
+constexpr int64_t kQuantMinPerThread = 32768;
+constexpr int64_t kCopyChunk = 256 << 10;          // bytes
+constexpr int64_t kCopyMinPerThread = 256 << 10;  // bytes
 
 std::atomic<int> g_threads{0};
-
-int threads_for(int64_t n) {
-  if (n < kParallelThreshold) return 1;
-  int t = g_threads.load(std::memory_order_relaxed);
-  return t > 0 ? t : omp_get_max_threads();
-}
 
 // Walks a strided layout in C order from a given linear index.
 struct Cursor {
@@ -124,29 +124,30 @@ extern "C" int64_t bnb_quantize_blockwise(const bnb_codebook* cbh, const void* s
   const int64_t nb = (n + blocksize - 1) / blocksize;
   std::atomic<int64_t> first_inf{nb};
 
-#pragma omp parallel for schedule(static) num_threads(threads_for(n))
-  for (int64_t b = 0; b < nb; ++b) {
-    alignas(64) float buf[kMaxBlock];
-    const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
-    const float* x = load_floats(src, dtype, contiguous, rank, shape, strides, start, len, buf);
-    const float am = k.absmax(x, len);
-    absmax[b] = am;
-    if (std::isinf(am)) {
-      int64_t cur = first_inf.load();
-      while (b < cur && !first_inf.compare_exchange_weak(cur, b)) {}
-      continue;
-    }
-    if (stochastic) {
-      float inv;
-      Norm mode = norm_mode(am, &inv);
-      for (int64_t i = 0; i < len; ++i) {
-        float y = mode == Norm::Div ? x[i] / inv : x[i] * inv;
-        codes[start + i] = (uint8_t)search_stochastic(cb.values, y, uniform01(seed, (uint64_t)(start + i)));
+  parallel_chunks(nb, blocksize, kQuantChunk, kQuantMinPerThread, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) {
+      alignas(64) float buf[kMaxBlock];
+      const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
+      const float* x = load_floats(src, dtype, contiguous, rank, shape, strides, start, len, buf);
+      const float am = k.absmax(x, len);
+      absmax[b] = am;
+      if (std::isinf(am)) {
+        int64_t cur = first_inf.load();
+        while (b < cur && !first_inf.compare_exchange_weak(cur, b)) {}
+        continue;
       }
-    } else {
-      k.encode(cb, x, len, am, codes + start);
+      if (stochastic) {
+        float inv;
+        Norm mode = norm_mode(am, &inv);
+        for (int64_t i = 0; i < len; ++i) {
+          float y = mode == Norm::Div ? x[i] / inv : x[i] * inv;
+          codes[start + i] = (uint8_t)search_stochastic(cb.values, y, uniform01(seed, (uint64_t)(start + i)));
+        }
+      } else {
+        k.encode(cb, x, len, am, codes + start);
+      }
     }
-  }
+  });
   int64_t bad = first_inf.load();
   return bad < nb ? BNB_ERR_INF_BASE - bad : BNB_OK;
 }
@@ -164,17 +165,18 @@ extern "C" int64_t bnb_dequantize_blockwise(const bnb_codebook* cbh, const uint8
   const bool contiguous = strides == nullptr;
   const int64_t nb = (n + blocksize - 1) / blocksize;
 
-#pragma omp parallel for schedule(static) num_threads(threads_for(n))
-  for (int64_t b = 0; b < nb; ++b) {
-    const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
-    if (dtype == BNB_FLOAT && contiguous) {
-      k.decode(cb, codes + start, len, absmax[b], static_cast<float*>(dst) + start);
-    } else {
-      alignas(64) float buf[kMaxBlock];
-      k.decode(cb, codes + start, len, absmax[b], buf);
-      store_floats(dst, dtype, contiguous, rank, shape, strides, start, len, buf);
+  parallel_chunks(nb, blocksize, kQuantChunk, kQuantMinPerThread, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b) {
+      const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
+      if (dtype == BNB_FLOAT && contiguous) {
+        k.decode(cb, codes + start, len, absmax[b], static_cast<float*>(dst) + start);
+      } else {
+        alignas(64) float buf[kMaxBlock];
+        k.decode(cb, codes + start, len, absmax[b], buf);
+        store_floats(dst, dtype, contiguous, rank, shape, strides, start, len, buf);
+      }
     }
-  }
+  });
   return BNB_OK;
 }
 
@@ -186,13 +188,9 @@ extern "C" int32_t bnb_max_threads() {
 extern "C" void bnb_set_threads(int32_t n) { g_threads.store(n > 0 ? n : 0); }
 
 extern "C" void bnb_parallel_copy(const void* src, void* dst, int64_t bytes) {
-  const int t = threads_for(bytes / 4);
-  const int64_t chunk = ((bytes + t - 1) / t + 63) & ~int64_t(63);
-#pragma omp parallel for schedule(static) num_threads(t)
-  for (int i = 0; i < t; ++i) {
-    int64_t s = i * chunk;
-    if (s < bytes) std::memcpy(static_cast<char*>(dst) + s, static_cast<const char*>(src) + s, std::min(chunk, bytes - s));
-  }
+  parallel_chunks(bytes, 1, kCopyChunk, kCopyMinPerThread, [&](int64_t lo, int64_t hi) {
+    std::memcpy(static_cast<char*>(dst) + lo, static_cast<const char*>(src) + lo, hi - lo);
+  });
 }
 
 extern "C" int32_t bnb_abi_version() { return 6; }  // 6: HALF-word packing (BNB_PHASE_HALF_WORDS)

@@ -85,6 +85,12 @@ int32_t bnb_select_isa(const char* name);  // 1 on success, 0 if not supported h
 int32_t bnb_max_threads();
 void bnb_set_threads(int32_t n);
 
+// Tests and benchmarks: overrides how the kernels split work between threads (see parallel.h):
+// chunk_elems elements per dynamically claimed chunk, a parallel region once every thread gets
+// min_elems_per_thread elements (1: at every size). 0 restores the built-in, measured values.
+// Results never depend on it.
+void bnb_set_parallel_split(int64_t chunk_elems, int64_t min_elems_per_thread);
+
 // Parallel memcpy with the same threading as the kernels: the bandwidth baseline for benchmarks.
 void bnb_parallel_copy(const void* src, void* dst, int64_t bytes);
 

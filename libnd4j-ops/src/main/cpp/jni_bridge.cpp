@@ -56,6 +56,10 @@ JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_maxThreads(JNIEnv*, jc
 
 JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_setThreads(JNIEnv*, jclass, jint n) { bnb_set_threads(n); }
 
+JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_setParallelSplit(JNIEnv*, jclass, jlong chunk, jlong min_per_thread) {
+  bnb_set_parallel_split(chunk, min_per_thread);
+}
+
 JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookCreate(JNIEnv* env, jclass, jfloatArray values) {
   if (values == nullptr || env->GetArrayLength(values) != 256) return 0;
   float v[256];

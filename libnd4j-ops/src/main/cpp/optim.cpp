@@ -6,13 +6,22 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <omp.h>
 #include "optim.h"
+#include "parallel.h"
 
 namespace bnb {
 namespace {
 
 constexpr int kMaxBlock = kOptimMaxBlock;
+
+// Threading (parallel.h; measured in docs/PERFORMANCE.md): elements per chunk, and the fewest
+// elements per thread for which a parallel region pays.
+constexpr int64_t kOptimChunk = 32768;
+constexpr int64_t kOptimMinPerThread = 32768;
+constexpr int64_t kOptim32Chunk = 16384;
+constexpr int64_t kOptim32MinPerThread = 32768;
+constexpr int64_t kChecksumChunk = 1 << 16;          // blocks
+constexpr int64_t kChecksumMinPerThread = 1 << 13;  // blocks
 
 // NaN-safe byte packing (used when codes live inside words that a save writes as floating point
 // values, e.g. DL4J's updater view); the phase of a stream says which (see OptimBlock).
@@ -179,17 +188,14 @@ extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_
                          : std::strcmp(isa, "avx2") == 0     ? optim_block_avx2
                                                              : optim_block_scalar;
 
-  // Each thread takes one contiguous run of blocks (the VBMI path pipelines consecutive blocks).
-#pragma omp parallel num_threads(bnb_max_threads()) if (n >= (1 << 16))
-  {
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t lo = nb * t / nt, hi = nb * (t + 1) / nt;
+  // Chunks of consecutive blocks (the VBMI path pipelines the blocks of a chunk), claimed dynamically.
+  parallel_chunks(nb, blocksize, kOptimChunk, kOptimMinPerThread, [&](int64_t lo, int64_t hi) {
     if (vbmi) {
       optim_blocks_vbmi(h, cb1, cb2, src, lo, hi);
     } else {
       for (int64_t b = lo; b < hi; ++b) step(h, cb1, cb2, src.at(b));
     }
-  }
+  });
   return BNB_OK;
 }
 
@@ -200,11 +206,12 @@ extern "C" int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step
     return BNB_ERR_ARG;
   const Hyper h = hyper(kind, hp, first_step);
   const bool two = num_states(kind) >= 2, three = num_states(kind) == 3;
-#pragma omp parallel for schedule(static) num_threads(bnb_max_threads()) if (n >= (1 << 16))
-  for (int64_t i = 0; i < n; ++i) {
-    float d2 = 0.0f, d3 = 0.0f;
-    grad[i] = update_one(h, grad[i], &state1[i], two ? &state2[i] : &d2, three ? &state3[i] : &d3);
-  }
+  parallel_chunks(n, 1, kOptim32Chunk, kOptim32MinPerThread, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) {
+      float d2 = 0.0f, d3 = 0.0f;
+      grad[i] = update_one(h, grad[i], &state1[i], two ? &state2[i] : &d2, three ? &state3[i] : &d3);
+    }
+  });
   return BNB_OK;
 }
 
@@ -222,12 +229,16 @@ inline uint32_t bits_or_zero(const float* a, int64_t b) { return a == nullptr ? 
 
 extern "C" uint32_t bnb_absmax_checksum(const float* absmax1, const float* absmax2, const float* absmax3, int64_t nb) {
   if (absmax1 == nullptr || nb <= 0) return 0;
-  uint32_t sum = 0;
-#pragma omp parallel for reduction(+ : sum) schedule(static) if (nb >= (1 << 14))
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint32_t x = bnb::f2u(absmax1[b]) ^ rotl32(bits_or_zero(absmax2, b), 11) ^ rotl32(bits_or_zero(absmax3, b), 22) ^
-                       ((uint32_t)b * 0x9E3779B9u);
-    sum += fmix32(x);
-  }
-  return sum;
+  // A sum mod 2^32: the same in any order and split.
+  std::atomic<uint32_t> sum{0};
+  parallel_chunks(nb, 1, kChecksumChunk, kChecksumMinPerThread, [&](int64_t lo, int64_t hi) {
+    uint32_t part = 0;
+    for (int64_t b = lo; b < hi; ++b) {
+      const uint32_t x = bnb::f2u(absmax1[b]) ^ rotl32(bits_or_zero(absmax2, b), 11) ^
+                         rotl32(bits_or_zero(absmax3, b), 22) ^ ((uint32_t)b * 0x9E3779B9u);
+      part += fmix32(x);
+    }
+    sum.fetch_add(part, std::memory_order_relaxed);
+  });
+  return sum.load();
 }

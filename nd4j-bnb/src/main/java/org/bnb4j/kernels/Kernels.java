@@ -3,9 +3,11 @@ package org.bnb4j.kernels;
 import org.bnb4j.nativeops.BnbNative;
 import org.bnb4j.nativeops.IsaRequest;
 import org.bnb4j.nativeops.NativeLibraryLoader;
+import org.bnb4j.nativeops.OpenMpRuntimes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -46,6 +48,14 @@ public final class Kernels {
             String extra = (isa.message != null && !isa.warn ? "; " + isa.message : "")
                     + (r.skippedCaches.isEmpty() ? "" : "; skipped cache directories: " + String.join("; ", r.skippedCaches));
             log.info("bnb4j: using {} kernels from {}{}", NATIVE.name(), r.detail, extra);
+            // Two OpenMP runtimes mean two pools of threads spinning on the same cores (see OpenMpRuntimes).
+            List<String> omp = OpenMpRuntimes.mapped();
+            if (omp.size() > 1) {
+                log.warn("bnb4j: {} OpenMP runtimes in this process, each with its own threads: {}{}", omp.size(), omp,
+                        NativeLibraryLoader.hostBackendProblem() != null ? " (" + NativeLibraryLoader.hostBackendProblem() + ")" : "");
+            } else if (omp.size() == 1) {
+                log.debug("bnb4j: OpenMP runtime {}", omp.get(0));
+            }
         }
     }
 

@@ -21,6 +21,12 @@ public final class BnbNative {
     public static native int maxThreads();
     /** 0 restores OpenMP's default. */
     public static native void setThreads(int n);
+    /**
+     * Tests and benchmarks: how the kernels split work between threads: {@code chunkElems} elements per
+     * dynamically claimed chunk, and a parallel region once each thread gets {@code minElemsPerThread}
+     * elements (1: at every size). 0 restores the built-in, measured values. Results never depend on it.
+     */
+    public static native void setParallelSplit(long chunkElems, long minElemsPerThread);
 
     /** Builds the search tables of a 256-entry map; 0 if the map is unusable. */
     public static native long codebookCreate(float[] values);

@@ -69,9 +69,15 @@ public final class NativeLibraryLoader {
         int abiVersion();
     }
 
+    /** Why ND4J's backend could not be initialised before libbnb4j (null: it was, or not tried). */
+    private static volatile String hostBackendProblem;
+
     private static final Linker SYSTEM = new Linker() {
         @Override
         public void load(Path file) {
+            // ND4J first, so that libbnb4j's libgomp.so.1 resolves to the copy ND4J loaded: one
+            // OpenMP runtime per process (see OpenMpRuntimes).
+            hostBackendProblem = OpenMpRuntimes.initHostBackend();
             System.load(file.toString());
         }
 
@@ -86,6 +92,11 @@ public final class NativeLibraryLoader {
     public static synchronized Result load() {
         if (result == null) result = tryLoad(System.getProperty("bnb4j.native"), platform(), cacheRoots(), SYSTEM);
         return result;
+    }
+
+    /** Why ND4J's backend could not be initialised before libbnb4j was loaded, or null. */
+    public static String hostBackendProblem() {
+        return hostBackendProblem;
     }
 
     static String platform() {

@@ -3,6 +3,7 @@ package org.bnb4j.examples.bench;
 import org.bnb4j.kernels.ArrayMemory;
 import org.bnb4j.kernels.Kernels;
 import org.bnb4j.nativeops.BnbNative;
+import org.bnb4j.nativeops.OpenMpRuntimes;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.Lion8bit;
 import org.bnb4j.updaters.config.SGD8bit;
@@ -14,38 +15,130 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
+import java.io.IOException;
 import java.lang.ref.Reference;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * applyUpdater time per step for DL4J's own Adam and Nesterovs (fused libnd4j ops) and bnb4j's 8-bit
  * updaters, in the same run, plus each 8-bit updater's roofline: the time an OpenMP memory copy takes,
  * now, to read and write as many bytes as the updater must (gradient read and write, state read and
- * write: 12 bytes per parameter for Adam8bit, 10 for the one-state optimizers).
+ * write: 12 bytes per parameter for Adam8bit, 10 for the one-state optimizers). Next to the in-JVM
+ * copy, a plain C copy and STREAM triad measured outside the JVM in the same run (membw.c, compiled
+ * with cc) show how near that roofline is to what the machine gives.
  *
- * <pre>mvn -q -pl examples exec:java -Dexec.mainClass=org.bnb4j.examples.bench.UpdaterBench [-Dexec.args="1000000,10000000,50000000 10"]</pre>
+ * <pre>mvn -q -pl examples exec:java -Dexec.mainClass=org.bnb4j.examples.bench.UpdaterBench [-Dexec.args="SIZES RUNS [--noisy[=K]] [--isa=all|LIST]"]</pre>
+ *
+ * <ul>
+ *   <li>SIZES: comma-separated parameter counts (default 1000000,10000000,50000000); RUNS: steps per median (default 10).</li>
+ *   <li>{@code --noisy[=K]}: every size is measured quiet, then again while K (default 1) other processes each
+ *       spin a core (a noisy neighbour on a shared host); the summary compares the ratios against DL4J's Adam.</li>
+ *   <li>{@code --isa=all} or e.g. {@code --isa=avx2,avx512vbmi}: the 8-bit updaters once per instruction-set path
+ *       (as BNB4J_ISA would force it), against the same DL4J baseline.</li>
+ * </ul>
  */
 public final class UpdaterBench {
     private static int iteration;
 
     public static void main(String[] args) {
-        String[] sizes = (args.length > 0 ? args[0] : "1000000,10000000,50000000").split(",");
-        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        System.out.println("bnb4j updater benchmark: " + Kernels.get().name() + ", median of " + runs + " steps");
-        for (String s : sizes) {
-            long n = Long.parseLong(s.trim());
-            INDArray grad = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
-            // Roofline: an OpenMP copy of half the bytes an updater moves (it reads and writes them).
-            double copy12 = copySeconds(6 * n, runs), copy10 = copySeconds(5 * n, runs);
-            System.out.printf(Locale.ROOT, "%n%,d parameters (memory copy %.1f GB/s read+write)%n", n, 12.0 * n / copy12 / 1e9);
-            double adam = time(new Adam(1e-3), grad, runs);
-            report("DL4J Adam", adam, adam, 0, 0);
-            report("DL4J Nesterovs", time(new Nesterovs(1e-2, 0.9), grad, runs), adam, 0, 0);
-            report("Adam8bit", time(new Adam8bit(1e-3), grad, runs), adam, 12, copy12);
-            report("Adam8bit bs2048", time(Adam8bit.builder().learningRate(1e-3).blocksize(2048).build(), grad, runs), adam, 12, copy12);
-            report("Lion8bit", time(new Lion8bit(1e-4), grad, runs), adam, 10, copy10);
-            report("SGD8bit", time(new SGD8bit(1e-2), grad, runs), adam, 10, copy10);
+        List<String> positional = new ArrayList<>();
+        int noisy = 0;
+        String isaArg = null;
+        for (String a : args) {
+            if (a.equals("--noisy")) noisy = 1;
+            else if (a.startsWith("--noisy=")) noisy = Integer.parseInt(a.substring("--noisy=".length()));
+            else if (a.startsWith("--isa=")) isaArg = a.substring("--isa=".length());
+            else positional.add(a);
         }
+        String[] sizes = (positional.size() > 0 ? positional.get(0) : "1000000,10000000,50000000").split(",");
+        int runs = positional.size() > 1 ? Integer.parseInt(positional.get(1)) : 10;
+        boolean nativeLoaded = Kernels.nativeKernels().isPresent();
+        List<String> isas = new ArrayList<>();
+        if (nativeLoaded) {
+            String active = BnbNative.activeIsa();
+            if (isaArg == null) isas.add(active);
+            else if (isaArg.equals("all")) isas.addAll(List.of(BnbNative.supportedIsas().split(",")));
+            else isas.addAll(List.of(isaArg.split(",")));
+        } else {
+            isas.add("java");
+        }
+        int threads = nativeLoaded ? BnbNative.maxThreads() : Runtime.getRuntime().availableProcessors();
+
+        System.out.println("bnb4j updater benchmark: " + Kernels.get().name() + ", median of " + runs + " steps");
+        System.out.println("CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM"
+                + (nativeLoaded ? "; supported ISAs " + BnbNative.supportedIsas() + ", active " + BnbNative.activeIsa() : ""));
+        List<String> omp = OpenMpRuntimes.mapped();
+        System.out.println("OpenMP runtimes mapped: " + omp.size() + " " + omp
+                + (System.getenv("OMP_WAIT_POLICY") != null ? "; OMP_WAIT_POLICY=" + System.getenv("OMP_WAIT_POLICY") : ""));
+
+        Map<String, double[]> summary = new LinkedHashMap<>(); // name -> {quiet ratio, noisy ratio}
+        try {
+            for (String s : sizes) {
+                long n = Long.parseLong(s.trim());
+                INDArray grad = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
+                Map<String, Double> quiet = measureSize(n, grad, runs, isas, threads, "quiet");
+                if (noisy > 0) {
+                    Map<String, Double> loaded;
+                    try (NoisyNeighbour nn = new NoisyNeighbour(noisy, 3600)) {
+                        loaded = measureSize(n, grad, runs, isas, threads, "noisy neighbour: " + nn.processes() + " process(es) spinning");
+                    }
+                    for (String k : quiet.keySet()) {
+                        if (k.equals("DL4J Adam")) continue;
+                        double rq = quiet.get("DL4J Adam") / quiet.get(k), rn = loaded.get("DL4J Adam") / loaded.get(k);
+                        summary.put(String.format(Locale.ROOT, "%,d %s", n, k), new double[]{rq, rn});
+                    }
+                }
+            }
+        } finally {
+            if (nativeLoaded) BnbNative.selectIsa(isas.get(0));
+        }
+        if (!summary.isEmpty()) {
+            System.out.printf(Locale.ROOT, "%nSpeed-up vs DL4J Adam, quiet and with the noisy neighbour (goal: noisy within 1.5x of quiet)%n");
+            for (Map.Entry<String, double[]> e : summary.entrySet()) {
+                double[] r = e.getValue();
+                System.out.printf(Locale.ROOT, "  %-40s quiet %6.2fx  noisy %6.2fx  kept %4.0f%%%s%n", e.getKey(), r[0], r[1], 100 * r[1] / r[0],
+                        r[0] / r[1] > 1.5 ? "  (lost more than 1.5x)" : "");
+            }
+        }
+    }
+
+    /** Every updater at one size; returns ms/step by row name. */
+    static Map<String, Double> measureSize(long n, INDArray grad, int runs, List<String> isas, int threads, String condition) {
+        Map<String, Double> t = new LinkedHashMap<>();
+        // Roofline: an OpenMP copy of half the bytes an updater moves (it reads and writes them).
+        double copy12 = copySeconds(6 * n, runs), copy10 = copySeconds(5 * n, runs);
+        NativeBandwidth.Result c = NativeBandwidth.measure(Math.max(1, 6 * n / 4), Math.max(3, runs), threads);
+        System.out.printf(Locale.ROOT, "%n%,d parameters, %s (in-JVM copy %.1f GB/s read+write; %s; %d threads)%n", n, condition,
+                12.0 * n / copy12 / 1e9, c, threads);
+        double adam = time(new Adam(1e-3), grad, runs);
+        t.put("DL4J Adam", adam);
+        report("DL4J Adam", adam, adam, 0, 0);
+        double nest = time(new Nesterovs(1e-2, 0.9), grad, runs);
+        t.put("DL4J Nesterovs", nest);
+        report("DL4J Nesterovs", nest, adam, 0, 0);
+        for (String isa : isas) {
+            if (!isa.equals("java") && !BnbNative.selectIsa(isa)) {
+                System.out.println("  (ISA " + isa + " not supported here)");
+                continue;
+            }
+            String tag = isas.size() > 1 ? " [" + isa + "]" : "";
+            row(t, "Adam8bit" + tag, time(new Adam8bit(1e-3), grad, runs), adam, 12, copy12);
+            row(t, "Adam8bit bs2048" + tag, time(Adam8bit.builder().learningRate(1e-3).blocksize(2048).build(), grad, runs), adam, 12, copy12);
+            row(t, "Lion8bit" + tag, time(new Lion8bit(1e-4), grad, runs), adam, 10, copy10);
+            row(t, "SGD8bit" + tag, time(new SGD8bit(1e-2), grad, runs), adam, 10, copy10);
+        }
+        return t;
+    }
+
+    private static void row(Map<String, Double> t, String name, double sec, double adam, int bytes, double roof) {
+        t.put(name, sec);
+        report(name, sec, adam, bytes, roof);
     }
 
     static void report(String name, double sec, double adamSec, int bytesPerParam, double rooflineSec) {
@@ -53,7 +146,7 @@ public final class UpdaterBench {
         if (bytesPerParam > 0) {
             roof = String.format(Locale.ROOT, "  %3.0f%% of roofline (%d B/param)", 100 * rooflineSec / sec, bytesPerParam);
         }
-        System.out.printf(Locale.ROOT, "  %-15s %9.2f ms/step  %5.2fx vs DL4J Adam%s%n", name, sec * 1e3, adamSec / sec, roof);
+        System.out.printf(Locale.ROOT, "  %-28s %9.2f ms/step  %5.2fx vs DL4J Adam%s%n", name, sec * 1e3, adamSec / sec, roof);
     }
 
     /** Median time of applyUpdater alone; the gradient it overwrites is restored before each run, untimed. */
@@ -74,5 +167,16 @@ public final class UpdaterBench {
         Reference.reachabilityFence(a);
         Reference.reachabilityFence(b);
         return t;
+    }
+
+    static String cpuModel() {
+        try {
+            for (String l : Files.readAllLines(Paths.get("/proc/cpuinfo"))) {
+                if (l.startsWith("model name")) return l.substring(l.indexOf(':') + 1).trim();
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return System.getProperty("os.arch");
     }
 }
