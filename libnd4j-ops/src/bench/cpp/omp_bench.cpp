@@ -30,6 +30,7 @@
 
 // weak: the harness also builds against older kernel sources without it
 extern "C" void bnb_set_parallel_split(int64_t chunk_elems, int64_t min_elems_per_thread) __attribute__((weak));
+extern "C" int64_t bnb_parallel_stalls() __attribute__((weak));
 
 namespace {
 
@@ -162,7 +163,7 @@ int sweep(int argc, char** argv) {
   std::printf("isa %s, 1 vs %d threads (regions forced at every size, chunks of n/8); us per call, median (min) of 7 samples\n"
               "(checksum: n blocks, i.e. an 8-bit state of n * blocksize parameters)\n",
               bnb_active_isa(), threads);
-  std::printf("%-10s %9s %18s %18s %7s\n", "kernel", "n", "1 thread", "N threads", "1/N");
+  std::printf("%-10s %9s %18s %18s %7s %18s %7s\n", "kernel", "n", "1 thread", "N threads", "1/N", "N cold", "1/Ncold");
   const std::string only = getenv("BNB4J_BENCH_KERNELS") ? std::string(",") + getenv("BNB4J_BENCH_KERNELS") + "," : "";
   for (const Named& k : kKernels) {
     if (!only.empty() && only.find(std::string(",") + k.name + ",") == std::string::npos) continue;
@@ -174,10 +175,20 @@ int sweep(int argc, char** argv) {
       // chunks of n/8 elements (at least 64): enough of them to split even the smallest n
       if (bnb_set_parallel_split) bnb_set_parallel_split(std::max<int64_t>(64, n / 8), 1);
       Timing tn = per_call([&] { k.k(d, maps); });
+      // cold: 1 ms pause before each call, so the workers have gone to sleep
+      std::vector<double> cold;
+      for (int i = 0; i < 41; ++i) {
+        usleep(1000);
+        double t0 = now();
+        k.k(d, maps);
+        cold.push_back(now() - t0);
+      }
+      std::sort(cold.begin(), cold.end());
       if (bnb_set_parallel_split) bnb_set_parallel_split(0, 0);
       bnb_set_threads(0);
-      std::printf("%-10s %9lld %9.2f (%6.2f) %9.2f (%6.2f) %7.2f\n", k.name, (long long)n, t1.median * 1e6, t1.min * 1e6,
-                  tn.median * 1e6, tn.min * 1e6, t1.median / tn.median);
+      std::printf("%-10s %9lld %9.2f (%6.2f) %9.2f (%6.2f) %7.2f %9.2f (%6.2f) %7.2f\n", k.name, (long long)n, t1.median * 1e6,
+                  t1.min * 1e6, tn.median * 1e6, tn.min * 1e6, t1.median / tn.median, cold[cold.size() / 2] * 1e6, cold[0] * 1e6,
+                  t1.median / cold[cold.size() / 2]);
       std::fflush(stdout);
     }
   }
@@ -204,6 +215,31 @@ int region() {
     { asm volatile("" ::: "memory"); }
   });
   std::printf("empty parallel region, %d threads: %.2f us (min %.2f)\n", t, r.median * 1e6, r.min * 1e6);
+  auto cold = [](auto f) {
+    std::vector<double> v;
+    for (int i = 0; i < 101; ++i) {
+      usleep(2000);
+      double t0 = now();
+      f();
+      v.push_back(now() - t0);
+    }
+    std::sort(v.begin(), v.end());
+    return Timing{v[v.size() / 2], v[0]};
+  };
+  Timing rc = cold([&] {
+#pragma omp parallel num_threads(t)
+    { asm volatile("" ::: "memory"); }
+  });
+  std::printf("empty parallel region after 2 ms idle: %.2f us (min %.2f)\n", rc.median * 1e6, rc.min * 1e6);
+#ifdef BNB4J_HAVE_PARALLEL_H
+  std::vector<std::atomic<int>> hits(t);
+  auto job = [&] {
+    bnb::parallel_chunks(t, 1, 1, 1, [&](int64_t lo, int64_t) { hits[lo].fetch_add(1, std::memory_order_relaxed); });
+  };
+  Timing pw = per_call(job), pc = cold(job);
+  std::printf("bnb4j pool, %d chunks of nothing: %.2f us (min %.2f) back to back, %.2f us (min %.2f) after 2 ms idle\n", t,
+              pw.median * 1e6, pw.min * 1e6, pc.median * 1e6, pc.min * 1e6);
+#endif
   std::vector<pid_t> tids(t);
 #pragma omp parallel num_threads(t)
   tids[omp_get_thread_num()] = (pid_t)syscall(SYS_gettid);
@@ -230,6 +266,8 @@ int step(int argc, char** argv) {
   // BNB4J_BENCH_GAP_US: pause between calls (as other work between optimizer steps would: the pool's
   // threads stop spinning and sleep); BNB4J_BENCH_KERNELS: comma list of kernel names to run.
   const long gap_us = getenv("BNB4J_BENCH_GAP_US") ? std::atol(getenv("BNB4J_BENCH_GAP_US")) : 0;
+  // BNB4J_BENCH_PRE_OMP=1: an OpenMP region (restoring the gradient) right before each call, untimed.
+  const bool pre_omp = getenv("BNB4J_BENCH_PRE_OMP") != nullptr;
   const std::string only = getenv("BNB4J_BENCH_KERNELS") ? std::string(",") + getenv("BNB4J_BENCH_KERNELS") + "," : "";
   Maps maps;
   Data d(n);
@@ -238,13 +276,18 @@ int step(int argc, char** argv) {
     std::vector<double> s;
     for (int i = 0; i < reps + 2; ++i) {
       if (gap_us > 0) usleep(gap_us);
+      if (pre_omp) {  // what UpdaterBench and DL4J do before a step: an ND4J op (an OpenMP region) writes the gradient
+#pragma omp parallel for schedule(static)
+        for (int64_t j = 0; j < d.n; ++j) d.grad[j] = d.g0[j];
+      }
       double t0 = now();
       k.k(d, maps);
       if (i >= 2) s.push_back(now() - t0);
     }
     std::sort(s.begin(), s.end());
-    std::printf("%-10s n=%lld isa=%s threads=%d: median %.3f ms, min %.3f, max %.3f\n", k.name, (long long)n, bnb_active_isa(),
-                bnb_max_threads(), s[s.size() / 2] * 1e3, s[0] * 1e3, s.back() * 1e3);
+    std::printf("%-10s n=%lld isa=%s threads=%d: median %.3f ms, min %.3f, max %.3f, stalls so far %lld\n", k.name,
+                (long long)n, bnb_active_isa(), bnb_max_threads(), s[s.size() / 2] * 1e3, s[0] * 1e3, s.back() * 1e3,
+                bnb_parallel_stalls ? (long long)bnb_parallel_stalls() : -1LL);
     std::fflush(stdout);
   }
   return 0;
@@ -296,7 +339,21 @@ void start_spinners() {
     }
     g_spinners.push_back(p);
   }
-  if (!g_spinners.empty()) std::printf("noisy neighbour: %zu spinning process(es)\n", g_spinners.size());
+  // BNB4J_BENCH_NOISY_OMP=k: k processes like another ND4J job: OpenMP regions (default spin policy)
+  // of ~0.2 ms each, back to back, with a 1 ms pause now and then.
+  const char* ko = getenv("BNB4J_BENCH_NOISY_OMP");
+  for (int i = 0; ko && i < std::atoi(ko); ++i) {
+    pid_t p = fork();
+    if (p == 0) {
+      alarm(600);
+      unsetenv("BNB4J_BENCH_NOISY_OMP");  // the child must not start neighbours of its own
+      unsetenv("BNB4J_BENCH_NOISY");
+      execl("/proc/self/exe", "omp_bench", "load", (char*)nullptr);
+      _exit(127);
+    }
+    g_spinners.push_back(p);
+  }
+  if (!g_spinners.empty()) std::printf("noisy neighbour: %zu process(es)\n", g_spinners.size());
 }
 void stop_spinners() {
   for (pid_t p : g_spinners) {
@@ -310,7 +367,8 @@ int run(int argc, char** argv);
 }  // namespace
 
 int main(int argc, char** argv) {
-  start_spinners();
+  // a neighbour process ("load") never starts neighbours itself
+  if (!(argc > 1 && std::string(argv[1]) == "load")) start_spinners();
   int rc = run(argc, argv);
   stop_spinners();
   return rc;
@@ -337,6 +395,14 @@ int run(int argc, char** argv) {
   if (mode == "region") return region();
   if (mode == "step") return step(argc, argv);
   if (mode == "stress") return stress(argc, argv);
+  if (mode == "load") {  // a busy OpenMP process (see BNB4J_BENCH_NOISY_OMP)
+    std::vector<float> a(1 << 16, 1.0f);
+    for (unsigned long it = 0;; ++it) {
+#pragma omp parallel for schedule(static)
+      for (int i = 0; i < (1 << 16); ++i) a[i] = a[i] * 0.999f + std::sqrt(a[i] + 1.0f);
+      if (it % 64 == 0) usleep(1000);
+    }
+  }
   std::fprintf(stderr, "usage: omp_bench sweep|region|step ...\n");
   return 2;
 }

@@ -14,12 +14,15 @@ namespace {
 
 constexpr int kMaxRank = 32;
 constexpr int kMaxBlock = 4096;
-// Threading (parallel.h; measured in docs/PERFORMANCE.md): elements per chunk and the fewest
-// elements per thread for which a parallel region pays.
-constexpr int64_t kQuantChunk = 32768;
-constexpr int64_t kQuantMinPerThread = 32768;
-constexpr int64_t kCopyChunk = 256 << 10;          // bytes
-constexpr int64_t kCopyMinPerThread = 256 << 10;  // bytes
+// Threading (parallel.h; docs/PERFORMANCE.md): elements per chunk and the fewest elements per thread
+// worth a helper thread, about 25 us of single-thread work (see optim.cpp): quantize ~0.25 ns and
+// dequantize ~0.2 ns per contiguous float element on the fastest path, several times that through
+// strides or other types; the copy is memory-bound (~20 GB/s for one thread).
+constexpr int64_t kQuantChunk = 65536;
+constexpr int64_t kQuantMinPerThread = 131072;
+constexpr int64_t kQuantMinPerThreadSlow = 32768;  // strided or HALF/BFLOAT16/DOUBLE, stochastic
+constexpr int64_t kCopyChunk = 1 << 20;            // bytes
+constexpr int64_t kCopyMinPerThread = 1 << 20;     // bytes
 
 std::atomic<int> g_threads{0};
 
@@ -123,8 +126,9 @@ extern "C" int64_t bnb_quantize_blockwise(const bnb_codebook* cbh, const void* s
   const bool contiguous = strides == nullptr;
   const int64_t nb = (n + blocksize - 1) / blocksize;
   std::atomic<int64_t> first_inf{nb};
+  const bool fast = contiguous && dtype == BNB_FLOAT && !stochastic;
 
-  parallel_chunks(nb, blocksize, kQuantChunk, kQuantMinPerThread, [&](int64_t lo, int64_t hi) {
+  parallel_chunks(nb, blocksize, kQuantChunk, fast ? kQuantMinPerThread : kQuantMinPerThreadSlow, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) {
       alignas(64) float buf[kMaxBlock];
       const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
@@ -164,8 +168,9 @@ extern "C" int64_t bnb_dequantize_blockwise(const bnb_codebook* cbh, const uint8
   const IsaKernels& k = active_kernels();
   const bool contiguous = strides == nullptr;
   const int64_t nb = (n + blocksize - 1) / blocksize;
+  const bool fast = contiguous && dtype == BNB_FLOAT;
 
-  parallel_chunks(nb, blocksize, kQuantChunk, kQuantMinPerThread, [&](int64_t lo, int64_t hi) {
+  parallel_chunks(nb, blocksize, kQuantChunk, fast ? kQuantMinPerThread : kQuantMinPerThreadSlow, [&](int64_t lo, int64_t hi) {
     for (int64_t b = lo; b < hi; ++b) {
       const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
       if (dtype == BNB_FLOAT && contiguous) {

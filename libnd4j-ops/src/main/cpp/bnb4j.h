@@ -91,6 +91,10 @@ void bnb_set_threads(int32_t n);
 // Results never depend on it.
 void bnb_set_parallel_split(int64_t chunk_elems, int64_t min_elems_per_thread);
 
+// How many parallel calls so far found an OpenMP team thread descheduled (waited > 0.3 ms and a
+// quarter of the call for it); each sends the following calls to bnb4j's own threads for a while.
+int64_t bnb_parallel_stalls();
+
 // Parallel memcpy with the same threading as the kernels: the bandwidth baseline for benchmarks.
 void bnb_parallel_copy(const void* src, void* dst, int64_t bytes);
 

@@ -56,6 +56,8 @@ JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_maxThreads(JNIEnv*, jc
 
 JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_setThreads(JNIEnv*, jclass, jint n) { bnb_set_threads(n); }
 
+JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_parallelStalls(JNIEnv*, jclass) { return bnb_parallel_stalls(); }
+
 JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_setParallelSplit(JNIEnv*, jclass, jlong chunk, jlong min_per_thread) {
   bnb_set_parallel_split(chunk, min_per_thread);
 }

@@ -1,5 +1,7 @@
-// bnb4j's worker pool (see parallel.h for why it is not OpenMP's).
+// How the kernels' chunks get their threads (see parallel.h): an OpenMP region on the runtime shared
+// with ND4J, or, after that stalled, bnb4j's own worker pool.
 //
+// The pool:
 // One job at a time (a second caller meanwhile runs its job alone). A job is published by bumping
 // a generation word: odd while the caller rewrites the job, even once it is ready. Idle workers
 // watch that word for kWorkerSpinNs and then sleep on it (futex). Everyone, the caller included,
@@ -34,6 +36,13 @@ namespace {
 constexpr int64_t kWorkerSpinNs = 50'000;
 constexpr int64_t kCallerSpinNs = 50'000;
 constexpr int kMaxThreads = 256;
+// OpenMP join: how long the caller spins for the other threads before it sleeps, and the wait that
+// counts as a stall (a descheduled thread: scheduler time slices are milliseconds).
+constexpr int64_t kJoinSpinNs = 200'000;
+constexpr int64_t kStallNs = 300'000;
+// After a stall, this many calls (doubling while OpenMP keeps stalling) run on the pool.
+constexpr int kMinPoolPeriod = 8;
+constexpr int kMaxPoolPeriod = 4096;
 
 std::atomic<int64_t> g_chunk_override{0}, g_min_override{0};
 
@@ -130,7 +139,17 @@ void worker_main(Pool* pp, int k, uint32_t last) {
   }
 }
 
-void run_openmp(int t, int64_t items, int64_t chunk, void (*call)(void*, int64_t, int64_t), void* ctx) {
+// An OpenMP region on the runtime we share with ND4J (whose threads are usually still spinning from
+// ND4J's last region, so they join at once), with a join that never spins: every thread counts its
+// arrival and its chunks; the caller, done with its own share, waits for the others by spinning
+// briefly and then sleeping (futex), so that the scheduler can run a late or preempted team thread
+// on the caller's core, and only enters OpenMP's (spinning) end barrier once everyone has arrived.
+// With join_passively == false: a plain region (libgomp's own spinning join), for comparisons.
+// Returns whether the call stalled: the caller, done with its share, waited more than
+// max(kStallNs, a quarter of the call) for the other threads (one was descheduled, or late).
+bool run_openmp(int t, int64_t items, int64_t chunk, void (*call)(void*, int64_t, int64_t), void* ctx, bool join_passively) {
+  const int64_t t0 = now_ns();
+  int64_t t_own = 0;
   const int64_t chunks = (items + chunk - 1) / chunk;
   std::unique_ptr<Range[]> ranges(new Range[t]);
   for (int i = 0; i < t; ++i) {
@@ -138,27 +157,71 @@ void run_openmp(int t, int64_t items, int64_t chunk, void (*call)(void*, int64_t
     ranges[i].end = chunks * (i + 1) / t;
   }
   Range* r = ranges.get();
+  struct alignas(64) Join {
+    std::atomic<int> arrived{0};
+    std::atomic<int64_t> done{0};
+    std::atomic<uint32_t> progress{0};  // futex word: bumped on every arrival and chunk
+    std::atomic<int> sleeping{0};
+  } join;
+  auto bump = [&] {
+    join.progress.fetch_add(1, std::memory_order_seq_cst);
+    if (join.sleeping.load(std::memory_order_seq_cst)) futex_wake(&join.progress, 1);
+  };
 #pragma omp parallel num_threads(t)
   {
-    const int self = omp_get_thread_num();
+    const int self = omp_get_thread_num(), nt = omp_get_num_threads();
+    join.arrived.fetch_add(1, std::memory_order_acq_rel);
+    if (join_passively && self != 0) bump();
     for (int j = 0; j < t; ++j) {
       Range& g = r[(self + j) % t];
       while (g.next.load(std::memory_order_relaxed) < g.end) {
         const int64_t c = g.next.fetch_add(1, std::memory_order_relaxed);
         if (c >= g.end) break;
         call(ctx, c * chunk, std::min(items, (c + 1) * chunk));
+        join.done.fetch_add(1, std::memory_order_acq_rel);
+        if (join_passively && self != 0) bump();
+      }
+    }
+    if (self == 0) t_own = now_ns();
+    if (join_passively && self == 0) {
+      auto all_in = [&] {
+        return join.arrived.load(std::memory_order_acquire) == nt && join.done.load(std::memory_order_acquire) == chunks;
+      };
+      if (!spin_until(all_in, kJoinSpinNs)) {
+        join.sleeping.store(1, std::memory_order_seq_cst);
+        for (;;) {
+          const uint32_t seen = join.progress.load(std::memory_order_seq_cst);
+          if (all_in()) break;
+          futex_wait(&join.progress, seen);
+        }
+        join.sleeping.store(0, std::memory_order_relaxed);
       }
     }
   }
+  const int64_t t2 = now_ns(), lag = t2 - t_own;
+  return lag > kStallNs && lag > (t2 - t0) / 4;
 }
 
-bool use_openmp() {
-  static const bool omp = [] {
+// BNB4J_THREADS: "auto" (default, see run_chunks), "openmp" (always the OpenMP region with the
+// passive join), "openmp-spin" (a plain OpenMP region: libgomp's spinning join), "pool" (always
+// bnb4j's own threads). The fixed choices are for comparisons.
+enum class Backend { Auto, OpenMp, OpenMpSpin, Pool };
+Backend backend() {
+  static const Backend b = [] {
     const char* e = std::getenv("BNB4J_THREADS");
-    return e != nullptr && std::strcmp(e, "openmp") == 0;
+    if (e == nullptr) return Backend::Auto;
+    if (std::strcmp(e, "pool") == 0) return Backend::Pool;
+    if (std::strcmp(e, "openmp") == 0) return Backend::OpenMp;
+    if (std::strcmp(e, "openmp-spin") == 0) return Backend::OpenMpSpin;
+    return Backend::Auto;
   }();
-  return omp;
+  return b;
 }
+
+// Auto: calls left to run on the pool before OpenMP is tried again, and the next such period.
+std::atomic<int> g_pool_calls_left{0};
+std::atomic<int64_t> g_stalls{0};  // OpenMP calls that stalled (bnb_parallel_stalls)
+std::atomic<int> g_pool_period{kMinPoolPeriod / 2};
 
 }  // namespace
 
@@ -181,9 +244,30 @@ int threads_for_items(int64_t items, int64_t min_per_thread) {
 }
 
 void run_chunks(int t, int64_t items, int64_t chunk, void (*call)(void*, int64_t, int64_t), void* ctx) {
-  if (use_openmp()) {
-    run_openmp(t, items, chunk, call, ctx);
+  // Auto: OpenMP's team, shared with ND4J, is usually still spinning from ND4J's last region (which
+  // wrote the gradient just before): it starts at once, and a pool thread would have to fight those
+  // spinning threads for a core (measured: 2x slower at 1M parameters). But on a busy host a team
+  // thread is sometimes descheduled and the region waits a whole time slice for it (measured:
+  // 0.36 -> 8-12 ms): after such a stall, calls run on the pool, which never waits for a thread
+  // that has not turned up, for a period that doubles while OpenMP keeps stalling.
+  const Backend b = backend();
+  if (b == Backend::OpenMp || b == Backend::OpenMpSpin) {
+    run_openmp(t, items, chunk, call, ctx, b == Backend::OpenMp);
     return;
+  }
+  if (b == Backend::Auto) {
+    if (g_pool_calls_left.load(std::memory_order_relaxed) <= 0) {
+      if (run_openmp(t, items, chunk, call, ctx, true)) {
+        const int period = std::min(kMaxPoolPeriod, 2 * g_pool_period.load(std::memory_order_relaxed));
+        g_pool_period.store(period, std::memory_order_relaxed);
+        g_pool_calls_left.store(period, std::memory_order_relaxed);
+        g_stalls.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        g_pool_period.store(kMinPoolPeriod / 2, std::memory_order_relaxed);
+      }
+      return;
+    }
+    g_pool_calls_left.fetch_sub(1, std::memory_order_relaxed);
   }
   Pool& p = pool();
   if (t <= 1 || p.busy.exchange(true, std::memory_order_acquire)) {
@@ -234,3 +318,5 @@ extern "C" void bnb_set_parallel_split(int64_t chunk_elems, int64_t min_elems_pe
   bnb::g_chunk_override.store(chunk_elems > 0 ? chunk_elems : 0, std::memory_order_relaxed);
   bnb::g_min_override.store(min_elems_per_thread > 0 ? min_elems_per_thread : 0, std::memory_order_relaxed);
 }
+
+extern "C" int64_t bnb_parallel_stalls() { return bnb::g_stalls.load(std::memory_order_relaxed); }

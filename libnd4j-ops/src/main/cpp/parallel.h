@@ -6,13 +6,17 @@
 //   hold up the call: every thread starts on its own contiguous range (the same memory stream as a
 //   static split, so prefetching and the VBMI block pipeline keep working) and, once done, takes the
 //   remaining chunks of the others' ranges.
-// - The threads are bnb4j's own small pool (parallel.cpp), not OpenMP's: ND4J's libgomp, which we
-//   share, spins its idle threads for milliseconds after every region and makes every region wait
-//   for all of its threads; on a busy host a descheduled thread then stalls each call by a whole
-//   scheduler time slice (measured: 0.36 ms -> 11 ms per 1M-parameter step). The pool's threads spin
-//   only briefly and then sleep, and a call waits only for chunks that threads actually took, never
-//   for a thread that has not turned up (the caller does that work itself). BNB4J_THREADS=openmp
-//   selects an OpenMP region instead (for comparisons).
+// - The threads: by default those of the OpenMP runtime we share with ND4J (the loader makes sure
+//   there is only one), because right after an ND4J op (which is how DL4J calls an updater: the
+//   gradient was just written) ND4J's OpenMP threads are still spinning and join at once, whereas
+//   any other thread would have to fight them for a core (measured 2x slower at 1M parameters).
+//   But an OpenMP region waits for all of its threads, spinning: on a busy host where one of them
+//   has been descheduled, a call then takes a whole scheduler time slice (measured 0.36 -> 8-12 ms
+//   for a 1M-parameter step). The caller detects such a stall (it waited far longer than a chunk
+//   for the others) and then runs the next calls on bnb4j's own small pool, which spins only
+//   briefly, sleeps on a futex, and never waits for a thread that has not turned up (the caller
+//   takes its chunks); OpenMP is tried again after a period that doubles while it keeps stalling.
+//   BNB4J_THREADS=openmp|openmp-spin|pool fixes one choice (for comparisons).
 // - Results never depend on which thread does a chunk: each item's result depends on its own inputs
 //   only, and the reductions (checksum) are sums mod 2^32, exact in any order.
 #pragma once

@@ -27,6 +27,11 @@ public final class BnbNative {
      * elements (1: at every size). 0 restores the built-in, measured values. Results never depend on it.
      */
     public static native void setParallelSplit(long chunkElems, long minElemsPerThread);
+    /**
+     * Parallel calls so far that found a thread of the shared OpenMP team descheduled (a busy host);
+     * each sends the following calls to bnb4j's own worker threads for a while.
+     */
+    public static native long parallelStalls();
 
     /** Builds the search tables of a 256-entry map; 0 if the map is unusable. */
     public static native long codebookCreate(float[] values);

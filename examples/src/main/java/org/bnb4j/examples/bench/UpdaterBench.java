@@ -98,6 +98,8 @@ public final class UpdaterBench {
         } finally {
             if (nativeLoaded) BnbNative.selectIsa(isas.get(0));
         }
+        List<String> ompEnd = OpenMpRuntimes.mapped();
+        if (!ompEnd.equals(omp)) System.out.println("\nOpenMP runtimes mapped at the end: " + ompEnd.size() + " " + ompEnd);
         if (!summary.isEmpty()) {
             System.out.printf(Locale.ROOT, "%nSpeed-up vs DL4J Adam, quiet and with the noisy neighbour (goal: noisy within 1.5x of quiet)%n");
             for (Map.Entry<String, double[]> e : summary.entrySet()) {
