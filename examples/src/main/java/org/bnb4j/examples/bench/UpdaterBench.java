@@ -98,6 +98,14 @@ public final class UpdaterBench {
         } finally {
             if (nativeLoaded) BnbNative.selectIsa(isas.get(0));
         }
+        if (nativeLoaded) {
+            try {
+                System.out.println("\nParallel calls that found an OpenMP thread descheduled (then ran on bnb4j's own threads for a while): "
+                        + BnbNative.parallelStalls());
+            } catch (LinkageError e) {
+                // an older libbnb4j
+            }
+        }
         List<String> ompEnd = OpenMpRuntimes.mapped();
         if (!ompEnd.equals(omp)) System.out.println("\nOpenMP runtimes mapped at the end: " + ompEnd.size() + " " + ompEnd);
         if (!summary.isEmpty()) {
