@@ -198,4 +198,4 @@ extern "C" void bnb_parallel_copy(const void* src, void* dst, int64_t bytes) {
   });
 }
 
-extern "C" int32_t bnb_abi_version() { return 6; }  // 6: HALF-word packing (BNB_PHASE_HALF_WORDS)
+extern "C" int32_t bnb_abi_version() { return 7; }  // 7: parallel split / stall controls (6: HALF-word packing)

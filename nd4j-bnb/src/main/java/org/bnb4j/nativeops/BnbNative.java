@@ -8,7 +8,7 @@ public final class BnbNative {
     private BnbNative() {}
 
     /** Version of the native ABI this class was written against. */
-    public static final int ABI_VERSION = 6;
+    public static final int ABI_VERSION = 7;
 
     /** Native status codes (bnb4j.h). */
     public static final long OK = 0, ERR_ARG = -1, ERR_CODEBOOK = -2, ERR_INF_BASE = -16;

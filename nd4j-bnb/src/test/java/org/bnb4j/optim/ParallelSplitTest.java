@@ -79,27 +79,33 @@ class ParallelSplitTest {
         }
     }
 
-    /** Three steps (the second with NaN/Inf gradients) on plain, packed and 32-bit state: every output's bytes. */
+    /** Three steps (the second with NaN/Inf gradients) on plain, packed (FLOAT and HALF words) and 32-bit state: every output's bytes. */
     private static List<byte[]> steps(OptimizerKernels nat, OptimKind kind, int blocksize) {
         List<byte[]> out = new ArrayList<>();
         OptimState8bit plain = OptimState8bit.allocate(kind, N, blocksize);
         INDArray words = Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, N, blocksize));
         OptimState8bit packed = OptimState8bit.packed(kind, words, N, blocksize);
+        INDArray halves = Nd4j.create(DataType.HALF, 2 * OptimState8bit.packedLength(kind, N, blocksize));
+        OptimState8bit inHalves = OptimState8bit.packedInHalfWords(kind,
+                org.bnb4j.kernels.HostBuffers.aliasFloats(halves, 0, halves.length() / 2), N, blocksize);
         INDArray[] full = zeros(kind, N);
         for (int t = 1; t <= 3; t++) {
             OptimHyper h = hyper(kind, t);
             INDArray g = gradient(t, N, t == 2);
-            INDArray a = g.dup(), b = g.dup(), c = g.dup();
+            INDArray a = g.dup(), b = g.dup(), c = g.dup(), d = g.dup();
             nat.step8bit(h, a, plain);
             nat.step8bit(h, b, packed);
             nat.step32(h, c, full);
+            nat.step8bit(h, d, inHalves);
             out.add(bytes(a));
             out.add(bytes(b));
             out.add(bytes(c));
+            out.add(bytes(d));
             out.add(Integer.toString(nat.absmaxChecksum(plain)).getBytes());
         }
         for (INDArray s : plain.arrays()) out.add(bytes(s));
         out.add(bytes(words));
+        out.add(bytes(halves));
         for (INDArray s : full) out.add(bytes(s));
         return out;
     }
