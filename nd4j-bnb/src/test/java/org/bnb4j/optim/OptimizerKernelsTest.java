@@ -47,10 +47,16 @@ class OptimizerKernelsTest {
     }
 
     static byte[] bytes(INDArray a) {
-        ByteBuffer b = HostBuffers.of(a);
-        byte[] out = new byte[b.remaining()];
-        b.get(0, out);
-        return out;
+        // the buffer does not keep the array alive: a temporary (bytes(x.dup())) could be freed, and its
+        // memory reused by malloc, while it is read
+        try {
+            ByteBuffer b = HostBuffers.of(a);
+            byte[] out = new byte[b.remaining()];
+            b.get(0, out);
+            return out;
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(a);
+        }
     }
 
     /** The dequantized states of a plain (unpacked) 8-bit state: state 2 uses the unsigned map. */

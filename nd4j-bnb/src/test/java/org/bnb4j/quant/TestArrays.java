@@ -75,10 +75,16 @@ final class TestArrays {
     }
 
     static byte[] bytes(INDArray contiguous) {
-        ByteBuffer b = HostBuffers.of(contiguous);
-        byte[] out = new byte[b.remaining()];
-        b.get(0, out);
-        return out;
+        // the buffer does not keep the array alive: a temporary (bytes(x.dup())) could be freed, and its
+        // memory reused by malloc, while it is read
+        try {
+            ByteBuffer b = HostBuffers.of(contiguous);
+            byte[] out = new byte[b.remaining()];
+            b.get(0, out);
+            return out;
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(contiguous);
+        }
     }
 
     static INDArray dense(INDArray x) {
