@@ -276,7 +276,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     }
 
     int expectedTag(long n, boolean halfWords) {
-        long h = ((config.kind().ordinal() * 31L + config.getBlocksize()) * 1_000_003L) ^ n;
+        long h = ((config.kind().persistentId() * 31L + config.getBlocksize()) * 1_000_003L) ^ n;
         if (config.clippingWords() > 0) h ^= 0x5DEECE66DL; // a view with a norm history is another layout
         h ^= h >>> 16;
         h ^= h >>> 32;
