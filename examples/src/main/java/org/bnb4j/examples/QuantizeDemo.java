@@ -72,7 +72,7 @@ public final class QuantizeDemo {
         double err = Transforms.abs(x.sub(out)).meanNumber().doubleValue();
         System.out.printf(Locale.ROOT, "%nthroughput on %,d randn floats, blocksize 256: quantize %.2f G elements/s (%.1f GB/s in), "
                 + "dequantize %.2f G elements/s (%.1f GB/s out); mean |err| %.4f%n", n, q / 1e9, 4 * q / 1e9, d / 1e9, 4 * d / 1e9, err);
-        System.out.println("(for the benchmark against a memory copy: see README, 'Benchmarks')");
+        System.out.println("(for the benchmark against a memory copy: see docs/BENCHMARKS.md)");
     }
 
     static MultiLayerNetwork trainSpiralNet(DataSet train) {
