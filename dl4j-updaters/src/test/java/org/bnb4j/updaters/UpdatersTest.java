@@ -300,6 +300,11 @@ class UpdatersTest {
         Nd4j.averageAndPropagate(new INDArray[]{a.getUpdater().getStateViewArray(), b.getUpdater().getStateViewArray()});
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.fit(d1));
         assertTrue(e.getMessage().contains("changed outside the updater") && e.getMessage().contains("ParallelWrapper"), e.getMessage());
+        // the message names the supported settings of both engines
+        for (String hint : new String[]{"ParallelWrapper8bit", "averageUpdaters(false)", "SHARED_GRADIENTS", "optimBits(32)",
+                "SharedTrainingMaster", "saveUpdater(false)"}) {
+            assertTrue(e.getMessage().contains(hint), hint + " missing: " + e.getMessage());
+        }
 
         // one block scale edited by hand
         a.getUpdater().getStateViewArray().assign(before);

@@ -130,6 +130,27 @@ public final class OptimState8bit {
         return StateCodec.halfWordScale(m);
     }
 
+    /**
+     * Decodes this state into FLOAT values: one contiguous FLOAT array of {@link #length()} elements
+     * per state, in the order of {@link OptimKind} (Adam: m, v; AdEMAMix: m1, v, m2). These are the
+     * values the next step starts from. With {@link #requantize} this is how state is moved between
+     * updaters by value, e.g. averaged across data-parallel workers.
+     */
+    public void dequantize(INDArray... values) {
+        StateRequantizer.dequantize(this, values);
+    }
+
+    /**
+     * Overwrites this state (codes and block scales) with the 8-bit encoding of FLOAT values, one
+     * contiguous array per state as {@link #dequantize} gives them: exactly the bytes a step writes
+     * when it produces these values (the same block scale, code search, sign fix of states 1 and 3
+     * and NaN-safe byte forms), so the state stays valid for the kernels, native or Java. Java only.
+     * A caller that keeps a checksum of the scales (the DL4J updater) must renew it afterwards.
+     */
+    public void requantize(INDArray... values) {
+        StateRequantizer.quantize(this, values);
+    }
+
     /** True for a state packed by {@link #packedInHalfWords}. */
     public boolean inHalfWords() { return StateCodec.isHalfWords(bytePhase); }
 

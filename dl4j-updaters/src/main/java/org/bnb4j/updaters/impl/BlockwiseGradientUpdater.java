@@ -219,6 +219,70 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     }
 
     /**
+     * The 8-bit state this updater keeps in its view for a block of {@code n} parameters (DL4J's
+     * UpdaterBlock: paramOffsetEnd - paramOffsetStart), for code that moves state between updaters by
+     * value, such as averaging it across data-parallel workers (dl4j-distributed). Read it with
+     * {@link OptimState8bit#dequantize}; after writing it ({@link OptimState8bit#requantize}, or a copy
+     * of {@link #packedStateWords} of an updater with the same configuration and view type) call
+     * {@link #sealPackedState} so that the next step accepts it.
+     *
+     * @return the state, aliasing the view; null when this block keeps 32-bit state (optimBits(32), or
+     * fewer than min8bitSize parameters), or has no view. A fresh view (all zero, never stepped)
+     * is a valid zero state.
+     * @throws IllegalStateException when the view holds something else (another configuration, a cast
+     * state) or was changed outside the updater since the last step, as a step would
+     */
+    public OptimState8bit packedState(long n) {
+        if (view == null || !config.uses8bit(n)) return null;
+        boolean half = view.dataType() == DataType.HALF;
+        long stateWords = config.eightBitWords(n);
+        INDArray flat = words(stateWords + config.clippingWords(), n);
+        int tag = Float.floatToRawIntBits(flat.getFloat(0)), expected = expectedTag(n, half);
+        boolean fresh = tag == 0 && Float.floatToRawIntBits(flat.getFloat(1)) == 0 && isAllZero(flat);
+        if (!fresh && tag != expected) throw wrongTag(tag, expected, n);
+        if (state8 == null || state8.length() != n) state8 = packedState(flat.get(NDArrayIndex.interval(HEADER_WORDS, stateWords)), n, half);
+        if (!fresh) checkChecksum(flat, OptimizerKernels.get().absmaxChecksum(state8), half);
+        return state8;
+    }
+
+    /**
+     * The FLOAT words of the view that hold the packed state of {@link #packedState} (after the two
+     * header words): copying them bit for bit into the same words of another updater with an equal
+     * configuration, view type and block length, then {@link #sealPackedState} there, gives it this state.
+     */
+    public INDArray packedStateWords(long n) {
+        if (packedState(n) == null) throw new IllegalStateException(config.getClass().getSimpleName() + " keeps 32-bit state for " + n + " parameters");
+        return flat.get(NDArrayIndex.interval(HEADER_WORDS, config.eightBitWords(n)));
+    }
+
+    /**
+     * Percentile clipping's gradient-norm history (FLOAT values, in the view after the 8-bit state) of
+     * a block of n parameters keeping 8-bit state, or null without clipping or without 8-bit state.
+     */
+    public INDArray clippingHistory(long n) {
+        int clipWords = config.clippingWords();
+        if (clipWords == 0 || packedState(n) == null) return null;
+        long stateWords = config.eightBitWords(n);
+        return flat.get(NDArrayIndex.interval(stateWords, stateWords + clipWords));
+    }
+
+    /**
+     * Writes the header words (tag, checksum of the block scales) for the 8-bit state now in the view,
+     * after it was written outside a step through {@link #packedState} or {@link #packedStateWords}:
+     * the next step takes it as its own. Only for state written with the kernels' encoding (a state
+     * whose codes were edited by value would be read as garbage).
+     */
+    public void sealPackedState(long n) {
+        if (view == null || !config.uses8bit(n)) throw new IllegalStateException(config.getClass().getSimpleName() + " keeps no 8-bit state for " + n + " parameters");
+        boolean half = view.dataType() == DataType.HALF;
+        long stateWords = config.eightBitWords(n);
+        INDArray flat = words(stateWords + config.clippingWords(), n);
+        if (state8 == null || state8.length() != n) state8 = packedState(flat.get(NDArrayIndex.interval(HEADER_WORDS, stateWords)), n, half);
+        flat.putScalar(0, Float.intBitsToFloat(expectedTag(n, half)));
+        flat.putScalar(1, checksumWord(OptimizerKernels.get().absmaxChecksum(state8), half));
+    }
+
+    /**
      * The parameters whose gradient this updater receives (for maxUnorm, which compares the update's
      * norm with theirs, as bitsandbytes does). DL4J does not pass parameters to a GradientUpdater:
      * org.bnb4j.updaters.MaxUnorm.bind finds them for networks and SameDiff graphs.
@@ -319,7 +383,11 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             flat.putScalar(0, Float.intBitsToFloat(expected));
             return true;
         }
-        throw new IllegalStateException(config.getClass().getSimpleName() + ": the updater view does not hold this "
+        throw wrongTag(tag, expected, n);
+    }
+
+    private IllegalStateException wrongTag(int tag, int expected, long n) {
+        return new IllegalStateException(config.getClass().getSimpleName() + ": the updater view does not hold this "
                 + "updater's 8-bit state for a block of " + n + " parameters (tag " + Integer.toHexString(tag) + ", expected "
                 + Integer.toHexString(expected) + "). It may come from another configuration or blocksize, from "
                 + "setLearningRate rebuilding the updater blocks, or from convertDataType; re-initialise the updater "
@@ -332,8 +400,11 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         throw new IllegalStateException(config.getClass().getSimpleName() + ": the 8-bit state in the updater view was "
                 + "changed outside the updater (its block scales no longer match the checksum written by the last step: "
                 + "stored " + Integer.toHexString(stored) + ", computed " + Integer.toHexString(Float.floatToRawIntBits(checksumWord(checksum, halfWords)))
-                + "). Packed 8-bit state cannot be averaged or edited: with ParallelWrapper use averageUpdaters(false) or "
-                + "optimBits(32); otherwise re-initialise the updater (state is lost) or restore a saved one.");
+                + "). Packed 8-bit state cannot be averaged or edited as plain numbers. ParallelWrapper: use "
+                + "org.bnb4j.distributed.ParallelWrapper8bit (dl4j-distributed; averages 8-bit state correctly), or "
+                + "averageUpdaters(false), or TrainingMode.SHARED_GRADIENTS, or optimBits(32). Spark: use SharedTrainingMaster, "
+                + "or ParameterAveragingTrainingMaster with saveUpdater(false), or optimBits(32). Otherwise re-initialise the "
+                + "updater (state is lost) or restore a saved one.");
     }
 
     /** Bit-exact zero test of every word (a -0.0 word is not a zero state). Runs only when the tag word is 0. */

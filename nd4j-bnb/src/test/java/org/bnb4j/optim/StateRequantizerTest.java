@@ -1,0 +1,146 @@
+package org.bnb4j.optim;
+
+import org.bnb4j.kernels.Kernels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.bnb4j.optim.OptimizerKernelsTest.bytes;
+import static org.bnb4j.optim.OptimizerKernelsTest.gradient;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * OptimState8bit.dequantize / requantize: requantizing the values a step computes gives the bytes the
+ * step wrote (every layout: separate arrays, FLOAT words, HALF words; native and Java steps), and
+ * dequantize gives the values the step decodes.
+ */
+class StateRequantizerTest {
+    static final int BLOCK = 256;
+    static final long N = 3 * BLOCK + 77;   // a partial last block, odd length (byte phases of states 2, 3 shift)
+
+    enum Layout { ALLOCATED, FLOAT_WORDS, HALF_WORDS }
+
+    static OptimState8bit fresh(OptimKind kind, Layout layout) {
+        switch (layout) {
+            case ALLOCATED: return OptimState8bit.allocate(kind, N, BLOCK);
+            case FLOAT_WORDS: return OptimState8bit.packed(kind, Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, N, BLOCK)), N, BLOCK);
+            default: return OptimState8bit.packedInHalfWords(kind, Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, N, BLOCK)), N, BLOCK);
+        }
+    }
+
+    static List<OptimizerKernels> kernels() {
+        List<OptimizerKernels> all = new ArrayList<>(List.of(JavaOptimizerKernels.INSTANCE));
+        if (Kernels.nativeKernels().isPresent() || OptimizerKernels.vector().isPresent()) all.add(OptimizerKernels.get());
+        return all;
+    }
+
+    /** All bytes of a state: codes and scales of every state (packed: the whole array). */
+    static byte[] stateBytes(OptimState8bit s) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (INDArray a : s.arrays()) out.writeBytes(bytes(a));
+        return out.toByteArray();
+    }
+
+    /** The states the first step from a zero state computes (no update bound), in the step's float operations. */
+    static INDArray[] firstStepValues(OptimKind kind, OptimHyper h, INDArray g) {
+        float[] gv = g.toFloatVector();
+        int k = kind.numStates();
+        float[][] v = new float[k][gv.length];
+        for (int i = 0; i < gv.length; i++) {
+            float x = gv[i];
+            switch (kind) {
+                case MOMENTUM: v[0][i] = x; break;
+                case ADAGRAD: v[0][i] = x * x; break;
+                case ADAM: v[0][i] = h.oneMinusBeta1 * x; v[1][i] = h.oneMinusBeta2 * (x * x); break;
+                case ADEMAMIX: v[0][i] = h.oneMinusBeta1 * x; v[1][i] = h.oneMinusBeta2 * (x * x); v[2][i] = h.oneMinusBeta3 * x; break;
+                default: throw new IllegalArgumentException(kind.toString());
+            }
+        }
+        INDArray[] out = new INDArray[k];
+        for (int s = 0; s < k; s++) out[s] = Nd4j.createFromArray(v[s]);
+        return out;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void requantizeWritesTheBytesOfTheStepThatProducedTheValues(Layout layout) {
+        for (OptimizerKernels kern : kernels()) {
+            for (OptimKind kind : new OptimKind[]{OptimKind.MOMENTUM, OptimKind.ADAGRAD, OptimKind.ADAM, OptimKind.ADEMAMIX}) {
+                OptimHyper h = OptimizerKernelsTest.hyper(kind, 1).withoutUpdateBound();
+                INDArray g = gradient(11 + kind.ordinal(), N, false);
+                INDArray[] values = firstStepValues(kind, h, g);
+                OptimState8bit stepped = fresh(kind, layout);
+                kern.step8bit(h, g.dup(), stepped);
+                OptimState8bit written = fresh(kind, layout);
+                written.requantize(values);
+                assertArrayEquals(stateBytes(stepped), stateBytes(written), kern.getClass().getSimpleName() + " " + kind + " " + layout);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void dequantizeGivesTheValuesTheStepDecodes(Layout layout) {
+        // a MOMENTUM step with momentum 1 adds the gradient to the decoded state: s' = dec(s) + g, so
+        // requantize(dequantize(s) + g) must be the stepped state, byte for byte
+        OptimKind kind = OptimKind.MOMENTUM;
+        OptimState8bit s = fresh(kind, layout);
+        OptimizerKernels kern = OptimizerKernels.get();
+        for (int t = 1; t <= 3; t++) kern.step8bit(OptimHyper.momentum(1e-2, 0.9, t), gradient(40 + t, N, false), s);
+        INDArray dec = Nd4j.create(DataType.FLOAT, N);
+        s.dequantize(dec);
+        INDArray g = gradient(50, N, false);
+        INDArray expected = dec.add(g);   // float add, as the step's beta1 * s + g with beta1 = 1
+        OptimState8bit copy = fresh(kind, layout);
+        copy.requantize(expected);
+        kern.step8bit(OptimHyper.momentum(1e-2, 1.0, 4), g.dup(), s);
+        assertArrayEquals(stateBytes(s), stateBytes(copy), layout.toString());
+    }
+
+    /**
+     * A round trip is not always the identity: the signed dynamic map's most negative code is about
+     * -0.99, so a block whose largest magnitude is negative gets a slightly smaller scale. It stays
+     * within a quantization step of the block's scale (the map's gaps are at most 1/64 of it).
+     */
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void aRoundTripMovesValuesByLessThanAQuantizationStep(Layout layout) {
+        for (OptimKind kind : OptimKind.values()) {
+            OptimState8bit s = fresh(kind, layout);
+            for (int t = 1; t <= 4; t++) OptimizerKernels.get().step8bit(OptimizerKernelsTest.hyper(kind, t), gradient(60 + t, N, false), s);
+            int k = kind.numStates();
+            INDArray[] v = new INDArray[k], w = new INDArray[k];
+            for (int i = 0; i < k; i++) {
+                v[i] = Nd4j.create(DataType.FLOAT, N);
+                w[i] = Nd4j.create(DataType.FLOAT, N);
+            }
+            s.dequantize(v);
+            OptimState8bit copy = fresh(kind, layout);
+            copy.requantize(v);
+            copy.dequantize(w);
+            for (int i = 0; i < k; i++) {
+                for (long b = 0; b * BLOCK < N; b++) {
+                    long lo = b * BLOCK, hi = Math.min(N, lo + BLOCK);
+                    INDArray vb = v[i].get(org.nd4j.linalg.indexing.NDArrayIndex.interval(lo, hi));
+                    INDArray wb = w[i].get(org.nd4j.linalg.indexing.NDArrayIndex.interval(lo, hi));
+                    double scale = vb.amaxNumber().doubleValue(), err = vb.sub(wb).amaxNumber().doubleValue();
+                    assertTrue(err <= scale / 64, kind + " " + layout + " state " + (i + 1) + " block " + b + ": moved " + err + ", scale " + scale);
+                }
+            }
+        }
+    }
+
+    @Test
+    void argumentsAreChecked() {
+        OptimState8bit s = fresh(OptimKind.ADAM, Layout.FLOAT_WORDS);
+        assertThrows(IllegalArgumentException.class, () -> s.dequantize(Nd4j.create(DataType.FLOAT, N)));
+        assertThrows(IllegalArgumentException.class, () -> s.requantize(Nd4j.create(DataType.FLOAT, N), Nd4j.create(DataType.DOUBLE, N)));
+        assertThrows(IllegalArgumentException.class, () -> s.requantize(Nd4j.create(DataType.FLOAT, N), Nd4j.create(DataType.FLOAT, N - 1)));
+    }
+}
