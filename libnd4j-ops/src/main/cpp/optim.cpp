@@ -111,12 +111,13 @@ inline float update_one(const Hyper& h, float g, float* s1, float* s2, float* s3
       *s1 = s;
       return h.lr * (g / (std::sqrt(s) + h.eps));
     }
-    default: {  // LION
+    case BNB_OPTIM_LION: {
       float c = h.beta1 * *s1 + h.omb1 * g;
       *s1 = h.beta2 * *s1 + h.omb2 * g;
       return c > 0.0f ? h.lr : c < 0.0f ? -h.lr : 0.0f;
     }
   }
+  __builtin_unreachable();  // every kind returns above (-Werror=switch); entry points reject others
 }
 
 // The reference block step (and the path on CPUs without AVX-512).
@@ -151,7 +152,7 @@ void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2
 }
 
 Hyper hyper(int32_t kind, const float* hp, int32_t first_step) {
-  return Hyper{kind, first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
+  return Hyper{static_cast<bnb_optim>(kind), first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
                hp[13], hp[14]};
 }
 

@@ -9,7 +9,8 @@ namespace bnb {
 constexpr int kOptimMaxBlock = 4096;
 
 struct Hyper {
-  int kind, first_step;
+  bnb_optim kind;
+  int first_step;
   float lr, beta1, beta2, eps, step_size, eps_hat, omb1, omb2;
   float beta3, omb3, alpha, c1, sqrt_c2;  // AdEMAMix
   float ratio1, ratio3;                    // moment bounds |m| <= r sqrt(v) (+inf: none); see bnb4j.h
@@ -22,7 +23,14 @@ inline float clamp_moment(float m, float lim) {
   return -lim > m ? -lim : m;
 }
 
-constexpr int num_states(int kind) { return kind == BNB_OPTIM_ADAM ? 2 : kind == BNB_OPTIM_ADEMAMIX ? 3 : 1; }
+constexpr int num_states(int kind) {
+  switch (static_cast<bnb_optim>(kind)) {
+    case BNB_OPTIM_ADAM: return 2;
+    case BNB_OPTIM_ADEMAMIX: return 3;
+    case BNB_OPTIM_MOMENTUM: case BNB_OPTIM_RMSPROP: case BNB_OPTIM_ADAGRAD: case BNB_OPTIM_LION: return 1;
+  }
+  return 0;  // not a kind (the entry points reject it first)
+}
 
 // Flag of a phase (see OptimBlock) whose words are 16-bit (HALF) words: see optim.cpp.
 constexpr int32_t kHalfWords = BNB_PHASE_HALF_WORDS;

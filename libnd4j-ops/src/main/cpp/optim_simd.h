@@ -7,16 +7,17 @@
 namespace bnb {
 
 // Calls f(std::integral_constant<int, Kind>{}) for the runtime kind, so that the per-kind
-// branches of the update leave the inner loops.
+// branches of the update leave the inner loops. Every kind has its case (the build makes a missing
+// one an error: -Werror=switch); the entry points reject other values before any step runs.
 template <class Fn>
-inline void with_kind(int kind, Fn&& f) {
+inline void with_kind(bnb_optim kind, Fn&& f) {
   switch (kind) {
-    case BNB_OPTIM_ADAM: f(std::integral_constant<int, BNB_OPTIM_ADAM>{}); break;
-    case BNB_OPTIM_MOMENTUM: f(std::integral_constant<int, BNB_OPTIM_MOMENTUM>{}); break;
-    case BNB_OPTIM_RMSPROP: f(std::integral_constant<int, BNB_OPTIM_RMSPROP>{}); break;
-    case BNB_OPTIM_ADAGRAD: f(std::integral_constant<int, BNB_OPTIM_ADAGRAD>{}); break;
-    case BNB_OPTIM_ADEMAMIX: f(std::integral_constant<int, BNB_OPTIM_ADEMAMIX>{}); break;
-    default: f(std::integral_constant<int, BNB_OPTIM_LION>{}); break;
+    case BNB_OPTIM_ADAM: f(std::integral_constant<int, BNB_OPTIM_ADAM>{}); return;
+    case BNB_OPTIM_MOMENTUM: f(std::integral_constant<int, BNB_OPTIM_MOMENTUM>{}); return;
+    case BNB_OPTIM_RMSPROP: f(std::integral_constant<int, BNB_OPTIM_RMSPROP>{}); return;
+    case BNB_OPTIM_ADAGRAD: f(std::integral_constant<int, BNB_OPTIM_ADAGRAD>{}); return;
+    case BNB_OPTIM_LION: f(std::integral_constant<int, BNB_OPTIM_LION>{}); return;
+    case BNB_OPTIM_ADEMAMIX: f(std::integral_constant<int, BNB_OPTIM_ADEMAMIX>{}); return;
   }
 }
 
@@ -38,7 +39,7 @@ inline typename V::F update_vec(const Hyper& h, typename V::F g, typename V::F* 
                                 typename V::F* s3) {
   using F = typename V::F;
   const F b1 = V::set1(h.beta1), b2 = V::set1(h.beta2), omb1 = V::set1(h.omb1), omb2 = V::set1(h.omb2);
-  if (Kind == BNB_OPTIM_ADEMAMIX) {
+  if constexpr (Kind == BNB_OPTIM_ADEMAMIX) {
     const F v = V::add(V::mul(b2, *s2), V::mul(omb2, V::mul(g, g)));
     const F sv = V::sqrt(v);
     const F m1 = clamp_vec<V>(V::add(V::mul(b1, *s1), V::mul(omb1, g)), h.ratio1, sv);
@@ -49,26 +50,27 @@ inline typename V::F update_vec(const Hyper& h, typename V::F g, typename V::F* 
     const F num = V::add(V::div(m1, V::set1(h.c1)), V::mul(V::set1(h.alpha), m2));
     const F den = V::add(V::div(sv, V::set1(h.sqrt_c2)), V::set1(h.eps));
     return V::mul(V::set1(h.lr), V::div(num, den));
-  } else if (Kind == BNB_OPTIM_ADAM) {
+  } else if constexpr (Kind == BNB_OPTIM_ADAM) {
     const F v = V::add(V::mul(b2, *s2), V::mul(omb2, V::mul(g, g)));
     const F sv = V::sqrt(v);
     const F m = clamp_vec<V>(V::add(V::mul(b1, *s1), V::mul(omb1, g)), h.ratio1, sv);
     *s1 = m;
     *s2 = v;
     return V::mul(V::set1(h.step_size), V::div(m, V::add(sv, V::set1(h.eps_hat))));
-  } else if (Kind == BNB_OPTIM_MOMENTUM) {
+  } else if constexpr (Kind == BNB_OPTIM_MOMENTUM) {
     const F s = h.first_step ? g : V::add(V::mul(b1, *s1), g);
     *s1 = s;
     return V::mul(V::set1(h.lr), s);
-  } else if (Kind == BNB_OPTIM_RMSPROP) {
+  } else if constexpr (Kind == BNB_OPTIM_RMSPROP) {
     const F s = V::add(V::mul(b1, *s1), V::mul(omb1, V::mul(g, g)));
     *s1 = s;
     return V::mul(V::set1(h.lr), V::div(g, V::add(V::sqrt(s), V::set1(h.eps))));
-  } else if (Kind == BNB_OPTIM_ADAGRAD) {
+  } else if constexpr (Kind == BNB_OPTIM_ADAGRAD) {
     const F s = V::add(*s1, V::mul(g, g));
     *s1 = s;
     return V::mul(V::set1(h.lr), V::div(g, V::add(V::sqrt(s), V::set1(h.eps))));
-  } else {  // LION
+  } else {
+    static_assert(Kind == BNB_OPTIM_LION, "update_vec: an optimizer kind without a rule");
     const F c = V::add(V::mul(b1, *s1), V::mul(omb1, g));
     *s1 = V::add(V::mul(b2, *s1), V::mul(omb2, g));
     return V::sign_step(c, h.lr);

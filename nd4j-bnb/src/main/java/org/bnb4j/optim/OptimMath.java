@@ -18,8 +18,9 @@ final class OptimMath {
             s[2] = 0f;
             return 0f;
         }
-        switch (h.kind) {
-            case ADEMAMIX: {
+        // a switch expression: a kind without its case does not compile
+        return switch (h.kind) {
+            case ADEMAMIX -> {
                 float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);
                 float sv = (float) Math.sqrt(v);
                 float m1 = clamp(h.beta1 * s[0] + h.oneMinusBeta1 * g, h.ratio1 * sv);
@@ -27,36 +28,36 @@ final class OptimMath {
                 s[0] = m1;
                 s[1] = v;
                 s[2] = m2;
-                return h.lr * ((m1 / h.biasCorrection1 + h.alpha * m2) / (sv / h.sqrtBiasCorrection2 + h.eps));
+                yield h.lr * ((m1 / h.biasCorrection1 + h.alpha * m2) / (sv / h.sqrtBiasCorrection2 + h.eps));
             }
-            case ADAM: {
+            case ADAM -> {
                 float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);
                 float sv = (float) Math.sqrt(v);
                 float m = clamp(h.beta1 * s[0] + h.oneMinusBeta1 * g, h.ratio1 * sv);
                 s[0] = m;
                 s[1] = v;
-                return h.stepSize * (m / (sv + h.epsHat));
+                yield h.stepSize * (m / (sv + h.epsHat));
             }
-            case MOMENTUM: {
+            case MOMENTUM -> {
                 float st = h.firstStep ? g : h.beta1 * s[0] + g;
                 s[0] = st;
-                return h.lr * st;
+                yield h.lr * st;
             }
-            case RMSPROP: {
+            case RMSPROP -> {
                 float st = h.beta1 * s[0] + h.oneMinusBeta1 * (g * g);
                 s[0] = st;
-                return h.lr * (g / ((float) Math.sqrt(st) + h.eps));
+                yield h.lr * (g / ((float) Math.sqrt(st) + h.eps));
             }
-            case ADAGRAD: {
+            case ADAGRAD -> {
                 float st = s[0] + g * g;
                 s[0] = st;
-                return h.lr * (g / ((float) Math.sqrt(st) + h.eps));
+                yield h.lr * (g / ((float) Math.sqrt(st) + h.eps));
             }
-            default: { // LION
+            case LION -> {
                 float c = h.beta1 * s[0] + h.oneMinusBeta1 * g;
                 s[0] = h.beta2 * s[0] + h.oneMinusBeta2 * g;
-                return c > 0f ? h.lr : c < 0f ? -h.lr : 0f;
+                yield c > 0f ? h.lr : c < 0f ? -h.lr : 0f;
             }
-        }
+        };
     }
 }

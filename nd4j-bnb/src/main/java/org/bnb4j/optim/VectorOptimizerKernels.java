@@ -51,15 +51,14 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     static void selfCheck() {
         int n = 4 * L, cap = n + VectorCodes.SLACK;
         for (OptimKind kind : OptimKind.values()) {
-            OptimHyper h;
-            switch (kind) {
-                case ADAM: h = OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, 3); break;
-                case ADEMAMIX: h = OptimHyper.ademamix(1e-3, 0.9, 0.999, 0.9999, 5, 1e-8, 3, 0, 0); break;
-                case MOMENTUM: h = OptimHyper.momentum(1e-2, 0.9, 3); break;
-                case RMSPROP: h = OptimHyper.rmsprop(1e-2, 0.9, 1e-8); break;
-                case ADAGRAD: h = OptimHyper.adagrad(1e-2, 1e-8); break;
-                default: h = OptimHyper.lion(1e-4, 0.9, 0.99); break;
-            }
+            OptimHyper h = switch (kind) {
+                case ADAM -> OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, 3);
+                case ADEMAMIX -> OptimHyper.ademamix(1e-3, 0.9, 0.999, 0.9999, 5, 1e-8, 3, 0, 0);
+                case MOMENTUM -> OptimHyper.momentum(1e-2, 0.9, 3);
+                case RMSPROP -> OptimHyper.rmsprop(1e-2, 0.9, 1e-8);
+                case ADAGRAD -> OptimHyper.adagrad(1e-2, 1e-8);
+                case LION -> OptimHyper.lion(1e-4, 0.9, 0.99);
+            };
             float[] g = new float[cap];
             float[][] s = {new float[cap], new float[cap], new float[cap]};
             for (int i = 0; i < n; i++) {
@@ -312,14 +311,16 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     static void update(OptimHyper h, float[] g, float[][] s, int off, int len, float[] mx) {
         mx[1] = 0f;
         mx[2] = 0f;
-        switch (h.kind) {
-            case ADAM: adam(h, g, s[0], s[1], off, len, mx); break;
-            case ADEMAMIX: ademamix(h, g, s[0], s[1], s[2], off, len, mx); break;
-            case MOMENTUM: momentum(h, g, s[0], off, len, mx); break;
-            case RMSPROP: rmsprop(h, g, s[0], off, len, mx); break;
-            case ADAGRAD: adagrad(h, g, s[0], off, len, mx); break;
-            default: lion(h, g, s[0], off, len, mx); break;
-        }
+        // a switch expression: a kind without its case does not compile
+        Runnable step = switch (h.kind) {
+            case ADAM -> () -> adam(h, g, s[0], s[1], off, len, mx);
+            case ADEMAMIX -> () -> ademamix(h, g, s[0], s[1], s[2], off, len, mx);
+            case MOMENTUM -> () -> momentum(h, g, s[0], off, len, mx);
+            case RMSPROP -> () -> rmsprop(h, g, s[0], off, len, mx);
+            case ADAGRAD -> () -> adagrad(h, g, s[0], off, len, mx);
+            case LION -> () -> lion(h, g, s[0], off, len, mx);
+        };
+        step.run();
     }
 
     private static void adam(OptimHyper h, float[] g, float[] s0, float[] s1, int off, int len, float[] mx) {

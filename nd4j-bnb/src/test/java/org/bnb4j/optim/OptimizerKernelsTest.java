@@ -25,14 +25,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class OptimizerKernelsTest {
 
     static OptimHyper hyper(OptimKind k, long t) {
-        switch (k) {
-            case ADAM: return OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, t);
-            case MOMENTUM: return OptimHyper.momentum(1e-2, 0.9, t);
-            case RMSPROP: return OptimHyper.rmsprop(1e-2, 0.9, 1e-8);
-            case ADAGRAD: return OptimHyper.adagrad(1e-2, 1e-8);
-            case ADEMAMIX: return OptimHyper.ademamix(1e-3, 0.9, 0.999, 0.9999, 5.0, 1e-8, t, 0, 0);
-            default: return OptimHyper.lion(1e-4, 0.9, 0.99);
-        }
+        return switch (k) {
+            case ADAM -> OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, t);
+            case MOMENTUM -> OptimHyper.momentum(1e-2, 0.9, t);
+            case RMSPROP -> OptimHyper.rmsprop(1e-2, 0.9, 1e-8);
+            case ADAGRAD -> OptimHyper.adagrad(1e-2, 1e-8);
+            case ADEMAMIX -> OptimHyper.ademamix(1e-3, 0.9, 0.999, 0.9999, 5.0, 1e-8, t, 0, 0);
+            case LION -> OptimHyper.lion(1e-4, 0.9, 0.99);
+        };
     }
 
     static INDArray gradient(long seed, long n, boolean withNonFinite) {
