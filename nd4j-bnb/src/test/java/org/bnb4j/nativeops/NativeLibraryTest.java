@@ -16,7 +16,7 @@ class NativeLibraryTest {
             assertTrue(r.loaded, "native library did not load: " + r.detail);
             assertTrue(Kernels.get().name().startsWith("native"), Kernels.get().name());
         } else if (!r.loaded) {
-            assertEquals("pure-Java", Kernels.get().name());
+            assertTrue(Kernels.get().name().startsWith("pure-Java"), Kernels.get().name());
         }
     }
 
