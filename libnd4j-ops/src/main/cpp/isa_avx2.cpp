@@ -1,5 +1,6 @@
 // AVX2 kernels (compiled with -mavx2 -mfma; only called after a run-time CPU check).
 #include "avx2_util.h"
+#include "optim.h"
 
 namespace bnb {
 namespace {
@@ -105,6 +106,6 @@ void decode_avx2(const Codebook& cb, const uint8_t* codes, int64_t n, float absm
 
 }  // namespace
 
-const IsaKernels kAvx2Kernels = {"avx2", absmax_avx2, encode_avx2, decode_avx2};
+const IsaKernels kAvx2Kernels = {"avx2", absmax_avx2, encode_avx2, decode_avx2, optim_block_avx2, nullptr, nullptr};
 
 }  // namespace bnb

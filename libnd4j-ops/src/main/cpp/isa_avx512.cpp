@@ -1,5 +1,6 @@
 // AVX-512 (F/BW/VL/DQ) kernels; masked loads and stores handle the tail of a block.
 #include "avx512_util.h"
+#include "optim.h"
 
 namespace bnb {
 namespace {
@@ -122,6 +123,6 @@ void decode_avx512(const Codebook& cb, const uint8_t* codes, int64_t n, float ab
 
 }  // namespace
 
-const IsaKernels kAvx512Kernels = {"avx512", absmax_avx512, encode_avx512, decode_avx512};
+const IsaKernels kAvx512Kernels = {"avx512", absmax_avx512, encode_avx512, decode_avx512, optim_block_avx512, nullptr, nullptr};
 
 }  // namespace bnb

@@ -1,6 +1,7 @@
 // Portable kernels: the reference search, used where no SIMD path is available and as the
 // in-library cross-check of the table-driven SIMD paths.
 #include "kernels.h"
+#include "optim.h"
 
 namespace bnb {
 namespace {
@@ -29,6 +30,6 @@ void decode_scalar(const Codebook& cb, const uint8_t* codes, int64_t n, float ab
 
 }  // namespace
 
-const IsaKernels kScalarKernels = {"scalar", absmax_scalar, encode_scalar, decode_scalar};
+const IsaKernels kScalarKernels = {"scalar", absmax_scalar, encode_scalar, decode_scalar, optim_block_scalar, nullptr, nullptr};
 
 }  // namespace bnb

@@ -162,12 +162,24 @@ inline float uniform01(uint64_t seed, uint64_t index) {
 }
 int search_stochastic(const float* c, float y, float r);
 
-// One ISA's kernels over contiguous float blocks.
+struct Hyper;        // optim.h
+struct OptimBlock;   // optim.h
+struct BlockSource;  // optim.h
+
+// One ISA's kernels: the one table every caller dispatches through (picked in dispatch.cpp).
 struct IsaKernels {
   const char* name;
+  // quantization over contiguous float blocks
   float (*absmax)(const float* x, int64_t n);  // max |x|, NaN ignored, Inf propagated
   void (*encode)(const Codebook& cb, const float* x, int64_t n, float absmax, uint8_t* out);
   void (*decode)(const Codebook& cb, const uint8_t* codes, int64_t n, float absmax, float* out);
+  // the 8-bit optimizer step of one block (optim.h)
+  void (*optim_block)(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
+  // the steps of a run of consecutive blocks, pipelined, where this ISA has them (else null) and
+  // optim_blocks_usable says both maps fit their tables
+  void (*optim_blocks)(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const BlockSource& src, int64_t lo,
+                       int64_t hi);
+  bool (*optim_blocks_usable)(const Codebook& cb1, const Codebook* cb2);
 };
 
 extern const IsaKernels kScalarKernels;

@@ -120,7 +120,9 @@ inline float update_one(const Hyper& h, float g, float* s1, float* s2, float* s3
   __builtin_unreachable();  // every kind returns above (-Werror=switch); entry points reject others
 }
 
-// The reference block step (and the path on CPUs without AVX-512).
+}  // namespace
+
+// The reference block step (and the path of the scalar ISA and of HALF-word states).
 void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
   float s1[kMaxBlock], s2[kMaxBlock], s3[kMaxBlock];
   const bool two = b.codes2 != nullptr, three = b.codes3 != nullptr;
@@ -150,6 +152,8 @@ void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2
     for (int64_t i = 0; i < b.len; ++i) b.codes3[i] = encode_state(cb1, s3[i], m3, true, slot_of(b.phase3, i));
   }
 }
+
+namespace {
 
 Hyper hyper(int32_t kind, const float* hp, int32_t first_step) {
   return Hyper{static_cast<bnb_optim>(kind), first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
@@ -184,18 +188,15 @@ extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_
                         BlockSource::at_phase(byte_phase, 2 * n)};
 
   using BlockStep = void (*)(const Hyper&, const Codebook&, const Codebook*, const OptimBlock&);
-  const char* isa = active_kernels().name;
+  const IsaKernels& isa = active_kernels();
   const bool half_words = byte_phase >= 0 && (byte_phase & kHalfWords) != 0;  // only the scalar step has that rule
-  const bool vbmi = !half_words && std::strcmp(isa, "avx512vbmi") == 0 && optim_vbmi_usable(cb1, cb2);
-  const BlockStep step = half_words ? optim_block_scalar
-                         : std::strncmp(isa, "avx512", 6) == 0 ? optim_block_avx512
-                         : std::strcmp(isa, "avx2") == 0     ? optim_block_avx2
-                                                             : optim_block_scalar;
+  const bool pipelined = !half_words && isa.optim_blocks != nullptr && isa.optim_blocks_usable(cb1, cb2);
+  const BlockStep step = half_words ? optim_block_scalar : isa.optim_block;
 
-  // Chunks of consecutive blocks (the VBMI path pipelines the blocks of a chunk), claimed dynamically.
+  // Chunks of consecutive blocks (a pipelined path steps the blocks of a chunk together), claimed dynamically.
   parallel_chunks(nb, blocksize, kOptimChunk, kOptimMinPerThread, [&](int64_t lo, int64_t hi) {
-    if (vbmi) {
-      optim_blocks_vbmi(h, cb1, cb2, src, lo, hi);
+    if (pipelined) {
+      isa.optim_blocks(h, cb1, cb2, src, lo, hi);
     } else {
       for (int64_t b = lo; b < hi; ++b) step(h, cb1, cb2, src.at(b));
     }

@@ -107,6 +107,8 @@ inline uint8_t sigma16(uint8_t c) {
   return c;
 }
 
+// The reference block step (optim.cpp): every packing rule, any map.
+void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
 // AVX2 block step (gathers; any map).
 void optim_block_avx2(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
 // AVX-512 block step (gathers; any map).
