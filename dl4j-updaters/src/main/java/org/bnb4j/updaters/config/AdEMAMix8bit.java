@@ -1,10 +1,11 @@
 package org.bnb4j.updaters.config;
 
+import lombok.Data;
+import lombok.EqualsAndHashCode;
+import lombok.ToString;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.nd4j.linalg.schedule.ISchedule;
-
-import java.util.Objects;
 
 /**
  * AdEMAMix (Pagliardini et al. 2024) with 8-bit block-wise state (bitsandbytes' AdEMAMix8bit): Adam
@@ -13,6 +14,9 @@ import java.util.Objects;
  * Optional schedulers as in bitsandbytes: {@code tAlpha} ramps alpha up linearly, {@code tBeta3}
  * moves beta3 from beta1 to its final value (0 disables either). Three states: 3.05 bytes/param.
  */
+@Data
+@EqualsAndHashCode(callSuper = true)
+@ToString(callSuper = true)
 public class AdEMAMix8bit extends BlockwiseUpdaterConfig {
     public static final double DEFAULT_LEARNING_RATE = 1e-3;
 
@@ -74,41 +78,6 @@ public class AdEMAMix8bit extends BlockwiseUpdaterConfig {
         a.tAlpha = tAlpha;
         a.tBeta3 = tBeta3;
         return a;
-    }
-
-    public double getBeta1() { return beta1; }
-    public void setBeta1(double beta1) { this.beta1 = beta1; }
-    public double getBeta2() { return beta2; }
-    public void setBeta2(double beta2) { this.beta2 = beta2; }
-    public double getBeta3() { return beta3; }
-    public void setBeta3(double beta3) { this.beta3 = beta3; }
-    public double getAlpha() { return alpha; }
-    public void setAlpha(double alpha) { this.alpha = alpha; }
-    public double getEpsilon() { return epsilon; }
-    public void setEpsilon(double epsilon) { this.epsilon = epsilon; }
-    public long getTAlpha() { return tAlpha; }
-    public void setTAlpha(long tAlpha) { this.tAlpha = tAlpha; }
-    public long getTBeta3() { return tBeta3; }
-    public void setTBeta3(long tBeta3) { this.tBeta3 = tBeta3; }
-
-    @Override
-    public boolean equals(Object o) {
-        if (!(o instanceof AdEMAMix8bit) || !baseEquals((AdEMAMix8bit) o)) return false;
-        AdEMAMix8bit a = (AdEMAMix8bit) o;
-        return Double.compare(beta1, a.beta1) == 0 && Double.compare(beta2, a.beta2) == 0 && Double.compare(beta3, a.beta3) == 0
-                && Double.compare(alpha, a.alpha) == 0 && Double.compare(epsilon, a.epsilon) == 0 && tAlpha == a.tAlpha
-                && tBeta3 == a.tBeta3;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(baseHash(), beta1, beta2, beta3, alpha, epsilon, tAlpha, tBeta3);
-    }
-
-    @Override
-    public String toString() {
-        return "AdEMAMix8bit(" + baseString() + ", beta1=" + beta1 + ", beta2=" + beta2 + ", beta3=" + beta3 + ", alpha=" + alpha
-                + ", epsilon=" + epsilon + ", tAlpha=" + tAlpha + ", tBeta3=" + tBeta3 + ")";
     }
 
     public static final class Builder extends BaseBuilder<AdEMAMix8bit, Builder> {

@@ -1,15 +1,19 @@
 package org.bnb4j.updaters.config;
 
+import lombok.Data;
+import lombok.EqualsAndHashCode;
+import lombok.ToString;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.nd4j.linalg.schedule.ISchedule;
-
-import java.util.Objects;
 
 /**
  * Adagrad with 8-bit block-wise state (bitsandbytes' Adagrad8bit), field names as DL4J's AdaGrad:
  * s = s + g^2; update = learningRate * g / (sqrt(s) + epsilon).
  */
+@Data
+@EqualsAndHashCode(callSuper = true)
+@ToString(callSuper = true)
 public class Adagrad8bit extends BlockwiseUpdaterConfig {
     public static final double DEFAULT_LEARNING_RATE = 1e-1;
     public static final double DEFAULT_EPSILON = 1e-6;
@@ -58,24 +62,6 @@ public class Adagrad8bit extends BlockwiseUpdaterConfig {
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
         return new Adagrad8bit(learningRate, epsilon);
-    }
-
-    public double getEpsilon() { return epsilon; }
-    public void setEpsilon(double epsilon) { this.epsilon = epsilon; }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Adagrad8bit && baseEquals((Adagrad8bit) o) && Double.compare(epsilon, ((Adagrad8bit) o).epsilon) == 0;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(baseHash(), epsilon);
-    }
-
-    @Override
-    public String toString() {
-        return "Adagrad8bit(" + baseString() + ", epsilon=" + epsilon + ")";
     }
 
     public static final class Builder extends BaseBuilder<Adagrad8bit, Builder> {

@@ -1,10 +1,11 @@
 package org.bnb4j.updaters.config;
 
+import lombok.Data;
+import lombok.EqualsAndHashCode;
+import lombok.ToString;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.nd4j.linalg.schedule.ISchedule;
-
-import java.util.Objects;
 
 /**
  * Adam with 8-bit block-wise state (bitsandbytes' Adam8bit), a drop-in for DL4J's
@@ -12,6 +13,9 @@ import java.util.Objects;
  * beta1, beta2, epsilon) and defaults. Weight decay: use DL4J's {@code WeightDecay} regularization
  * (decoupled, as in AdamW). {@code optimBits(32)} gives the 32-bit twin.
  */
+@Data
+@EqualsAndHashCode(callSuper = true)
+@ToString(callSuper = true)
 public class Adam8bit extends BlockwiseUpdaterConfig {
     public static final double DEFAULT_LEARNING_RATE = 1e-3;
     public static final double DEFAULT_BETA1 = 0.9;
@@ -68,30 +72,6 @@ public class Adam8bit extends BlockwiseUpdaterConfig {
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
         return new Adam8bit(learningRate, beta1, beta2, epsilon);
-    }
-
-    public double getBeta1() { return beta1; }
-    public void setBeta1(double beta1) { this.beta1 = beta1; }
-    public double getBeta2() { return beta2; }
-    public void setBeta2(double beta2) { this.beta2 = beta2; }
-    public double getEpsilon() { return epsilon; }
-    public void setEpsilon(double epsilon) { this.epsilon = epsilon; }
-
-    @Override
-    public boolean equals(Object o) {
-        if (!(o instanceof Adam8bit) || !baseEquals((Adam8bit) o)) return false;
-        Adam8bit a = (Adam8bit) o;
-        return Double.compare(beta1, a.beta1) == 0 && Double.compare(beta2, a.beta2) == 0 && Double.compare(epsilon, a.epsilon) == 0;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(baseHash(), beta1, beta2, epsilon);
-    }
-
-    @Override
-    public String toString() {
-        return "Adam8bit(" + baseString() + ", beta1=" + beta1 + ", beta2=" + beta2 + ", epsilon=" + epsilon + ")";
     }
 
     public static final class Builder extends BaseBuilder<Adam8bit, Builder> {

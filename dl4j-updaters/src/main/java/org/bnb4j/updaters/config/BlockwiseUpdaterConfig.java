@@ -1,5 +1,9 @@
 package org.bnb4j.updaters.config;
 
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import lombok.Setter;
+import lombok.ToString;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.bnb4j.optim.OptimState8bit;
@@ -11,7 +15,6 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
 
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Base of the block-wise 8-bit updater configs (bitsandbytes' Optimizer1State/Optimizer2State):
@@ -19,7 +22,13 @@ import java.util.Objects;
  * with fewer parameters keeps 32-bit state) and {@code optimBits} (8, or 32 for the 32-bit twin).
  * Subclasses add their hyper-parameters under DL4J's names and say how one step is parameterised.
  * An 8-bit block's view is one tag word (see {@code BlockwiseGradientUpdater}) plus the packed state.
+ * Accessors, equals/hashCode (Double.compare semantics: NaN learning rates of scheduled configs are
+ * equal, as in DL4J's configs) and toString come from Lombok, as in DL4J's own configs.
  */
+@Getter
+@Setter
+@EqualsAndHashCode
+@ToString
 public abstract class BlockwiseUpdaterConfig implements IUpdater {
     public static final int DEFAULT_BLOCKSIZE = 256;
     public static final int DEFAULT_MIN_8BIT_SIZE = 4096;
@@ -183,44 +192,6 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
         this.learningRate = lr;
         this.learningRateSchedule = lrSchedule;
-    }
-
-    public double getLearningRate() { return learningRate; }
-    public void setLearningRate(double learningRate) { this.learningRate = learningRate; }
-    public ISchedule getLearningRateSchedule() { return learningRateSchedule; }
-    public void setLearningRateSchedule(ISchedule s) { this.learningRateSchedule = s; }
-    public int getBlocksize() { return blocksize; }
-    public void setBlocksize(int blocksize) { this.blocksize = blocksize; }
-    public int getMin8bitSize() { return min8bitSize; }
-    public void setMin8bitSize(int min8bitSize) { this.min8bitSize = min8bitSize; }
-    public int getOptimBits() { return optimBits; }
-    public void setOptimBits(int optimBits) { this.optimBits = optimBits; }
-    public int getPercentileClipping() { return percentileClipping; }
-    public void setPercentileClipping(int percentileClipping) { this.percentileClipping = percentileClipping; }
-    public boolean isUpdateBound() { return updateBound; }
-    public void setUpdateBound(boolean updateBound) { this.updateBound = updateBound; }
-    public double getMaxUnorm() { return maxUnorm; }
-    public void setMaxUnorm(double maxUnorm) { this.maxUnorm = maxUnorm; }
-    public DataType getViewDataType() { return viewDataType; }
-    public void setViewDataType(DataType viewDataType) { this.viewDataType = viewDataType; }
-
-    /** Equality of the base fields; subclasses add theirs. */
-    protected boolean baseEquals(BlockwiseUpdaterConfig o) {
-        return getClass() == o.getClass() && Double.compare(learningRate, o.learningRate) == 0 && blocksize == o.blocksize
-                && min8bitSize == o.min8bitSize && optimBits == o.optimBits && percentileClipping == o.percentileClipping
-                && updateBound == o.updateBound && Double.compare(maxUnorm, o.maxUnorm) == 0 && viewDataType == o.viewDataType
-                && Objects.equals(learningRateSchedule, o.learningRateSchedule);
-    }
-
-    protected int baseHash() {
-        return Objects.hash(getClass(), learningRate, learningRateSchedule, blocksize, min8bitSize, optimBits, percentileClipping,
-                updateBound, maxUnorm, viewDataType);
-    }
-
-    protected String baseString() {
-        return "learningRate=" + learningRate + ", learningRateSchedule=" + learningRateSchedule + ", blocksize=" + blocksize
-                + ", min8bitSize=" + min8bitSize + ", optimBits=" + optimBits + ", percentileClipping=" + percentileClipping
-                + ", updateBound=" + updateBound + ", maxUnorm=" + maxUnorm + ", viewDataType=" + viewDataType;
     }
 
     /** Builder base with the common fields; {@code T} is the concrete builder. */

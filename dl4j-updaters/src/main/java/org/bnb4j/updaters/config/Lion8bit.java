@@ -1,15 +1,19 @@
 package org.bnb4j.updaters.config;
 
+import lombok.Data;
+import lombok.EqualsAndHashCode;
+import lombok.ToString;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.nd4j.linalg.schedule.ISchedule;
-
-import java.util.Objects;
 
 /**
  * Lion with 8-bit block-wise state (bitsandbytes' Lion8bit): update = learningRate *
  * sign(beta1 * s + (1 - beta1) * g); then s = beta2 * s + (1 - beta2) * g.
  */
+@Data
+@EqualsAndHashCode(callSuper = true)
+@ToString(callSuper = true)
 public class Lion8bit extends BlockwiseUpdaterConfig {
     public static final double DEFAULT_LEARNING_RATE = 1e-4;
     public static final double DEFAULT_BETA1 = 0.9;
@@ -62,28 +66,6 @@ public class Lion8bit extends BlockwiseUpdaterConfig {
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
         return new Lion8bit(learningRate, beta1, beta2);
-    }
-
-    public double getBeta1() { return beta1; }
-    public void setBeta1(double beta1) { this.beta1 = beta1; }
-    public double getBeta2() { return beta2; }
-    public void setBeta2(double beta2) { this.beta2 = beta2; }
-
-    @Override
-    public boolean equals(Object o) {
-        if (!(o instanceof Lion8bit) || !baseEquals((Lion8bit) o)) return false;
-        Lion8bit l = (Lion8bit) o;
-        return Double.compare(beta1, l.beta1) == 0 && Double.compare(beta2, l.beta2) == 0;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(baseHash(), beta1, beta2);
-    }
-
-    @Override
-    public String toString() {
-        return "Lion8bit(" + baseString() + ", beta1=" + beta1 + ", beta2=" + beta2 + ")";
     }
 
     public static final class Builder extends BaseBuilder<Lion8bit, Builder> {

@@ -1,15 +1,19 @@
 package org.bnb4j.updaters.config;
 
+import lombok.Data;
+import lombok.EqualsAndHashCode;
+import lombok.ToString;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.nd4j.linalg.schedule.ISchedule;
-
-import java.util.Objects;
 
 /**
  * RMSprop with 8-bit block-wise state (bitsandbytes' RMSprop8bit), field names as DL4J's RmsProp:
  * s = rmsDecay * s + (1 - rmsDecay) * g^2; update = learningRate * g / (sqrt(s) + epsilon).
  */
+@Data
+@EqualsAndHashCode(callSuper = true)
+@ToString(callSuper = true)
 public class RMSprop8bit extends BlockwiseUpdaterConfig {
     public static final double DEFAULT_LEARNING_RATE = 1e-1;
     public static final double DEFAULT_RMS_DECAY = 0.95;
@@ -62,28 +66,6 @@ public class RMSprop8bit extends BlockwiseUpdaterConfig {
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
         return new RMSprop8bit(learningRate, rmsDecay, epsilon);
-    }
-
-    public double getRmsDecay() { return rmsDecay; }
-    public void setRmsDecay(double rmsDecay) { this.rmsDecay = rmsDecay; }
-    public double getEpsilon() { return epsilon; }
-    public void setEpsilon(double epsilon) { this.epsilon = epsilon; }
-
-    @Override
-    public boolean equals(Object o) {
-        if (!(o instanceof RMSprop8bit) || !baseEquals((RMSprop8bit) o)) return false;
-        RMSprop8bit r = (RMSprop8bit) o;
-        return Double.compare(rmsDecay, r.rmsDecay) == 0 && Double.compare(epsilon, r.epsilon) == 0;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(baseHash(), rmsDecay, epsilon);
-    }
-
-    @Override
-    public String toString() {
-        return "RMSprop8bit(" + baseString() + ", rmsDecay=" + rmsDecay + ", epsilon=" + epsilon + ")";
     }
 
     public static final class Builder extends BaseBuilder<RMSprop8bit, Builder> {

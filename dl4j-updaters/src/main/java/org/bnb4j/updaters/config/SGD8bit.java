@@ -1,16 +1,20 @@
 package org.bnb4j.updaters.config;
 
+import lombok.Data;
+import lombok.EqualsAndHashCode;
+import lombok.ToString;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.nd4j.linalg.schedule.ISchedule;
-
-import java.util.Objects;
 
 /**
  * SGD with momentum and 8-bit block-wise momentum state (bitsandbytes' SGD8bit): s = g on the first
  * step, then s = momentum * s + g; update = learningRate * s. Classic (heavy-ball) momentum, not
  * DL4J's Nesterovs; weight decay through DL4J's L2/WeightDecay regularization.
  */
+@Data
+@EqualsAndHashCode(callSuper = true)
+@ToString(callSuper = true)
 public class SGD8bit extends BlockwiseUpdaterConfig {
     public static final double DEFAULT_LEARNING_RATE = 1e-2;
     public static final double DEFAULT_MOMENTUM = 0.9;
@@ -59,24 +63,6 @@ public class SGD8bit extends BlockwiseUpdaterConfig {
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
         return new SGD8bit(learningRate, momentum);
-    }
-
-    public double getMomentum() { return momentum; }
-    public void setMomentum(double momentum) { this.momentum = momentum; }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof SGD8bit && baseEquals((SGD8bit) o) && Double.compare(momentum, ((SGD8bit) o).momentum) == 0;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(baseHash(), momentum);
-    }
-
-    @Override
-    public String toString() {
-        return "SGD8bit(" + baseString() + ", momentum=" + momentum + ")";
     }
 
     public static final class Builder extends BaseBuilder<SGD8bit, Builder> {
