@@ -34,10 +34,7 @@ public class Adagrad8bit extends BlockwiseUpdaterConfig {
     }
 
     public Adagrad8bit(ISchedule learningRateSchedule) {
-        this();
-        // as DL4J's configs: with a schedule, learningRate is NaN (equals/JSON match setLearningRate(ISchedule))
-        this.learningRate = Double.NaN;
-        this.learningRateSchedule = learningRateSchedule;
+        super(learningRateSchedule);
     }
 
     public static Builder builder() {

@@ -35,10 +35,7 @@ public class Adam8bit extends BlockwiseUpdaterConfig {
     }
 
     public Adam8bit(ISchedule learningRateSchedule) {
-        this();
-        // as DL4J's configs: with a schedule, learningRate is NaN (equals/JSON match setLearningRate(ISchedule))
-        this.learningRate = Double.NaN;
-        this.learningRateSchedule = learningRateSchedule;
+        super(learningRateSchedule);
     }
 
     public Adam8bit(double learningRate, double beta1, double beta2, double epsilon) {

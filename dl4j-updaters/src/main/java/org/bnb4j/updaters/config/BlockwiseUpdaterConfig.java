@@ -66,6 +66,15 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         this.learningRate = learningRate;
     }
 
+    /**
+     * A config whose learning rate comes from a schedule: learningRate is NaN, as in DL4J's configs
+     * (so equals and JSON match DL4J's setLearningRate(ISchedule)).
+     */
+    protected BlockwiseUpdaterConfig(ISchedule learningRateSchedule) {
+        this.learningRate = Double.NaN;
+        this.learningRateSchedule = learningRateSchedule;
+    }
+
     /** The fused kernel this optimizer runs. */
     public abstract OptimKind kind();
 

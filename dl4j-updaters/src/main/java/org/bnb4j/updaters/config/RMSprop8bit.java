@@ -37,10 +37,7 @@ public class RMSprop8bit extends BlockwiseUpdaterConfig {
     }
 
     public RMSprop8bit(ISchedule learningRateSchedule) {
-        this();
-        // as DL4J's configs: with a schedule, learningRate is NaN (equals/JSON match setLearningRate(ISchedule))
-        this.learningRate = Double.NaN;
-        this.learningRateSchedule = learningRateSchedule;
+        super(learningRateSchedule);
     }
 
     public static Builder builder() {
