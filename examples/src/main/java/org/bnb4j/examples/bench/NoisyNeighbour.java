@@ -19,7 +19,7 @@ final class NoisyNeighbour implements AutoCloseable {
         try {
             for (int i = 0; i < processes; i++) {
                 spinners.add(new ProcessBuilder(java, "-Xmx32m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                        "-cp", System.getProperty("java.class.path"), Spin.class.getName(), self, Integer.toString(maxSeconds))
+                        "-cp", ownClassPath(), Spin.class.getName(), self, Integer.toString(maxSeconds))
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
             }
             Thread.sleep(1000); // let the spinners' JVMs start and reach their loop
@@ -31,6 +31,18 @@ final class NoisyNeighbour implements AutoCloseable {
         }
         for (Process p : spinners) {
             if (!p.isAlive()) throw new IllegalStateException("noisy neighbour exited at once (status " + p.exitValue() + ")");
+        }
+    }
+
+    /**
+     * Where this class was loaded from (Spin needs nothing else). Not java.class.path: under
+     * {@code mvn exec:java} that is Maven's launcher, not the examples' classes.
+     */
+    private static String ownClassPath() {
+        try {
+            return Paths.get(NoisyNeighbour.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return System.getProperty("java.class.path");
         }
     }
 
