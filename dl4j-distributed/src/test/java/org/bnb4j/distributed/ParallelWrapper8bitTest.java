@@ -88,6 +88,34 @@ class ParallelWrapper8bitTest {
         }
     }
 
+    /**
+     * A ComputationGraph in AVERAGING mode: trains, and ends within the same bound of its 32-bit twin;
+     * the two workers start the last round from the same averaged 8-bit state (checked through the
+     * wrapper's averaging count and the root's state being a valid, sealed 8-bit state that steps on).
+     */
+    @Test
+    void computationGraphsAverageTheirState() {
+        for (Opt o : Opt.values()) {
+            double initial = Spirals.graph(o.config(8), 7).score(TEST);
+            double[] loss = new double[2];
+            for (int k = 0; k < 2; k++) {
+                org.deeplearning4j.nn.graph.ComputationGraph g = Spirals.graph(o.config(k == 0 ? 8 : 32), 7);
+                ParallelWrapper pw = new ParallelWrapper8bit.Builder<>(g).workers(2).prefetchBuffer(4).averagingFrequency(1)
+                        .averageUpdaters(true).trainingMode(ParallelWrapper.TrainingMode.AVERAGING).build();
+                try {
+                    for (int e = 0; e < EPOCHS; e++) pw.fit(Spirals.iterator(TRAIN, BATCH));
+                } finally {
+                    pw.shutdown();
+                }
+                loss[k] = g.score(TEST);
+                g.fit(TEST); // the root's state after the wrapper is one the updater accepts
+            }
+            System.out.printf("graph %s: initial %.4f, 8-bit %.4f, 32-bit %.4f%n", o, initial, loss[0], loss[1]);
+            assertTrue(Double.isFinite(loss[0]) && loss[0] < 0.25 * initial, o + ": graph 8-bit loss " + loss[0] + ", initial " + initial);
+            assertEquals(loss[1], loss[0], 0.02 * loss[1] + 0.005, o + ": graph 8-bit loss vs 32-bit twin");
+        }
+    }
+
     /** The packed words of a network's single 8-bit updater block (a copy). */
     static INDArray packedWords(Model m) {
         UpdaterBlock b = UpdaterStateAveraging.updater(m).getUpdaterBlocks().get(0);

@@ -1,10 +1,12 @@
 package org.bnb4j.distributed;
 
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
@@ -52,5 +54,19 @@ final class Spirals {
         MultiLayerNetwork n = new MultiLayerNetwork(conf);
         n.init();
         return n;
+    }
+
+    /** The same 2-64-64-3 network as a ComputationGraph. */
+    static ComputationGraph graph(IUpdater u, long seed) {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).updater(u).weightInit(WeightInit.XAVIER)
+                .graphBuilder().addInputs("in")
+                .addLayer("a", new DenseLayer.Builder().nIn(2).nOut(64).activation(Activation.RELU).build(), "in")
+                .addLayer("b", new DenseLayer.Builder().nIn(64).nOut(64).activation(Activation.RELU).build(), "a")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(64).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "b")
+                .setOutputs("out").build();
+        ComputationGraph g = new ComputationGraph(conf);
+        g.init();
+        return g;
     }
 }
