@@ -118,8 +118,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             throw new IllegalStateException(who + ": '" + ABSMAX_KEY + "' has " + absmax.length() + " values, blocksize "
                     + config.getBlocksize() + " needs " + k * nb + " (a state saved with another blocksize?)");
         }
-        StateIntegrity.requireValidScales(who, absmax);
         boolean half = check != null && StateIntegrity.format(who, check) == CHECK_FORMAT_HALF_WORDS;
+        StateIntegrity.requireValidScales(who, absmax, half);
         long need = config.eightBitWords(n);
         int clipWords = config.clippingWords();
         if (half && clipWords > 0) PackedView.requireClippingType(who, DataType.HALF);
@@ -137,7 +137,6 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         OptimState8bit packed = packedState(words.get(NDArrayIndex.interval(HEADER_WORDS, need)), n, half);
         packed.packedAbsmax().assign(absmax.reshape(k, nb));
         packed.packedCodes().assign(codes.reshape(k, n));
-        if (half) requireHalfSafe(who, packed);
         int checksum = OptimizerKernels.get().absmaxChecksum(packed);
         if (check != null) StateIntegrity.verify(who, check, checksum, packed);
         words.putScalar(1, checksumWord(checksum, half));
@@ -350,22 +349,6 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private OptimState8bit packedState(INDArray words, long n, boolean halfWords) {
         return halfWords ? OptimState8bit.packedInHalfWords(config.kind(), words, n, config.getBlocksize())
                 : OptimState8bit.packed(config.kind(), words, n, config.getBlocksize());
-    }
-
-    /**
-     * A loaded HALF-word state must be one a step could have written (no half NaN in its scales or
-     * codes): anything else would be changed by the next save.
-     */
-    private static void requireHalfSafe(String who, OptimState8bit s) {
-        INDArray absmax = s.packedAbsmax();
-        for (long i = 0; i < absmax.length(); i++) {
-            float a = absmax.getFloat(i);
-            if (a != OptimState8bit.halfWordScale(a)) {
-                throw new IllegalStateException(who + ": saved 8-bit state is corrupted: block scale " + i + " (" + a + ") is "
-                        + "not one a step on a HALF view writes. The file was edited or damaged: restore an intact copy or "
-                        + "re-initialise the updater.");
-            }
-        }
     }
 
     /**

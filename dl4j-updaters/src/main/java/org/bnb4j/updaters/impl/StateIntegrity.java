@@ -41,8 +41,11 @@ final class StateIntegrity {
         return format;
     }
 
-    /** Throws unless every scale is finite and >= 0 (a NaN, Inf or negative absmax is never written by a step). */
-    static void requireValidScales(String who, INDArray absmax) {
+    /**
+     * Throws unless every scale is finite and >= 0 (a NaN, Inf or negative absmax is never written by a
+     * step) and, for a state in the HALF-word form, is one such a step writes (no half NaN in its word).
+     */
+    static void requireValidScales(String who, INDArray absmax, boolean halfWords) {
         INDArray a = ArrayMemory.of(absmax).isContiguous() ? absmax : absmax.dup('c');
         long len = a.length();
         if (len == 0) return;
@@ -57,6 +60,11 @@ final class StateIntegrity {
                         throw new IllegalStateException(who + ": saved 8-bit state is corrupted: block scale (absmax) "
                                 + (off + i) + " is " + v + "; scales are finite and >= 0. The file was edited or damaged: "
                                 + "restore an intact copy or re-initialise the updater.");
+                    }
+                    if (halfWords && v != OptimState8bit.halfWordScale(v)) {
+                        throw new IllegalStateException(who + ": saved 8-bit state is corrupted: block scale " + (off + i) + " ("
+                                + v + ") is not one a step on a HALF view writes. The file was edited or damaged: restore an "
+                                + "intact copy or re-initialise the updater.");
                     }
                 }
             }
