@@ -22,28 +22,42 @@ final class StateRequantizer {
     private StateRequantizer() {}
 
     static void dequantize(OptimState8bit st, INDArray[] values) {
-        int k = st.kind.numStates();
-        check(st, values, k);
-        if (st.n == 0) return;
-        try {
-            Streams io = new Streams(st, values, k);
-            LongStream.range(0, io.nb).parallel().forEach(b -> {
-                int start = (int) (b * st.blocksize), len = (int) Math.min(st.blocksize, st.n - start);
-                for (int s = 0; s < k; s++) {
-                    float am = io.amax[s].getFloat((int) (4 * b));
-                    for (int i = start; i < start + len; i++) {
-                        float v = StateCodec.decode(io.maps[s], io.codes[s].get(i) & 0xff, StateCodec.slot(io.phases[s], i), am);
-                        io.vals[s].putFloat(4 * i, v);
-                    }
-                }
-            });
-        } finally {
-            Reference.reachabilityFence(st);
-            Reference.reachabilityFence(values);
-        }
+        eachBlock(st, values, (io, s, start, len, b) -> {
+            float am = io.amax[s].getFloat((int) (4 * b));
+            for (int i = start; i < start + len; i++) {
+                float v = StateCodec.decode(io.maps[s], io.codes[s].get(i) & 0xff, StateCodec.slot(io.phases[s], i), am);
+                io.vals[s].putFloat(4 * i, v);
+            }
+        });
     }
 
     static void quantize(OptimState8bit st, INDArray[] values) {
+        eachBlock(st, values, (io, s, start, len, b) -> {
+            float mx = 0f;
+            for (int i = start; i < start + len; i++) {
+                float x = Math.abs(io.vals[s].getFloat(4 * i));
+                if (x > mx) mx = x;   // the step's comparison: a NaN value does not raise the scale
+            }
+            mx = StateCodec.storedScale(io.phases[s], mx);
+            io.amax[s].putFloat((int) (4 * b), mx);
+            boolean signFix = s != 1;   // state 2 (v) is the unsigned one
+            for (int i = start; i < start + len; i++) {
+                int c = StateCodec.encode(io.maps[s], io.vals[s].getFloat(4 * i), mx, signFix, StateCodec.slot(io.phases[s], i));
+                io.codes[s].put(i, (byte) c);
+            }
+        });
+    }
+
+    /** Work on state s of block b, elements [start, start + len). */
+    private interface BlockWork {
+        void run(Streams io, int s, int start, int len, long b);
+    }
+
+    /**
+     * Checks the arguments, then runs the work on every state of every block, blocks in parallel. The
+     * byte views do not keep the arrays alive: they are fenced until the work is done.
+     */
+    private static void eachBlock(OptimState8bit st, INDArray[] values, BlockWork work) {
         int k = st.kind.numStates();
         check(st, values, k);
         if (st.n == 0) return;
@@ -51,20 +65,7 @@ final class StateRequantizer {
             Streams io = new Streams(st, values, k);
             LongStream.range(0, io.nb).parallel().forEach(b -> {
                 int start = (int) (b * st.blocksize), len = (int) Math.min(st.blocksize, st.n - start);
-                for (int s = 0; s < k; s++) {
-                    float mx = 0f;
-                    for (int i = start; i < start + len; i++) {
-                        float x = Math.abs(io.vals[s].getFloat(4 * i));
-                        if (x > mx) mx = x;   // the step's comparison: a NaN value does not raise the scale
-                    }
-                    mx = StateCodec.storedScale(io.phases[s], mx);
-                    io.amax[s].putFloat((int) (4 * b), mx);
-                    boolean signFix = s != 1;   // state 2 (v) is the unsigned one
-                    for (int i = start; i < start + len; i++) {
-                        int c = StateCodec.encode(io.maps[s], io.vals[s].getFloat(4 * i), mx, signFix, StateCodec.slot(io.phases[s], i));
-                        io.codes[s].put(i, (byte) c);
-                    }
-                }
+                for (int s = 0; s < k; s++) work.run(io, s, start, len, b);
             });
         } finally {
             Reference.reachabilityFence(st);
