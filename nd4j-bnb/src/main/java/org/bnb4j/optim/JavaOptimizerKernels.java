@@ -53,28 +53,29 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
         ByteBuffer g = HostBuffers.of(gradient);
         long nb = Blockwise.numBlocks(n, st.blocksize);
         int k = h.kind.numStates();
-        long[] codeAddr = {st.codes1, st.codes2, st.codes3}, amaxAddr = {st.absmax1, st.absmax2, st.absmax3};
         ByteBuffer[] codes = new ByteBuffer[k], amax = new ByteBuffer[k];
         float[][] maps = new float[k][];
+        boolean[] signFix = new boolean[k];
         int[] phases = new int[k];
         for (int s = 0; s < k; s++) {
-            codes[s] = HostBuffers.wrap(codeAddr[s], n);
-            amax[s] = HostBuffers.wrap(amaxAddr[s], 4 * nb);
-            maps[s] = (s == 1 ? st.map2 : st.map1).values(); // state 2 is v (unsigned map)
+            codes[s] = HostBuffers.wrap(st.codes[s], n);
+            amax[s] = HostBuffers.wrap(st.absmax[s], 4 * nb);
+            maps[s] = st.map(s).values();
+            signFix[s] = h.kind.state(s).signFix();
             phases[s] = StateCodec.at(st.bytePhase, s * n);
         }
         LongStream.range(0, nb).parallel().forEach(b -> {
             int start = (int) (b * st.blocksize), len = (int) Math.min(st.blocksize, n - start);
-            float[][] vals = new float[3][len];
-            float[] cur = new float[3], am = new float[3], mx = new float[3];
+            float[][] vals = new float[k][len];
+            float[] cur = new float[k], am = new float[k], mx = new float[k];
             for (int s = 0; s < k; s++) am[s] = amax[s].getFloat((int) (4 * b));
             for (int i = 0; i < len; i++) {
                 int e = start + i;
-                for (int s = 0; s < 3; s++) {
-                    cur[s] = s < k ? StateCodec.decode(maps[s], codes[s].get(e) & 0xff, StateCodec.slot(phases[s], e), am[s]) : 0f;
+                for (int s = 0; s < k; s++) {
+                    cur[s] = StateCodec.decode(maps[s], codes[s].get(e) & 0xff, StateCodec.slot(phases[s], e), am[s]);
                 }
                 g.putFloat(4 * e, OptimMath.update(h, g.getFloat(4 * e), cur));
-                for (int s = 0; s < 3; s++) {
+                for (int s = 0; s < k; s++) {
                     vals[s][i] = cur[s];
                     float x = Math.abs(cur[s]);
                     if (x > mx[s]) mx[s] = x;
@@ -83,9 +84,8 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
             for (int s = 0; s < k; s++) {
                 mx[s] = StateCodec.storedScale(phases[s], mx[s]);
                 amax[s].putFloat((int) (4 * b), mx[s]);
-                boolean signFix = s != 1;
                 for (int i = 0; i < len; i++) {
-                    codes[s].put(start + i, (byte) StateCodec.encode(maps[s], vals[s][i], mx[s], signFix, StateCodec.slot(phases[s], start + i)));
+                    codes[s].put(start + i, (byte) StateCodec.encode(maps[s], vals[s][i], mx[s], signFix[s], StateCodec.slot(phases[s], start + i)));
                 }
             }
         });
@@ -94,13 +94,14 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
     private static int checksumBody(OptimState8bit st) {
         long nb = Blockwise.numBlocks(st.n, st.blocksize);
         if (nb == 0) return 0;
-        ByteBuffer a1 = HostBuffers.wrap(st.absmax1, 4 * nb);
-        ByteBuffer a2 = st.absmax2 == 0 ? null : HostBuffers.wrap(st.absmax2, 4 * nb);
-        ByteBuffer a3 = st.absmax3 == 0 ? null : HostBuffers.wrap(st.absmax3, 4 * nb);
+        int k = st.absmax.length;
+        ByteBuffer[] a = new ByteBuffer[k];
+        for (int s = 0; s < k; s++) a[s] = HostBuffers.wrap(st.absmax[s], 4 * nb);
         int sum = 0;
         for (int b = 0; b < nb; b++) {
-            int x = a1.getInt(4 * b) ^ Integer.rotateLeft(a2 == null ? 0 : a2.getInt(4 * b), 11)
-                    ^ Integer.rotateLeft(a3 == null ? 0 : a3.getInt(4 * b), 22) ^ (b * 0x9E3779B9);
+            // state s's scale bits rotated by 11 * s (native bnb_absmax_checksum)
+            int x = b * 0x9E3779B9;
+            for (int s = 0; s < k; s++) x ^= Integer.rotateLeft(a[s].getInt(4 * b), 11 * s);
             sum += fmix32(x);
         }
         return sum;
@@ -125,7 +126,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
         for (int s = 0; s < k; s++) st[s] = HostBuffers.of(states[s]);
         LongStream.range(0, n).parallel().forEach(i -> {
             int p = (int) (4 * i);
-            float[] cur = new float[3];
+            float[] cur = new float[k];
             for (int s = 0; s < k; s++) cur[s] = st[s].getFloat(p);
             g.putFloat(p, OptimMath.update(h, g.getFloat(p), cur));
             for (int s = 0; s < k; s++) st[s].putFloat(p, cur[s]);

@@ -23,7 +23,8 @@ final class NativeOptimizerKernels implements OptimizerKernels {
         long map2 = NativeQuantKernels.codebook(QuantMap.dynamic(false));
         try {
             check(BnbNative.optim8bit(h.kind.code, h.toArray(), h.firstStep, ArrayMemory.of(gradient).address(), st.n,
-                    st.blocksize, map1, st.codes1, st.absmax1, map2, st.codes2, st.absmax2, st.codes3, st.absmax3, st.bytePhase));
+                    st.blocksize, map1, st.codes[0], st.absmax[0], map2, at(st.codes, 1), at(st.absmax, 1), at(st.codes, 2),
+                    at(st.absmax, 2), st.bytePhase));
         } finally {
             // raw addresses only cross JNI: the owners must outlive the call
             Reference.reachabilityFence(gradient);
@@ -34,7 +35,7 @@ final class NativeOptimizerKernels implements OptimizerKernels {
     @Override
     public int absmaxChecksum(OptimState8bit st) {
         try {
-            return BnbNative.absmaxChecksum(st.absmax1, st.absmax2, st.absmax3, Blockwise.numBlocks(st.n, st.blocksize));
+            return BnbNative.absmaxChecksum(st.absmax[0], at(st.absmax, 1), at(st.absmax, 2), Blockwise.numBlocks(st.n, st.blocksize));
         } finally {
             Reference.reachabilityFence(st);
         }
@@ -53,6 +54,10 @@ final class NativeOptimizerKernels implements OptimizerKernels {
             Reference.reachabilityFence(gradient);
             Reference.reachabilityFence(states);
         }
+    }
+
+    private static long at(long[] a, int i) {
+        return i < a.length ? a[i] : 0;
     }
 
     private static void check(long status) {

@@ -10,12 +10,10 @@ final class OptimMath {
         return -lim > m ? -lim : m;
     }
 
-    /** Returns the update; s[0], s[1], s[2] hold the states and are advanced. Non-finite g resets them. */
+    /** Returns the update; s[0..numStates) hold the states and are advanced. Non-finite g resets them. */
     static float update(OptimHyper h, float g, float[] s) {
         if (!Float.isFinite(g)) {
-            s[0] = 0f;
-            s[1] = 0f;
-            s[2] = 0f;
+            java.util.Arrays.fill(s, 0f);
             return 0f;
         }
         // a switch expression: a kind without its case does not compile

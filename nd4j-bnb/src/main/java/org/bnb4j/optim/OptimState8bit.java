@@ -10,9 +10,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Where the 8-bit block-wise state of one parameter vector lives: codes of state 1 (signed dynamic
- * map) and, for two-state optimizers, of state 2 (unsigned dynamic map), plus one FLOAT absmax per
- * block and state. Either in separate UINT8/FLOAT arrays ({@link #allocate}), or packed into one
+ * Where the 8-bit block-wise state of one parameter vector lives: the codes of each state of the
+ * optimizer ({@link OptimKind#states()}: its map and sign rule), plus one FLOAT absmax per block and
+ * state. Either in separate UINT8/FLOAT arrays ({@link #allocate}), or packed into one
  * FLOAT array ({@link #packed}) such as DL4J's updater view, NaN-safe so that ModelSerializer's
  * float writes keep every bit.
  */
@@ -20,8 +20,8 @@ public final class OptimState8bit {
     final OptimKind kind;
     final long n;
     final int blocksize;
-    final QuantMap map1, map2;
-    final long codes1, codes2, codes3, absmax1, absmax2, absmax3;  // addresses (0: state not used)
+    /** Addresses of each state's codes and block scales, in the order of {@link OptimKind#states()}. */
+    final long[] codes, absmax;
     final int bytePhase;                           // -1: plain bytes; else NaN-safe from this word position (see StateCodec)
     private final INDArray[] owners;
 
@@ -29,14 +29,8 @@ public final class OptimState8bit {
         this.kind = kind;
         this.n = n;
         this.blocksize = blocksize;
-        this.map1 = QuantMap.dynamic(true);
-        this.map2 = QuantMap.dynamic(false);
-        this.codes1 = codes[0];
-        this.codes2 = codes[1];
-        this.codes3 = codes[2];
-        this.absmax1 = absmax[0];
-        this.absmax2 = absmax[1];
-        this.absmax3 = absmax[2];
+        this.codes = codes;
+        this.absmax = absmax;
         this.bytePhase = bytePhase;
         this.owners = owners;
     }
@@ -76,7 +70,7 @@ public final class OptimState8bit {
         if (!m.isContiguous()) throw new IllegalArgumentException("packed 8-bit state must be contiguous");
         long nb = Blockwise.numBlocks(n, blocksize);
         int k = kind.numStates();
-        long[] codes = new long[3], absmax = new long[3];
+        long[] codes = new long[k], absmax = new long[k];
         for (int s = 0; s < k; s++) {
             absmax[s] = m.address() + 4L * s * nb;
             codes[s] = m.address() + 4L * k * nb + s * n;
@@ -90,7 +84,7 @@ public final class OptimState8bit {
         int k = kind.numStates();
         // zero absmax: every code decodes to (+-)0, the initial state
         INDArray[] owners = new INDArray[2 * k];
-        long[] codes = new long[3], absmax = new long[3];
+        long[] codes = new long[k], absmax = new long[k];
         for (int s = 0; s < k; s++) {
             owners[2 * s] = Nd4j.create(DataType.UBYTE, n);
             owners[2 * s + 1] = Nd4j.create(DataType.FLOAT, nb);
@@ -153,6 +147,9 @@ public final class OptimState8bit {
 
     /** True for a state packed by {@link #packedInHalfWords}. */
     public boolean inHalfWords() { return StateCodec.isHalfWords(bytePhase); }
+
+    /** The map of state s's codes (its descriptor's). */
+    QuantMap map(int s) { return kind.state(s).map(); }
 
     public OptimKind kind() { return kind; }
     public long length() { return n; }

@@ -13,7 +13,7 @@ import java.util.stream.LongStream;
 /**
  * Moves an 8-bit state to FLOAT values and back with the step's own rules ({@link StateCodec}): the
  * decode of every step's first half, and the encode of its second half (block scale = largest
- * magnitude, stored as {@link StateCodec#storedScale}; nearest code, sign fix for states 1 and 3,
+ * magnitude, stored as {@link StateCodec#storedScale}; nearest code, sign fix where the state's descriptor asks for it,
  * the NaN-safe byte forms of packed states). So a state written here is, byte for byte, the state a
  * step would have written had it produced these values, and the next step reads it as its own.
  * Pure Java (there is no native counterpart): parallel over blocks like the Java step.
@@ -40,9 +40,8 @@ final class StateRequantizer {
             }
             mx = StateCodec.storedScale(io.phases[s], mx);
             io.amax[s].putFloat((int) (4 * b), mx);
-            boolean signFix = s != 1;   // state 2 (v) is the unsigned one
             for (int i = start; i < start + len; i++) {
-                int c = StateCodec.encode(io.maps[s], io.vals[s].getFloat(4 * i), mx, signFix, StateCodec.slot(io.phases[s], i));
+                int c = StateCodec.encode(io.maps[s], io.vals[s].getFloat(4 * i), mx, io.signFix[s], StateCodec.slot(io.phases[s], i));
                 io.codes[s].put(i, (byte) c);
             }
         });
@@ -92,21 +91,23 @@ final class StateRequantizer {
         final long nb;
         final ByteBuffer[] codes, amax, vals;
         final float[][] maps;
+        final boolean[] signFix;
         final int[] phases;
 
         Streams(OptimState8bit st, INDArray[] values, int k) {
             nb = Blockwise.numBlocks(st.n, st.blocksize);
-            long[] codeAddr = {st.codes1, st.codes2, st.codes3}, amaxAddr = {st.absmax1, st.absmax2, st.absmax3};
             codes = new ByteBuffer[k];
             amax = new ByteBuffer[k];
             vals = new ByteBuffer[k];
             maps = new float[k][];
+            signFix = new boolean[k];
             phases = new int[k];
             for (int s = 0; s < k; s++) {
-                codes[s] = HostBuffers.wrap(codeAddr[s], st.n);
-                amax[s] = HostBuffers.wrap(amaxAddr[s], 4 * nb);
+                codes[s] = HostBuffers.wrap(st.codes[s], st.n);
+                amax[s] = HostBuffers.wrap(st.absmax[s], 4 * nb);
                 vals[s] = HostBuffers.of(values[s]);
-                maps[s] = (s == 1 ? st.map2 : st.map1).values(); // as the step: state 2 is v (unsigned map)
+                maps[s] = st.map(s).values();
+                signFix[s] = st.kind.state(s).signFix();
                 phases[s] = StateCodec.at(st.bytePhase, s * st.n);
             }
         }

@@ -32,12 +32,15 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     private static final int RUN = 4096;
     private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
-    /** The two maps of every 8-bit state: state 1 and 3 signed (with sign fix), state 2 (v) unsigned. */
-    private static final Codec SIGNED = new Codec(QuantMap.dynamic(true), true), UNSIGNED = new Codec(QuantMap.dynamic(false), false);
+    /** The codec of each (map, sign rule) pair a state descriptor can name, built when first needed. */
+    private static final Codec[] CODECS = new Codec[4];
 
     VectorOptimizerKernels() {
-        if (SIGNED.search == null || SIGNED.searchTop == null || UNSIGNED.search == null || UNSIGNED.searchTop == null) {
-            throw new IllegalStateException("dynamic maps without state tables");
+        for (OptimKind kind : OptimKind.values()) {
+            for (StateSpec spec : kind.states()) {
+                Codec c = Codec.of(spec);
+                if (c.search == null || c.searchTop == null) throw new IllegalStateException("dynamic maps without state tables");
+            }
         }
         selfCheck();
     }
@@ -79,7 +82,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
                 if (!same) throw new IllegalStateException("self-check failed: " + kind + " update of element " + i);
             }
         }
-        Codec c = SIGNED;
+        Codec c = Codec.of(StateSpec.signed("selfcheck"));
         float[] x = new float[cap], y = new float[cap];
         for (int i = 0; i < n; i++) x[i] = i == 3 ? Float.NaN : i % 5 == 0 ? -0f : (float) Math.sin(i * 0.9) * (i % 3 == 0 ? 1e-6f : 1f);
         x[7] = 1f;
@@ -108,6 +111,14 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         final int[] search, searchTop;
         final int signSplit;
         final boolean signFix;
+
+        static Codec of(StateSpec spec) {
+            int i = (spec.signedMap() ? 2 : 0) + (spec.signFix() ? 1 : 0);
+            synchronized (CODECS) {
+                if (CODECS[i] == null) CODECS[i] = new Codec(spec.map(), spec.signFix());
+                return CODECS[i];
+            }
+        }
 
         Codec(QuantMap map, boolean signFix) {
             SearchTable t = SearchTable.of(map);
@@ -195,15 +206,14 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatBuffer g = HostBuffers.of(gradient).asFloatBuffer();
         long nb = Blockwise.numBlocks(n, bs);
         int k = h.kind.numStates();
-        long[] codeAddr = {st.codes1, st.codes2, st.codes3}, amaxAddr = {st.absmax1, st.absmax2, st.absmax3};
         ByteBuffer[] codes = new ByteBuffer[k];
         FloatBuffer[] amax = new FloatBuffer[k];
         Codec[] codecs = new Codec[k];
         int[] phases = new int[k];
         for (int s = 0; s < k; s++) {
-            codes[s] = HostBuffers.wrap(codeAddr[s], n);
-            amax[s] = HostBuffers.wrap(amaxAddr[s], 4 * nb).asFloatBuffer();
-            codecs[s] = s == 1 ? UNSIGNED : SIGNED;    // state 2 is v (unsigned map)
+            codes[s] = HostBuffers.wrap(st.codes[s], n);
+            amax[s] = HostBuffers.wrap(st.absmax[s], 4 * nb).asFloatBuffer();
+            codecs[s] = Codec.of(h.kind.state(s));
             phases[s] = st.bytePhase < 0 ? -1 : (int) ((st.bytePhase + s * n) & 3);
         }
         forRuns(n, bs, (b0, b1, w) -> {

@@ -186,7 +186,7 @@ class HalfWordPackingTest {
         ByteBuffer c = HostBuffers.of(codes);
         float[][] out = new float[k][(int) n];
         for (int st = 0; st < k; st++) {
-            float[] map = (st == 1 ? s.map2 : s.map1).values();
+            float[] map = s.map(st).values();
             int phase = StateCodec.at(s.bytePhase, st * n);
             for (int i = 0; i < n; i++) {
                 int stored = c.get((int) (st * n + i)) & 0xff;
