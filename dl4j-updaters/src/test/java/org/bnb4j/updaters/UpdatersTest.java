@@ -302,7 +302,7 @@ class UpdatersTest {
         assertTrue(e.getMessage().contains("changed outside the updater") && e.getMessage().contains("ParallelWrapper"), e.getMessage());
         // the message names the supported settings of both engines
         for (String hint : new String[]{"ParallelWrapper8bit", "averageUpdaters(false)", "SHARED_GRADIENTS", "optimBits(32)",
-                "SharedTrainingMaster", "saveUpdater(false)"}) {
+                "ParameterAveragingTrainingMaster8bit", "SharedTrainingMaster", "saveUpdater(false)", "saveUpdater(true)"}) {
             assertTrue(e.getMessage().contains(hint), hint + " missing: " + e.getMessage());
         }
 

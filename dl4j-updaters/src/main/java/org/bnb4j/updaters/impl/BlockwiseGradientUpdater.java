@@ -383,11 +383,14 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         throw new IllegalStateException(config.getClass().getSimpleName() + ": the 8-bit state in the updater view was "
                 + "changed outside the updater (its block scales no longer match the checksum written by the last step: "
                 + "stored " + Integer.toHexString(stored) + ", computed " + Integer.toHexString(Float.floatToRawIntBits(checksumWord(checksum, halfWords)))
-                + "). Packed 8-bit state cannot be averaged or edited as plain numbers. ParallelWrapper: use "
-                + "org.bnb4j.distributed.ParallelWrapper8bit (dl4j-distributed; averages 8-bit state correctly), or "
-                + "averageUpdaters(false), or TrainingMode.SHARED_GRADIENTS, or optimBits(32). Spark: use SharedTrainingMaster, "
-                + "or ParameterAveragingTrainingMaster with saveUpdater(false), or optimBits(32). Otherwise re-initialise the "
-                + "updater (state is lost) or restore a saved one.");
+                + "). Packed 8-bit state cannot be averaged or edited as plain numbers, which is what DL4J's ParallelWrapper "
+                + "(AVERAGING with averageUpdaters(true)) and Spark's ParameterAveragingTrainingMaster (saveUpdater(true)) do. "
+                + "ParallelWrapper: use org.bnb4j.distributed.ParallelWrapper8bit (dl4j-distributed; averages 8-bit state "
+                + "correctly, every mode), or averageUpdaters(false), or TrainingMode.SHARED_GRADIENTS. Spark: use "
+                + "org.bnb4j.spark.ParameterAveragingTrainingMaster8bit (dl4j-spark; the same builder, averages 8-bit state "
+                + "correctly), or SharedTrainingMaster (state stays on each worker), or saveUpdater(false) (state is not "
+                + "averaged: each split restarts from the master's state). Either engine: optimBits(32) (32-bit state, averaged "
+                + "as DL4J's own). Otherwise re-initialise the updater (state is lost) or restore a saved one.");
     }
 
     /** Bit-exact zero test of every word (a -0.0 word is not a zero state). Runs only when the tag word is 0. */
