@@ -373,8 +373,9 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         return new IllegalStateException(config.getClass().getSimpleName() + ": the updater view does not hold this "
                 + "updater's 8-bit state for a block of " + n + " parameters (tag " + Integer.toHexString(tag) + ", expected "
                 + Integer.toHexString(expected) + "). It may come from another configuration or blocksize, from "
-                + "setLearningRate rebuilding the updater blocks, or from convertDataType; re-initialise the updater "
-                + "(state is lost) or restore a matching one.");
+                + "setLearningRate rebuilding the updater blocks, from convertDataType, or from a distributed trainer averaging "
+                + "the packed words (use org.bnb4j.distributed.ParallelWrapper8bit, org.bnb4j.spark.ParameterAveragingTrainingMaster8bit "
+                + "or SharedTrainingMaster8bit); re-initialise the updater (state is lost) or restore a matching one.");
     }
 
     private void checkChecksum(INDArray flat, int checksum, boolean halfWords) {
@@ -384,12 +385,14 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
                 + "changed outside the updater (its block scales no longer match the checksum written by the last step: "
                 + "stored " + Integer.toHexString(stored) + ", computed " + Integer.toHexString(Float.floatToRawIntBits(checksumWord(checksum, halfWords)))
                 + "). Packed 8-bit state cannot be averaged or edited as plain numbers, which is what DL4J's ParallelWrapper "
-                + "(AVERAGING with averageUpdaters(true)) and Spark's ParameterAveragingTrainingMaster (saveUpdater(true)) do. "
+                + "(AVERAGING with averageUpdaters(true)), Spark's ParameterAveragingTrainingMaster (saveUpdater(true)) and "
+                + "SharedTrainingMaster (at the end of fit()) do. "
                 + "ParallelWrapper: use org.bnb4j.distributed.ParallelWrapper8bit (dl4j-distributed; averages 8-bit state "
                 + "correctly, every mode), or averageUpdaters(false), or TrainingMode.SHARED_GRADIENTS. Spark: use "
                 + "org.bnb4j.spark.ParameterAveragingTrainingMaster8bit (dl4j-spark; the same builder, averages 8-bit state "
-                + "correctly), or SharedTrainingMaster (state stays on each worker), or saveUpdater(false) (state is not "
-                + "averaged: each split restarts from the master's state). Either engine: optimBits(32) (32-bit state, averaged "
+                + "correctly), or org.bnb4j.spark.SharedTrainingMaster8bit instead of SharedTrainingMaster (with workersPerNode(1)), "
+                + "or saveUpdater(false) (state is not averaged: each split restarts from the master's state). Either engine: "
+                + "optimBits(32) (32-bit state, averaged "
                 + "as DL4J's own). Otherwise re-initialise the updater (state is lost) or restore a saved one.");
     }
 
