@@ -75,7 +75,7 @@ bool valid_hyper(const bnb_optim_hyper* hp) { return hp != nullptr && hp->size =
 
 void optim_blocks_scalar(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
   with_optimizer(h.kind, [&](auto o) {
-    for (int64_t b = lo; b < hi; ++b) scalar_block<decltype(o)>(h, maps, src.at(b));
+    for (int64_t b = lo; b < hi; ++b) scalar_block<decltype(o)>(h, maps, src.at<num_states<decltype(o)>>(b));
   });
 }
 

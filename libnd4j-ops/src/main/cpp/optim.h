@@ -38,15 +38,16 @@ struct BlockSource {
   static int32_t at_phase(int32_t phase, int64_t start) {
     return phase < 0 ? -1 : (phase & kHalfWords) | (int32_t)((phase + start) & 3);
   }
+  // Block b of an optimizer with K states (the entries of further states are null).
+  template <int K>
   OptimBlock at(int64_t b) const {
     const int64_t s = b * blocksize;
     OptimBlock o{grad + s, {}, {}, {}, n - s < blocksize ? n - s : blocksize, n - s};
-    for (int k = 0; k < kMaxStates; ++k) {
-      const bool used = k < num_states;
-      o.codes[k] = used ? codes[k] + s : nullptr;
-      o.absmax[k] = used ? absmax[k] + b : nullptr;
-      o.phase[k] = used ? at_phase(phase[k], s) : -1;
-    }
+    for_states<K>([&](auto k) {
+      o.codes[k] = codes[k] + s;
+      o.absmax[k] = absmax[k] + b;
+      o.phase[k] = at_phase(phase[k], s);
+    });
     return o;
   }
 };
@@ -58,11 +59,17 @@ struct BlockSource {
 // exceed the core's miss queues (a whole block at once did for blocksize 2048).
 // (always_inline: GCC deems a function holding only prefetches side-effect free and drops calls to it.)
 constexpr int64_t kPrefetchAhead = 1024;
+// The states' codes are prefetched too: the first K (when the caller knows the optimizer), else up to the first null.
+template <int K = kMaxStates>
 __attribute__((always_inline)) inline void prefetch_ahead(const OptimBlock& b, int64_t i) {
   const int64_t at = i + kPrefetchAhead;
   if (at >= b.stream_left) return;
   for (int o = 0; o < 64; o += 16) __builtin_prefetch(b.grad + at + o, 1, 3);
-  for (int k = 0; k < kMaxStates && b.codes[k] != nullptr; ++k) __builtin_prefetch(b.codes[k] + at, 1, 3);
+  if constexpr (K == kMaxStates) {
+    for (int k = 0; k < kMaxStates && b.codes[k] != nullptr; ++k) __builtin_prefetch(b.codes[k] + at, 1, 3);
+  } else {
+    for_states<K>([&](auto k) { __builtin_prefetch(b.codes[k] + at, 1, 3); });
+  }
 }
 
 // The 8-bit steps of blocks [lo, hi), per ISA (the IsaKernels table, dispatch.cpp).

@@ -35,7 +35,7 @@ template <class Decode, class Update, class Encode>
 void three_pass_blocks(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi,
                        Decode decode, Update update, Encode encode) {
   with_optimizer(h.kind, [&](auto o) {
-    for (int64_t b = lo; b < hi; ++b) three_pass_block<decltype(o)>(h, maps, src.at(b), decode, update, encode);
+    for (int64_t b = lo; b < hi; ++b) three_pass_block<decltype(o)>(h, maps, src.at<num_states<decltype(o)>>(b), decode, update, encode);
   });
 }
 

@@ -104,7 +104,7 @@ void update_block(const bnb_optim_hyper& h, const StateMaps& maps, const OptimBl
     rows[k] = sc->s[k];
   });
   for (int64_t i = 0; i < b.len; i += 64) {
-    prefetch_ahead(b, i);
+    prefetch_ahead<K>(b, i);
     const __mmask64 live = avx512::tail_mask64(b.len - i);
     __m512 d[K][4];
     for_states<K>([&](auto k) { decode64(maps[k], unsigma64(_mm512_maskz_loadu_epi8(live, b.codes[k] + i), top[k]), am[k], d[k]); });
@@ -146,7 +146,7 @@ void optim_blocks_vbmi(const bnb_optim_hyper& h, const StateMaps& maps, const Bl
     using O = decltype(o);
     Scratch<num_states<O>> sc;
     for (int64_t b = lo; b < hi; ++b) {
-      const OptimBlock blk = src.at(b);
+      const OptimBlock blk = src.template at<num_states<O>>(b);
       update_block<O>(h, maps, blk, &sc);
       encode_pass<O>(maps, blk, sc);
     }

@@ -192,18 +192,20 @@ BNB_HD inline float step_element(const bnb_optim_hyper& h, float g, float* s) {
   return O::template update<ScalarOps>(h, g, s);
 }
 
-// Compile-time checks of the list: codes distinct and non-negative, 1 .. kMaxStates states each.
+// Compile-time checks of the list: the codes are 0 .. count-1 (dense ABI codes, so an optimizer
+// dropped from the list fails the build unless it is the last), 1 .. kMaxStates states each.
 template <class... O>
 constexpr bool valid_list(OptimizerList<O...>) {
   const int32_t codes[] = {O::code...};
   const int states[] = {num_states<O>...};
   for (unsigned i = 0; i < sizeof...(O); ++i) {
-    if (codes[i] < 0 || states[i] < 1 || states[i] > kMaxStates) return false;
-    for (unsigned j = 0; j < i; ++j)
-      if (codes[i] == codes[j]) return false;
+    if (states[i] < 1 || states[i] > kMaxStates) return false;
+    bool found = false;  // code i is someone's
+    for (unsigned j = 0; j < sizeof...(O); ++j) found = found || codes[j] == (int32_t)i;
+    if (!found) return false;
   }
   return true;
 }
-static_assert(valid_list(Optimizers{}), "optimizers.h: codes must be distinct and >= 0, states 1..BNB_MAX_STATES");
+static_assert(valid_list(Optimizers{}), "optimizers.h: the codes must be 0 .. count-1 (each once), the states 1 .. BNB_MAX_STATES");
 
 }  // namespace bnb
