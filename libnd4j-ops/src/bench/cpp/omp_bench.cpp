@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include "bnb4j.h"
+#include "optimizers.h"
 #if __has_include("parallel.h")
 #include "parallel.h"
 #define BNB4J_HAVE_PARALLEL_H 1
@@ -98,8 +99,12 @@ struct Data {
   }
 };
 
-float adam_hp[BNB_OPTIM_HYPER_LEN] = {1e-3f, 0.9f, 0.999f, 1e-8f, 1e-3f, 1e-8f, 0.1f, 0.001f, 0, 0, 0, 1, 1, INFINITY};
-float lion_hp[BNB_OPTIM_HYPER_LEN] = {1e-4f, 0.9f, 0.99f, 0, 0, 0, 0.1f, 0.01f, 0, 0, 0, 1, 1, INFINITY};
+// size, kind, first_step, lr, beta1, beta2, eps, step_size, eps_hat, 1-beta1, 1-beta2, beta3, 1-beta3, alpha,
+// 1-beta1^t, sqrt(1-beta2^t), ratio1, ratio3
+const bnb_optim_hyper adam_hp = {sizeof(bnb_optim_hyper), bnb::Adam::code, 0, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-3f, 1e-8f, 0.1f, 0.001f,
+                                 0, 0, 0, 1, 1, INFINITY, INFINITY};
+const bnb_optim_hyper lion_hp = {sizeof(bnb_optim_hyper), bnb::Lion::code, 0, 1e-4f, 0.9f, 0.99f, 0, 0, 0, 0.1f, 0.01f,
+                                 0, 0, 0, 1, 1, INFINITY, INFINITY};
 
 struct Maps {
   bnb_codebook *s, *u;
@@ -116,15 +121,16 @@ using Kernel = void (*)(Data&, const Maps&);
 void k_adam8(Data& d, const Maps& m) {
   // the gradient becomes the update: restore a copy-free stand-in (scale it back up) is not needed
   // for timing; values stay finite and the state keeps evolving.
-  bnb_optim8bit_blockwise(BNB_OPTIM_ADAM, adam_hp, 0, d.grad.data(), d.n, 256, m.s, d.c1.data(), d.a1.data(), m.u,
-                          d.c2.data(), d.a2.data(), nullptr, nullptr, -1);
+  const bnb_state8 st[] = {{d.c1.data(), d.a1.data(), m.s}, {d.c2.data(), d.a2.data(), m.u}};
+  bnb_optim8bit_blockwise(&adam_hp, d.grad.data(), d.n, 256, st, 2, -1);
 }
 void k_lion8(Data& d, const Maps& m) {
-  bnb_optim8bit_blockwise(BNB_OPTIM_LION, lion_hp, 0, d.grad.data(), d.n, 256, m.s, d.c1.data(), d.a1.data(), nullptr,
-                          nullptr, nullptr, nullptr, nullptr, -1);
+  const bnb_state8 st[] = {{d.c1.data(), d.a1.data(), m.s}};
+  bnb_optim8bit_blockwise(&lion_hp, d.grad.data(), d.n, 256, st, 1, -1);
 }
 void k_adam32(Data& d, const Maps&) {
-  bnb_optim32(BNB_OPTIM_ADAM, adam_hp, 0, d.grad.data(), d.n, d.s1.data(), d.s2.data(), nullptr);
+  float* const st[] = {d.s1.data(), d.s2.data()};
+  bnb_optim32(&adam_hp, d.grad.data(), d.n, st, 2);
 }
 void k_quant(Data& d, const Maps& m) {
   bnb_quantize_blockwise(m.s, d.g0.data(), BNB_FLOAT, d.n, 0, nullptr, nullptr, d.c1.data(), d.a1.data(), 256, 0, 0);
@@ -134,7 +140,8 @@ void k_dequant(Data& d, const Maps& m) {
 }
 // n blocks (the scales of two states), i.e. the checksum of an 8-bit state of n * blocksize parameters
 void k_checksum(Data& d, const Maps&) {
-  volatile uint32_t s = bnb_absmax_checksum(d.s1.data(), d.s2.data(), nullptr, d.n);
+  const float* const a[] = {d.s1.data(), d.s2.data()};
+  volatile uint32_t s = bnb_absmax_checksum(a, 2, d.n);
   (void)s;
 }
 void k_copy(Data& d, const Maps&) { bnb_parallel_copy(d.g0.data(), d.out.data(), d.n * 4); }

@@ -13,7 +13,6 @@ namespace bnb {
 namespace {
 
 constexpr int kMaxRank = 32;
-constexpr int kMaxBlock = 4096;
 // Threading (parallel.h; docs/PERFORMANCE.md): elements per chunk and the fewest elements per thread
 // worth a helper thread, about 25 us of single-thread work (see optim.cpp): quantize ~0.25 ns and
 // dequantize ~0.2 ns per contiguous float element on the fastest path, several times that through
@@ -97,7 +96,6 @@ void store_floats(void* dst, int32_t dtype, bool contiguous, int rank, const int
   }
 }
 
-bool valid_blocksize(int32_t b) { return b >= 64 && b <= kMaxBlock && (b & (b - 1)) == 0; }
 bool valid_dtype(int32_t d) { return d >= BNB_FLOAT && d <= BNB_BFLOAT16; }
 bool valid_layout(int32_t rank, const int64_t* shape, const int64_t* strides, int64_t n) {
   if (strides == nullptr) return true;
@@ -198,4 +196,4 @@ extern "C" void bnb_parallel_copy(const void* src, void* dst, int64_t bytes) {
   });
 }
 
-extern "C" int32_t bnb_abi_version() { return 7; }  // 7: parallel split / stall controls (6: HALF-word packing)
+extern "C" int32_t bnb_abi_version() { return BNB_ABI_VERSION; }

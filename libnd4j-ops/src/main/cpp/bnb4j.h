@@ -41,43 +41,84 @@ int64_t bnb_dequantize_blockwise(const bnb_codebook* cb, const uint8_t* codes, c
                                  int64_t n, int32_t blocksize, void* dst, int32_t dtype,
                                  int32_t rank, const int64_t* shape, const int64_t* strides);
 
-// Optimizer kinds and hyper-parameters for the fused steps (must match org.bnb4j.optim.OptimKind).
-enum bnb_optim : int32_t { BNB_OPTIM_ADAM = 0, BNB_OPTIM_MOMENTUM = 1, BNB_OPTIM_RMSPROP = 2, BNB_OPTIM_ADAGRAD = 3, BNB_OPTIM_LION = 4,
-                          BNB_OPTIM_ADEMAMIX = 5 };
-// hp = {lr, beta1, beta2, eps, step_size (Adam: lr*sqrt(1-b2^t)/(1-b1^t)), eps_hat (Adam: eps*sqrt(1-b2^t)),
-//       1-beta1, 1-beta2, beta3, 1-beta3, alpha, 1-beta1^t, sqrt(1-beta2^t), ratio1, ratio3} (15 values;
-//       beta3.. sqrt(1-beta2^t) and ratio3 are used by AdEMAMix only); first_step = (t == 1), used by momentum.
+// The fused optimizer steps. Each optimizer is declared once, in optimizers.h: its code (the `kind`
+// below, = org.bnb4j.optim.OptimKind's code), name, states (per state: map, sign fix, role) and
+// update rule; bnb_optim_describe reports the declaration. An unknown kind is rejected (BNB_ERR_ARG).
+#define BNB_MAX_STATES 4   // the most states an optimizer may keep
+
+// The hyper-parameters of one step, by name. size = sizeof(bnb_optim_hyper), checked by every entry
+// point (a caller built against another layout gets BNB_ERR_ARG). Java writes the same words
+// (org.bnb4j.optim.OptimHyper.toWords: int[] of size / 4, floats as raw bits).
+// Unused fields of an optimizer are ignored (Java fills them with neutral values).
 // ratio1 / ratio3: moment bounds of Adam and AdEMAMix. After the EMAs are advanced, m (AdEMAMix: m1 with
 // ratio1, m2 with ratio3) is clamped to [-r sqrt(v), r sqrt(v)] (lim < m ? lim : m, then -lim > m ? -lim : m,
 // so NaN passes unchanged) before the update is computed and m is stored; +inf disables it. The caller
 // derives r from a bound that exact 32-bit state always satisfies (org.bnb4j.optim.UpdateBound), so the
 // clamp only acts where a quantized v lost the mass of its m.
-#define BNB_OPTIM_HYPER_LEN 15
+struct bnb_optim_hyper {
+  uint32_t size;          // sizeof(bnb_optim_hyper) (72)
+  int32_t kind;           // the optimizer's code (optimizers.h)
+  int32_t first_step;     // 1 at step t == 1 (momentum), else 0
+  float lr;
+  float beta1;
+  float beta2;
+  float eps;
+  float step_size;        // Adam: lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+  float eps_hat;          // Adam: eps * sqrt(1 - beta2^t)
+  float one_minus_beta1;
+  float one_minus_beta2;
+  float beta3;            // AdEMAMix: the slow EMA's decay
+  float one_minus_beta3;
+  float alpha;            // AdEMAMix: weight of the slow EMA
+  float bias_correction1;       // AdEMAMix: 1 - beta1^t
+  float sqrt_bias_correction2;  // AdEMAMix: sqrt(1 - beta2^t)
+  float ratio1;           // moment bound of m (Adam) / m1 (AdEMAMix); +inf: none
+  float ratio3;           // moment bound of m2 (AdEMAMix); +inf: none
+};
 
-// One 8-bit block-wise step: grad (n floats) becomes the update in place; codes1/absmax1 (map1,
-// signed, sign-corrected), for Adam and AdEMAMix codes2/absmax2 (map2: v), and for AdEMAMix
-// codes3/absmax3 (map1, sign-corrected: the slow EMA) are dequantized, updated and requantized.
-// byte_phase >= 0: codes1, codes2, codes3 are one byte stream starting at that position (0..3) inside a
-// 4-byte word, and bytes at word position 3 are stored NaN-safe (see optim.cpp); with
-// BNB_PHASE_HALF_WORDS added, the words are 16-bit HALF words: odd bytes are stored NaN-safe for
-// halves and block scales are rounded so that their halves are not half NaNs.
+// One 8-bit state of a step: n codes, one absmax per block, and the map its codes index.
+struct bnb_state8 {
+  uint8_t* codes;
+  float* absmax;
+  const bnb_codebook* map;
+};
+
+// What optimizers.h declares for one optimizer (bnb_optim_describe).
+struct bnb_state_info {
+  int32_t signed_map;  // 1: the signed dynamic map, 0: the unsigned one
+  int32_t sign_fix;    // 1: the encoder keeps the state's sign (bitsandbytes' sign fix)
+  char role[16];       // short name ("m", "v", ...), NUL-terminated
+};
+struct bnb_optim_info {
+  int32_t num_states;
+  char name[32];       // = the Java OptimKind constant's name, NUL-terminated
+  bnb_state_info states[BNB_MAX_STATES];
+};
+// Fills *out for optimizer code `kind`: BNB_OK, or BNB_ERR_ARG for a code no optimizer has.
+int32_t bnb_optim_describe(int32_t kind, bnb_optim_info* out);
+
+// One 8-bit block-wise step: grad (n floats) becomes the update in place; each of the optimizer's
+// states (num_states must be its count, in its order) is dequantized through its map, updated and
+// requantized with a new absmax (with the sign fix where its descriptor says so).
+// byte_phase >= 0: the codes of all states are one byte stream (state s starts at byte s * n) starting at
+// that position (0..3) inside a 4-byte word, and bytes at word position 3 are stored NaN-safe (see
+// state_bytes.h); with BNB_PHASE_HALF_WORDS added, the words are 16-bit HALF words: odd bytes are stored
+// NaN-safe for halves and block scales are rounded so that their halves are not half NaNs.
 #define BNB_PHASE_HALF_WORDS 16
-int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
-                                int32_t blocksize, const bnb_codebook* map1, uint8_t* codes1, float* absmax1,
-                                const bnb_codebook* map2, uint8_t* codes2, float* absmax2,
-                                uint8_t* codes3, float* absmax3, int32_t byte_phase);
+int64_t bnb_optim8bit_blockwise(const bnb_optim_hyper* hp, float* grad, int64_t n, int32_t blocksize,
+                                const bnb_state8* states, int32_t num_states, int32_t byte_phase);
 
-// Checksum of an 8-bit state's block scales (absmax2/absmax3 may be null): sum over blocks b of
-// fmix32(bits(a1[b]) ^ rotl(bits(a2[b]), 11) ^ rotl(bits(a3[b]), 22) ^ b * 0x9E3779B9), mod 2^32.
+// Checksum of an 8-bit state's block scales: sum over blocks b of
+// fmix32(b * 0x9E3779B9 ^ XOR over states s of rotl(bits(absmax[s][b]), 11 * s mod 32)), mod 2^32
+// (num_states <= BNB_MAX_STATES; for up to three states the value of ABI 7, which saved checkpoints carry).
 // The updaters keep it next to the state to detect a state changed outside the step (averaged by
 // ParallelWrapper, edited, cast): every such change alters the scales.
-uint32_t bnb_absmax_checksum(const float* absmax1, const float* absmax2, const float* absmax3, int64_t nb);
+uint32_t bnb_absmax_checksum(const float* const* absmax, int32_t num_states, int64_t nb);
 
-// The same step with 32-bit state (state3: AdEMAMix's slow EMA).
-int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n, float* state1,
-                    float* state2, float* state3);
+// The same step with 32-bit state: states[s] holds n floats of state s.
+int64_t bnb_optim32(const bnb_optim_hyper* hp, float* grad, int64_t n, float* const* states, int32_t num_states);
 
-// Instruction-set selection. Names: "scalar", "avx2", "avx512".
+// Instruction-set selection. Names: "scalar", "avx2", "avx512", "avx512vbmi" (dispatch.cpp's table).
 const char* bnb_active_isa();
 const char* bnb_supported_isas();
 int32_t bnb_select_isa(const char* name);  // 1 on success, 0 if not supported here
@@ -98,5 +139,8 @@ int64_t bnb_parallel_stalls();
 // Parallel memcpy with the same threading as the kernels: the bandwidth baseline for benchmarks.
 void bnb_parallel_copy(const void* src, void* dst, int64_t bytes);
 
+// The ABI version (BNB_ABI_VERSION); Java refuses a library of another version.
+// 8: named hyper-parameter struct, state arrays, bnb_optim_describe (7: parallel split / stall controls).
+#define BNB_ABI_VERSION 8
 int32_t bnb_abi_version();
 }

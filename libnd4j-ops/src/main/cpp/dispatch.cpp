@@ -1,5 +1,7 @@
 // Picks the widest instruction set this CPU supports, once; BNB4J_ISA=scalar|avx2|avx512|avx512vbmi
-// (or bnb_select_isa) narrows it, e.g. to test every path on one machine.
+// (or bnb_select_isa) narrows it, e.g. to test every path on one machine. Everything about the ISAs
+// is in one table (kIsas): their kernels (whose names are the names accepted here), the CPU check of
+// each, and their order from narrowest to widest.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -18,26 +20,37 @@ bool cpu_has_avx512() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
-
 // Ice Lake / Zen 4 and later: byte permutes across a whole vector (vpermb, vpermi2b).
 bool cpu_has_avx512vbmi() { return cpu_has_avx512() && __builtin_cpu_supports("avx512vbmi"); }
+bool always() { return true; }
 
+struct Isa {
+  const IsaKernels* kernels;
+  bool (*supported)();
+};
+// Narrowest first.
+const Isa kIsas[] = {
+    {&kScalarKernels, always},
+    {&kAvx2Kernels, cpu_has_avx2},
+    {&kAvx512Kernels, cpu_has_avx512},
+    {&kAvx512VbmiKernels, cpu_has_avx512vbmi},
+};
+
+// The kernels named `name` if this CPU supports them, else null.
 const IsaKernels* by_name(const char* name) {
   if (name == nullptr) return nullptr;
-  if (std::strcmp(name, "scalar") == 0) return &kScalarKernels;
-  if (std::strcmp(name, "avx2") == 0) return cpu_has_avx2() ? &kAvx2Kernels : nullptr;
-  if (std::strcmp(name, "avx512") == 0) return cpu_has_avx512() ? &kAvx512Kernels : nullptr;
-  if (std::strcmp(name, "avx512vbmi") == 0) return cpu_has_avx512vbmi() ? &kAvx512VbmiKernels : nullptr;
+  for (const Isa& isa : kIsas)
+    if (std::strcmp(name, isa.kernels->name) == 0) return isa.supported() ? isa.kernels : nullptr;
   return nullptr;
 }
 
 const IsaKernels* best() {
   const IsaKernels* forced = by_name(std::getenv("BNB4J_ISA"));
   if (forced != nullptr) return forced;
-  if (cpu_has_avx512vbmi()) return &kAvx512VbmiKernels;
-  if (cpu_has_avx512()) return &kAvx512Kernels;
-  if (cpu_has_avx2()) return &kAvx2Kernels;
-  return &kScalarKernels;
+  const IsaKernels* widest = nullptr;
+  for (const Isa& isa : kIsas)
+    if (isa.supported()) widest = isa.kernels;
+  return widest;
 }
 
 std::atomic<const IsaKernels*> g_active{nullptr};
@@ -58,9 +71,12 @@ const IsaKernels& active_kernels() {
 extern "C" const char* bnb_active_isa() { return bnb::active_kernels().name; }
 
 extern "C" const char* bnb_supported_isas() {
-  static const std::string list = std::string("scalar") + (bnb::cpu_has_avx2() ? ",avx2" : "") +
-                                  (bnb::cpu_has_avx512() ? ",avx512" : "") +
-                                  (bnb::cpu_has_avx512vbmi() ? ",avx512vbmi" : "");
+  static const std::string list = [] {
+    std::string l;
+    for (const bnb::Isa& isa : bnb::kIsas)
+      if (isa.supported()) l += (l.empty() ? "" : ",") + std::string(isa.kernels->name);
+    return l;
+  }();
   return list.c_str();
 }
 

@@ -30,6 +30,6 @@ void decode_scalar(const Codebook& cb, const uint8_t* codes, int64_t n, float ab
 
 }  // namespace
 
-const IsaKernels kScalarKernels = {"scalar", absmax_scalar, encode_scalar, decode_scalar, optim_block_scalar, nullptr, nullptr};
+const IsaKernels kScalarKernels = {"scalar", absmax_scalar, encode_scalar, decode_scalar, optim_blocks_scalar, nullptr, nullptr};
 
 }  // namespace bnb

@@ -1,6 +1,8 @@
 // JNI entry points for org.bnb4j.nativeops.BnbNative. Arrays arrive as raw addresses of
 // INDArray memory, so nothing is copied; only the small shape/stride vectors cross as arrays.
 #include <jni.h>
+#include <cstddef>
+#include <cstring>
 #include <vector>
 #include "bnb4j.h"
 
@@ -29,6 +31,50 @@ bool read_layout(JNIEnv* env, jlongArray shape, jlongArray strides, Layout* out)
 
 template <typename T>
 T* ptr(jlong address) { return reinterpret_cast<T*>(static_cast<intptr_t>(address)); }
+
+// The hyper-parameters as Java lays them out (OptimHyper.toWords): the words of bnb_optim_hyper, floats
+// as raw bits. The array's length must be the struct's; its size word is checked by the entry point.
+bool read_hyper(JNIEnv* env, jintArray words, bnb_optim_hyper* out) {
+  static_assert(sizeof(bnb_optim_hyper) % 4 == 0 && sizeof(jint) == 4, "bnb_optim_hyper is a run of 32-bit words");
+  constexpr jsize kWords = sizeof(bnb_optim_hyper) / 4;
+  if (words == nullptr || env->GetArrayLength(words) != kWords) return false;
+  jint w[kWords];
+  env->GetIntArrayRegion(words, 0, kWords, w);
+  std::memcpy(out, w, sizeof(bnb_optim_hyper));
+  return true;
+}
+
+// The word offsets Java's OptimHyper writes (its W_* constants).
+#define BNB_HYPER_WORD(field, word) static_assert(offsetof(bnb_optim_hyper, field) == 4 * (word), #field " is not word " #word)
+BNB_HYPER_WORD(size, 0);
+BNB_HYPER_WORD(kind, 1);
+BNB_HYPER_WORD(first_step, 2);
+BNB_HYPER_WORD(lr, 3);
+BNB_HYPER_WORD(beta1, 4);
+BNB_HYPER_WORD(beta2, 5);
+BNB_HYPER_WORD(eps, 6);
+BNB_HYPER_WORD(step_size, 7);
+BNB_HYPER_WORD(eps_hat, 8);
+BNB_HYPER_WORD(one_minus_beta1, 9);
+BNB_HYPER_WORD(one_minus_beta2, 10);
+BNB_HYPER_WORD(beta3, 11);
+BNB_HYPER_WORD(one_minus_beta3, 12);
+BNB_HYPER_WORD(alpha, 13);
+BNB_HYPER_WORD(bias_correction1, 14);
+BNB_HYPER_WORD(sqrt_bias_correction2, 15);
+BNB_HYPER_WORD(ratio1, 16);
+BNB_HYPER_WORD(ratio3, 17);
+static_assert(sizeof(bnb_optim_hyper) == 4 * 18, "OptimHyper.WORDS");
+#undef BNB_HYPER_WORD
+
+// One address per state (1 .. BNB_MAX_STATES of them): the count, or -1.
+int32_t read_addresses(JNIEnv* env, jlongArray a, jlong* out) {
+  if (a == nullptr) return -1;
+  const jsize k = env->GetArrayLength(a);
+  if (k < 1 || k > BNB_MAX_STATES) return -1;
+  env->GetLongArrayRegion(a, 0, k, out);
+  return k;
+}
 
 }  // namespace
 
@@ -74,9 +120,13 @@ JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookFree(JNIEnv*, 
   bnb_codebook_free(ptr<bnb_codebook>(handle));
 }
 
-JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_absmaxChecksum(JNIEnv*, jclass, jlong a1, jlong a2, jlong a3,
-                                                                          jlong nb) {
-  return (jint)bnb_absmax_checksum(ptr<float>(a1), ptr<float>(a2), ptr<float>(a3), nb);
+JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_absmaxChecksum(JNIEnv* env, jclass, jlongArray absmax, jlong nb) {
+  jlong a[BNB_MAX_STATES];
+  const int32_t k = read_addresses(env, absmax, a);
+  if (k < 0) return 0;
+  const float* p[BNB_MAX_STATES];
+  for (int32_t s = 0; s < k; ++s) p[s] = ptr<float>(a[s]);
+  return (jint)bnb_absmax_checksum(p, k, nb);
 }
 
 JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookCheckFast(JNIEnv*, jclass, jlong handle, jint variant,
@@ -109,27 +159,50 @@ JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_parallelCopy(JNIEnv*, 
   bnb_parallel_copy(ptr<void>(src), ptr<void>(dst), bytes);
 }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim8bit(
-    JNIEnv* env, jclass, jint kind, jfloatArray hp, jboolean first_step, jlong grad, jlong n, jint blocksize,
-    jlong map1, jlong codes1, jlong absmax1, jlong map2, jlong codes2, jlong absmax2, jlong codes3, jlong absmax3,
-    jint byte_phase) {
-  float h[BNB_OPTIM_HYPER_LEN];
-  if (hp == nullptr || env->GetArrayLength(hp) != BNB_OPTIM_HYPER_LEN) return BNB_ERR_ARG;
-  env->GetFloatArrayRegion(hp, 0, BNB_OPTIM_HYPER_LEN, h);
-  return bnb_optim8bit_blockwise(kind, h, first_step ? 1 : 0, ptr<float>(grad), n, blocksize,
-                                 ptr<bnb_codebook>(map1), ptr<uint8_t>(codes1), ptr<float>(absmax1),
-                                 ptr<bnb_codebook>(map2), ptr<uint8_t>(codes2), ptr<float>(absmax2),
-                                 ptr<uint8_t>(codes3), ptr<float>(absmax3), byte_phase);
+JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim8bit(JNIEnv* env, jclass, jintArray hyper, jlong grad, jlong n,
+                                                                      jint blocksize, jlongArray codes, jlongArray absmax,
+                                                                      jlongArray maps, jint byte_phase) {
+  bnb_optim_hyper h;
+  jlong c[BNB_MAX_STATES], a[BNB_MAX_STATES], m[BNB_MAX_STATES];
+  const int32_t k = read_addresses(env, codes, c);
+  if (!read_hyper(env, hyper, &h) || k < 0 || read_addresses(env, absmax, a) != k || read_addresses(env, maps, m) != k)
+    return BNB_ERR_ARG;
+  bnb_state8 st[BNB_MAX_STATES];
+  for (int32_t s = 0; s < k; ++s) st[s] = bnb_state8{ptr<uint8_t>(c[s]), ptr<float>(a[s]), ptr<bnb_codebook>(m[s])};
+  return bnb_optim8bit_blockwise(&h, ptr<float>(grad), n, blocksize, st, k, byte_phase);
 }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim32(
-    JNIEnv* env, jclass, jint kind, jfloatArray hp, jboolean first_step, jlong grad, jlong n, jlong state1, jlong state2,
-    jlong state3) {
-  float h[BNB_OPTIM_HYPER_LEN];
-  if (hp == nullptr || env->GetArrayLength(hp) != BNB_OPTIM_HYPER_LEN) return BNB_ERR_ARG;
-  env->GetFloatArrayRegion(hp, 0, BNB_OPTIM_HYPER_LEN, h);
-  return bnb_optim32(kind, h, first_step ? 1 : 0, ptr<float>(grad), n, ptr<float>(state1), ptr<float>(state2),
-                     ptr<float>(state3));
+JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim32(JNIEnv* env, jclass, jintArray hyper, jlong grad, jlong n,
+                                                                   jlongArray states) {
+  bnb_optim_hyper h;
+  jlong a[BNB_MAX_STATES];
+  const int32_t k = read_addresses(env, states, a);
+  if (!read_hyper(env, hyper, &h) || k < 0) return BNB_ERR_ARG;
+  float* st[BNB_MAX_STATES];
+  for (int32_t s = 0; s < k; ++s) st[s] = ptr<float>(a[s]);
+  return bnb_optim32(&h, ptr<float>(grad), n, st, k);
+}
+
+JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_describeOptimizer(JNIEnv* env, jclass, jint kind, jintArray flags,
+                                                                           jobjectArray names) {
+  bnb_optim_info info;
+  if (flags == nullptr || names == nullptr || env->GetArrayLength(flags) < BNB_MAX_STATES ||
+      env->GetArrayLength(names) < BNB_MAX_STATES + 1 || bnb_optim_describe(kind, &info) != BNB_OK)
+    return -1;
+  jint f[BNB_MAX_STATES] = {};
+  for (int32_t s = 0; s < info.num_states; ++s) f[s] = info.states[s].signed_map | info.states[s].sign_fix << 1;
+  env->SetIntArrayRegion(flags, 0, BNB_MAX_STATES, f);
+  auto put = [&](jsize at, const char* text) {
+    jstring j = env->NewStringUTF(text);
+    if (j == nullptr) return false;  // OutOfMemoryError pending
+    env->SetObjectArrayElement(names, at, j);
+    env->DeleteLocalRef(j);
+    return !env->ExceptionCheck();
+  };
+  if (!put(0, info.name)) return -1;
+  for (int32_t s = 0; s < info.num_states; ++s)
+    if (!put(s + 1, info.states[s].role)) return -1;
+  return info.num_states;
 }
 
 }  // extern "C"

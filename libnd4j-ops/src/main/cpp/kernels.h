@@ -4,8 +4,14 @@
 #include <cstring>
 #include <cmath>
 #include "bnb4j.h"
+#include "portable.h"
 
 namespace bnb {
+
+// Blocksizes every entry point accepts (quantize, dequantize, the 8-bit steps): a power of two from 64
+// to kMaxBlock, the size of the kernels' per-block stack buffers.
+constexpr int kMaxBlock = 4096;
+inline bool valid_blocksize(int64_t b) { return b >= 64 && b <= kMaxBlock && (b & (b - 1)) == 0; }
 
 // A quantization map plus the tables that make nearest-code search branch-free.
 //
@@ -74,8 +80,6 @@ struct alignas(64) Codebook {
   uint8_t zero_code;           // search(0)
 };
 
-inline uint32_t f2u(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
-inline float u2f(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
 
 // bitsandbytes' dQuantize (non-stochastic): 7-step binary search from pivot 127, then one
 // midpoint compare; exact midpoints go to the final pivot (always even).
@@ -162,8 +166,7 @@ inline float uniform01(uint64_t seed, uint64_t index) {
 }
 int search_stochastic(const float* c, float y, float r);
 
-struct Hyper;        // optim.h
-struct OptimBlock;   // optim.h
+struct StateMaps;    // optim.h
 struct BlockSource;  // optim.h
 
 // One ISA's kernels: the one table every caller dispatches through (picked in dispatch.cpp).
@@ -173,13 +176,13 @@ struct IsaKernels {
   float (*absmax)(const float* x, int64_t n);  // max |x|, NaN ignored, Inf propagated
   void (*encode)(const Codebook& cb, const float* x, int64_t n, float absmax, uint8_t* out);
   void (*decode)(const Codebook& cb, const uint8_t* codes, int64_t n, float absmax, float* out);
-  // the 8-bit optimizer step of one block (optim.h)
-  void (*optim_block)(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b);
-  // the steps of a run of consecutive blocks, pipelined, where this ISA has them (else null) and
-  // optim_blocks_usable says both maps fit their tables
-  void (*optim_blocks)(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const BlockSource& src, int64_t lo,
-                       int64_t hi);
-  bool (*optim_blocks_usable)(const Codebook& cb1, const Codebook* cb2);
+  // the 8-bit optimizer steps of blocks [lo, hi) (optim.h); any map
+  void (*optim_blocks)(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi);
+  // a faster form of optim_blocks where this ISA has one (else null), used when optim_fast_usable says
+  // every state's map fits its tables
+  void (*optim_blocks_fast)(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo,
+                            int64_t hi);
+  bool (*optim_fast_usable)(int32_t kind, const StateMaps& maps);
 };
 
 extern const IsaKernels kScalarKernels;

@@ -12,8 +12,6 @@
 namespace bnb {
 namespace {
 
-constexpr int kMaxBlock = kOptimMaxBlock;
-
 // Threading (parallel.h; docs/PERFORMANCE.md): elements per chunk (8-bit: 128 KB of parameters, many
 // blocks for the VBMI pipeline) and the fewest elements per thread worth a helper thread: about 25 us
 // of single-thread work on the fastest path (8-bit Adam ~0.7 ns, 32-bit Adam ~2.5 ns per element,
@@ -26,202 +24,146 @@ constexpr int64_t kOptim32MinPerThread = 8192;
 constexpr int64_t kChecksumChunk = 16384;          // blocks
 constexpr int64_t kChecksumMinPerThread = 32768;  // blocks
 
-// NaN-safe byte packing (used when codes live inside words that a save writes as floating point
-// values, e.g. DL4J's updater view); the phase of a stream says which (see OptimBlock).
-// FLOAT words: a byte at word position 3 holds the sign and 7 exponent bits, so it must never be 0x7f
-// or 0xff. There, codes 1 and 254 are not used (the nearer neighbour is taken) and sigma (optim.h)
-// swaps 0x7f <-> 1 and 0xff <-> 254, an involution.
-// HALF words (phase | kHalfWords, a HALF network's view): byte 1 of each 16-bit word holds the sign, 5
-// exponent bits and 2 mantissa bits, so it must never have an all-ones exponent (0x7c..0x7f,
-// 0xfc..0xff). There, the odd codes 0xe9..0xf7 are not used (both neighbours are) and sigma16 swaps
-// the eight forbidden bytes with them; block scales are rounded up by half_word_scale. Only this
-// scalar step implements the HALF rule (the SIMD steps are not used for it).
-enum Slot { kPlain, kFloatTop, kHalfTop };
-
-inline Slot slot_of(int32_t phase, int64_t i) {
-  if (phase < 0) return kPlain;
-  if (phase & kHalfWords) return ((phase + i) & 1) == 1 ? kHalfTop : kPlain;
-  return ((phase + i) & 3) == 3 ? kFloatTop : kPlain;
-}
-
-// The smallest float >= m (m >= 0, not NaN) whose 16-bit halves are not half NaNs: the low half keeps
-// off the all-ones exponent (at most 2^10 ulps up), the high half is that of a float below 2^121;
-// larger scales saturate at 2^121 (high half = half +Inf, which a save keeps).
-inline float half_word_scale(float m) {
-  uint32_t u = f2u(m);
-  if (u >= 0x7c000000u) return u2f(0x7c000000u);
-  if ((u & 0x7c00u) == 0x7c00u) u = (u | 0x7fffu) + 1u;
-  return u2f(u);
-}
-
-inline float stored_scale(int32_t phase, float m) { return phase >= 0 && (phase & kHalfWords) ? half_word_scale(m) : m; }
-
 inline float state_value(const float* map, uint8_t byte, Slot slot, float absmax) {
-  return map[slot == kFloatTop ? sigma(byte) : slot == kHalfTop ? sigma16(byte) : byte] * absmax;
+  return map[code_of_byte(byte, slot)] * absmax;
 }
 
-inline uint8_t encode_state(const Codebook& cb, float s, float absmax, bool sign_fix, Slot slot) {
+// The byte of state value s in a block with scale absmax: the reference search, the sign fix where
+// the state has it, then the packing rules of its slot (state_bytes.h).
+inline uint8_t encode_state(const Codebook& cb, float s, float absmax, bool with_sign_fix, Slot slot) {
   float inv;
   Norm mode = norm_mode(absmax, &inv);
   float y = mode == Norm::Div ? s / inv : s * inv;
   int c = search_reference(cb.values, y);
-  if (sign_fix && std::signbit(cb.values[c]) != std::signbit(s)) c += s > 0.0f ? 1 : -1;
-  const bool dropped = slot == kFloatTop ? (c == 1 || c == 254) : slot == kHalfTop && half_dropped(c);
-  if (dropped) {
-    float dl = std::fabs(y - cb.values[c - 1]), dh = std::fabs(y - cb.values[c + 1]);
-    c = dh < dl ? c + 1 : c - 1;
-  }
-  return slot == kFloatTop ? sigma((uint8_t)c) : slot == kHalfTop ? sigma16((uint8_t)c) : (uint8_t)c;
+  if (with_sign_fix) c = fix_sign(cb.values, c, s);
+  if (dropped(c, slot)) c = nearer_neighbour(cb.values, c, y);
+  return stored_byte(c, slot);
 }
 
-// One element: returns the update; s1/s2/s3 are updated in place. Non-finite g resets the state.
-inline float update_one(const Hyper& h, float g, float* s1, float* s2, float* s3) {
-  if (!std::isfinite(g)) { *s1 = 0.0f; *s2 = 0.0f; *s3 = 0.0f; return 0.0f; }
-  switch (h.kind) {
-    case BNB_OPTIM_ADEMAMIX: {
-      float m1 = h.beta1 * *s1 + h.omb1 * g;
-      float m2 = h.beta3 * *s3 + h.omb3 * g;
-      float v = h.beta2 * *s2 + h.omb2 * (g * g);
-      const float sv = std::sqrt(v);
-      m1 = clamp_moment(m1, h.ratio1 * sv);
-      m2 = clamp_moment(m2, h.ratio3 * sv);
-      *s1 = m1; *s2 = v; *s3 = m2;
-      return h.lr * ((m1 / h.c1 + h.alpha * m2) / (sv / h.sqrt_c2 + h.eps));
-    }
-    case BNB_OPTIM_ADAM: {
-      float m = h.beta1 * *s1 + h.omb1 * g;
-      float v = h.beta2 * *s2 + h.omb2 * (g * g);
-      const float sv = std::sqrt(v);
-      m = clamp_moment(m, h.ratio1 * sv);
-      *s1 = m; *s2 = v;
-      return h.step_size * (m / (sv + h.eps_hat));
-    }
-    case BNB_OPTIM_MOMENTUM: {
-      float s = h.first_step ? g : h.beta1 * *s1 + g;
-      *s1 = s;
-      return h.lr * s;
-    }
-    case BNB_OPTIM_RMSPROP: {
-      float s = h.beta1 * *s1 + h.omb1 * (g * g);
-      *s1 = s;
-      return h.lr * (g / (std::sqrt(s) + h.eps));
-    }
-    case BNB_OPTIM_ADAGRAD: {
-      float s = *s1 + g * g;
-      *s1 = s;
-      return h.lr * (g / (std::sqrt(s) + h.eps));
-    }
-    case BNB_OPTIM_LION: {
-      float c = h.beta1 * *s1 + h.omb1 * g;
-      *s1 = h.beta2 * *s1 + h.omb2 * g;
-      return c > 0.0f ? h.lr : c < 0.0f ? -h.lr : 0.0f;
-    }
+// The reference block step of optimizer O (and the path of the scalar ISA and of HALF-word states).
+template <class O>
+void scalar_block(const bnb_optim_hyper& h, const StateMaps& maps, const OptimBlock& b) {
+  constexpr int K = num_states<O>;
+  float s[K][kMaxBlock];
+  float a[K], m[K];
+  for (int k = 0; k < K; ++k) {
+    a[k] = *b.absmax[k];
+    m[k] = 0.0f;
   }
-  __builtin_unreachable();  // every kind returns above (-Werror=switch); entry points reject others
-}
-
-}  // namespace
-
-// The reference block step (and the path of the scalar ISA and of HALF-word states).
-void optim_block_scalar(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
-  float s1[kMaxBlock], s2[kMaxBlock], s3[kMaxBlock];
-  const bool two = b.codes2 != nullptr, three = b.codes3 != nullptr;
-  const float a1 = *b.absmax1, a2 = two ? *b.absmax2 : 0.0f, a3 = three ? *b.absmax3 : 0.0f;
-  float m1 = 0.0f, m2 = 0.0f, m3 = 0.0f;
   for (int64_t i = 0; i < b.len; ++i) {
-    s1[i] = state_value(cb1.values, b.codes1[i], slot_of(b.phase1, i), a1);
-    s2[i] = two ? state_value(cb2->values, b.codes2[i], slot_of(b.phase2, i), a2) : 0.0f;
-    s3[i] = three ? state_value(cb1.values, b.codes3[i], slot_of(b.phase3, i), a3) : 0.0f;
-    b.grad[i] = update_one(h, b.grad[i], &s1[i], &s2[i], &s3[i]);
-    float x1 = std::fabs(s1[i]), x2 = std::fabs(s2[i]), x3 = std::fabs(s3[i]);
-    if (x1 > m1) m1 = x1;
-    if (x2 > m2) m2 = x2;
-    if (x3 > m3) m3 = x3;
+    float st[K];
+    for_states<K>([&](auto k) { st[k] = state_value(maps[k].values, b.codes[k][i], slot_of(b.phase[k], i), a[k]); });
+    b.grad[i] = step_element<O>(h, b.grad[i], st);
+    for_states<K>([&](auto k) {
+      s[k][i] = st[k];
+      const float x = std::fabs(st[k]);
+      if (x > m[k]) m[k] = x;  // NaN compares false: ignored
+    });
   }
-  m1 = stored_scale(b.phase1, m1);
-  *b.absmax1 = m1;
-  for (int64_t i = 0; i < b.len; ++i) b.codes1[i] = encode_state(cb1, s1[i], m1, true, slot_of(b.phase1, i));
-  if (two) {
-    m2 = stored_scale(b.phase2, m2);
-    *b.absmax2 = m2;
-    for (int64_t i = 0; i < b.len; ++i) b.codes2[i] = encode_state(*cb2, s2[i], m2, false, slot_of(b.phase2, i));
-  }
-  if (three) {
-    m3 = stored_scale(b.phase3, m3);
-    *b.absmax3 = m3;
-    for (int64_t i = 0; i < b.len; ++i) b.codes3[i] = encode_state(cb1, s3[i], m3, true, slot_of(b.phase3, i));
-  }
+  for_states<K>([&](auto k) {
+    m[k] = stored_scale(b.phase[k], m[k]);
+    *b.absmax[k] = m[k];
+    for (int64_t i = 0; i < b.len; ++i)
+      b.codes[k][i] = encode_state(maps[k], s[k][i], m[k], O::states[k].sign_fix, slot_of(b.phase[k], i));
+  });
 }
 
-namespace {
-
-Hyper hyper(int32_t kind, const float* hp, int32_t first_step) {
-  return Hyper{static_cast<bnb_optim>(kind), first_step, hp[0], hp[1], hp[2], hp[3], hp[4], hp[5], hp[6], hp[7], hp[8], hp[9], hp[10], hp[11], hp[12],
-               hp[13], hp[14]};
-}
+// The arguments every step checks; optimizer O is known by then.
+bool valid_hyper(const bnb_optim_hyper* hp) { return hp != nullptr && hp->size == sizeof(bnb_optim_hyper); }
 
 }  // namespace
+
+void optim_blocks_scalar(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
+  with_optimizer(h.kind, [&](auto o) {
+    for (int64_t b = lo; b < hi; ++b) scalar_block<decltype(o)>(h, maps, src.at<num_states<decltype(o)>>(b));
+  });
+}
+
 }  // namespace bnb
 
 using namespace bnb;
 
-extern "C" int64_t bnb_optim8bit_blockwise(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
-                                           int32_t blocksize, const bnb_codebook* map1, uint8_t* codes1, float* absmax1,
-                                           const bnb_codebook* map2, uint8_t* codes2, float* absmax2,
-                                           uint8_t* codes3, float* absmax3, int32_t byte_phase) {
-  if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_ADEMAMIX || hp == nullptr || n < 0 || blocksize < 64 ||
-      blocksize > kMaxBlock || (blocksize & (blocksize - 1)) != 0 || map1 == nullptr || byte_phase < -1 ||
+extern "C" int64_t bnb_optim8bit_blockwise(const bnb_optim_hyper* hp, float* grad, int64_t n, int32_t blocksize,
+                                           const bnb_state8* states, int32_t num_states, int32_t byte_phase) {
+  if (!valid_hyper(hp) || n < 0 || !valid_blocksize(blocksize) || states == nullptr || byte_phase < -1 ||
       (byte_phase >= 0 && (byte_phase & ~(kHalfWords | 3)) != 0))
     return BNB_ERR_ARG;
-  const bool two = num_states(kind) >= 2, three = num_states(kind) == 3;
-  if (two && (map2 == nullptr || codes2 == nullptr || absmax2 == nullptr)) return BNB_ERR_ARG;
-  if (three && (codes3 == nullptr || absmax3 == nullptr)) return BNB_ERR_ARG;
+  const bnb_optim_hyper h = *hp;
+  // Codes of state k follow those of state k - 1 in the same byte stream when packed into words.
+  BlockSource src{grad, {}, {}, {}, num_states, n, blocksize};
+  StateMaps maps{};
+  bool ok = false;
+  with_optimizer(h.kind, [&](auto o) {
+    using O = decltype(o);
+    if (num_states != bnb::num_states<O>) return;
+    for (int k = 0; k < num_states; ++k) {
+      if (states[k].codes == nullptr || states[k].absmax == nullptr || states[k].map == nullptr) return;
+      src.codes[k] = states[k].codes;
+      src.absmax[k] = states[k].absmax;
+      src.phase[k] = BlockSource::at_phase(byte_phase, k * n);
+      maps.cb[k] = reinterpret_cast<const Codebook*>(states[k].map);
+    }
+    ok = true;
+  });
+  if (!ok) return BNB_ERR_ARG;
   if (n == 0) return BNB_OK;
-  const Hyper h = hyper(kind, hp, first_step);
-  const Codebook& cb1 = *reinterpret_cast<const Codebook*>(map1);
-  const Codebook* cb2 = two ? reinterpret_cast<const Codebook*>(map2) : nullptr;
+  if (grad == nullptr) return BNB_ERR_ARG;
   const int64_t nb = (n + blocksize - 1) / blocksize;
-  // Codes of states 2 and 3 follow those of state 1 in the same byte stream when packed into words.
-  const BlockSource src{grad, codes1, two ? codes2 : nullptr, three ? codes3 : nullptr,
-                        absmax1, two ? absmax2 : nullptr, three ? absmax3 : nullptr, n, blocksize,
-                        BlockSource::at_phase(byte_phase, 0), BlockSource::at_phase(byte_phase, n),
-                        BlockSource::at_phase(byte_phase, 2 * n)};
 
-  using BlockStep = void (*)(const Hyper&, const Codebook&, const Codebook*, const OptimBlock&);
   const IsaKernels& isa = active_kernels();
   const bool half_words = byte_phase >= 0 && (byte_phase & kHalfWords) != 0;  // only the scalar step has that rule
-  const bool pipelined = !half_words && isa.optim_blocks != nullptr && isa.optim_blocks_usable(cb1, cb2);
-  const BlockStep step = half_words ? optim_block_scalar : isa.optim_block;
-
+  const auto step = half_words ? optim_blocks_scalar
+                    : isa.optim_blocks_fast != nullptr && isa.optim_fast_usable(h.kind, maps) ? isa.optim_blocks_fast
+                                                                                              : isa.optim_blocks;
   // Chunks of consecutive blocks (a pipelined path steps the blocks of a chunk together), claimed dynamically.
-  parallel_chunks(nb, blocksize, kOptimChunk, kOptimMinPerThread, [&](int64_t lo, int64_t hi) {
-    if (pipelined) {
-      isa.optim_blocks(h, cb1, cb2, src, lo, hi);
-    } else {
-      for (int64_t b = lo; b < hi; ++b) step(h, cb1, cb2, src.at(b));
-    }
-  });
+  parallel_chunks(nb, blocksize, kOptimChunk, kOptimMinPerThread, [&](int64_t lo, int64_t hi) { step(h, maps, src, lo, hi); });
   return BNB_OK;
 }
 
-extern "C" int64_t bnb_optim32(int32_t kind, const float* hp, int32_t first_step, float* grad, int64_t n,
-                               float* state1, float* state2, float* state3) {
-  if (kind < BNB_OPTIM_ADAM || kind > BNB_OPTIM_ADEMAMIX || hp == nullptr || n < 0 || state1 == nullptr ||
-      (num_states(kind) >= 2 && state2 == nullptr) || (num_states(kind) == 3 && state3 == nullptr))
-    return BNB_ERR_ARG;
-  const Hyper h = hyper(kind, hp, first_step);
-  const bool two = num_states(kind) >= 2, three = num_states(kind) == 3;
-  parallel_chunks(n, 1, kOptim32Chunk, kOptim32MinPerThread, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      float d2 = 0.0f, d3 = 0.0f;
-      grad[i] = update_one(h, grad[i], &state1[i], two ? &state2[i] : &d2, three ? &state3[i] : &d3);
+extern "C" int64_t bnb_optim32(const bnb_optim_hyper* hp, float* grad, int64_t n, float* const* states, int32_t num_states) {
+  if (!valid_hyper(hp) || n < 0 || states == nullptr) return BNB_ERR_ARG;
+  const bnb_optim_hyper h = *hp;
+  bool ok = false;
+  with_optimizer(h.kind, [&](auto o) {
+    using O = decltype(o);
+    constexpr int K = bnb::num_states<O>;
+    if (num_states != K) return;
+    for (int k = 0; k < K; ++k)
+      if (states[k] == nullptr) return;
+    ok = true;
+    if (n == 0) return;
+    float* st[K];
+    for (int k = 0; k < K; ++k) st[k] = states[k];
+    parallel_chunks(n, 1, kOptim32Chunk, kOptim32MinPerThread, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        float s[K];
+        for_states<K>([&](auto k) { s[k] = st[k][i]; });
+        grad[i] = step_element<O>(h, grad[i], s);
+        for_states<K>([&](auto k) { st[k][i] = s[k]; });
+      }
+    });
+  });
+  return ok ? BNB_OK : BNB_ERR_ARG;
+}
+
+extern "C" int32_t bnb_optim_describe(int32_t kind, bnb_optim_info* out) {
+  if (out == nullptr) return BNB_ERR_ARG;
+  const bool known = with_optimizer(kind, [&](auto o) {
+    using O = decltype(o);
+    *out = bnb_optim_info{};
+    out->num_states = bnb::num_states<O>;
+    std::strncpy(out->name, O::name, sizeof(out->name) - 1);
+    for (int k = 0; k < bnb::num_states<O>; ++k) {
+      out->states[k].signed_map = O::states[k].signed_map ? 1 : 0;
+      out->states[k].sign_fix = O::states[k].sign_fix ? 1 : 0;
+      std::strncpy(out->states[k].role, O::states[k].role, sizeof(out->states[k].role) - 1);
     }
   });
-  return BNB_OK;
+  return known ? BNB_OK : BNB_ERR_ARG;
 }
 
 namespace {
-inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+inline uint32_t rotl32(uint32_t x, int r) { r &= 31; return r == 0 ? x : (x << r) | (x >> (32 - r)); }
 inline uint32_t fmix32(uint32_t k) {
   k ^= k >> 16;
   k *= 0x85ebca6bu;
@@ -229,18 +171,21 @@ inline uint32_t fmix32(uint32_t k) {
   k *= 0xc2b2ae35u;
   return k ^ (k >> 16);
 }
-inline uint32_t bits_or_zero(const float* a, int64_t b) { return a == nullptr ? 0u : bnb::f2u(a[b]); }
 }  // namespace
 
-extern "C" uint32_t bnb_absmax_checksum(const float* absmax1, const float* absmax2, const float* absmax3, int64_t nb) {
-  if (absmax1 == nullptr || nb <= 0) return 0;
+extern "C" uint32_t bnb_absmax_checksum(const float* const* absmax, int32_t num_states, int64_t nb) {
+  if (absmax == nullptr || num_states < 1 || num_states > kMaxStates || nb <= 0) return 0;
+  for (int k = 0; k < num_states; ++k)
+    if (absmax[k] == nullptr) return 0;
+  const float* a[kMaxStates] = {};
+  for (int k = 0; k < num_states; ++k) a[k] = absmax[k];
   // A sum mod 2^32: the same in any order and split.
   std::atomic<uint32_t> sum{0};
   parallel_chunks(nb, 1, kChecksumChunk, kChecksumMinPerThread, [&](int64_t lo, int64_t hi) {
     uint32_t part = 0;
     for (int64_t b = lo; b < hi; ++b) {
-      const uint32_t x = bnb::f2u(absmax1[b]) ^ rotl32(bits_or_zero(absmax2, b), 11) ^
-                         rotl32(bits_or_zero(absmax3, b), 22) ^ ((uint32_t)b * 0x9E3779B9u);
+      uint32_t x = (uint32_t)b * 0x9E3779B9u;
+      for (int k = 0; k < num_states; ++k) x ^= rotl32(bnb::f2u(a[k][b]), 11 * k);
       part += fmix32(x);
     }
     sum.fetch_add(part, std::memory_order_relaxed);

@@ -1,6 +1,6 @@
 // AVX2 block step of the fused optimizers, for CPUs without AVX-512 (the scalar step is ~15x slower
-// than DL4J's Adam there). The float operations of optim_block_scalar (optim.cpp) in the same
-// order, 8 lanes at a time, in three passes over block-local buffers: decode the state(s) by
+// than DL4J's Adam there). The optimizers' rules (optimizers.h) on 8 lanes at a time (V256), with the
+// float operations of the scalar step (optim.cpp) in the same order, in three passes over block-local buffers: decode the state(s) by
 // gathering map values, update (gradient -> update in place) while tracking the new absmax, encode
 // through the search tables (avx2_util.h). Tails shorter than 8 go through small buffers.
 #include <cstring>
@@ -21,7 +21,7 @@ inline __m256i top_lanes(int32_t phase) {
   return _mm256_cmpeq_epi32(pos, _mm256_set1_epi32(3));
 }
 
-// sigma (optim.h) on the lanes selected by top: 0x7f <-> 1 is xor 0x7e, 0xff <-> 254 is xor 1.
+// sigma (state_bytes.h) on the lanes selected by top, its vector form: 0x7f <-> 1 is xor 0x7e, 0xff <-> 254 is xor 1.
 inline __m256i sigma8(__m256i c, __m256i top) {
   const __m256i a = _mm256_or_si256(_mm256_cmpeq_epi32(c, _mm256_set1_epi32(1)), _mm256_cmpeq_epi32(c, _mm256_set1_epi32(0x7f)));
   const __m256i b = _mm256_or_si256(_mm256_cmpeq_epi32(c, _mm256_set1_epi32(254)), _mm256_cmpeq_epi32(c, _mm256_set1_epi32(0xff)));
@@ -71,16 +71,14 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
     alignas(32) int32_t lane[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lane), c);
     if (top_bits) {
-      // top lanes must not keep codes 1 or 254: the nearer neighbour (rare: scalar)
+      // top lanes must not keep codes 1 or 254: the nearer neighbour (rare: state_bytes.h's rule per lane)
       const __m256i odd = _mm256_and_si256(top, _mm256_or_si256(_mm256_cmpeq_epi32(c, one), _mm256_cmpeq_epi32(c, _mm256_set1_epi32(254))));
       int m = _mm256_movemask_ps(_mm256_castsi256_ps(odd));
       while (m) {
         const int l = __builtin_ctz(m);
         m &= m - 1;
         const float yl = mode == Norm::Div ? s[i + l] / inv : s[i + l] * inv;
-        const int k = lane[l];
-        const float dl = std::fabs(yl - cb.values[k - 1]), dh = std::fabs(yl - cb.values[k + 1]);
-        lane[l] = dh < dl ? k + 1 : k - 1;
+        lane[l] = nearer_neighbour(cb.values, lane[l], yl);
       }
       c = sigma8(_mm256_load_si256(reinterpret_cast<const __m256i*>(lane)), top);
     }
@@ -94,7 +92,7 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
   }
 }
 
-// Vector operations of the generic update (optim_simd.h) on 8 floats.
+// The vector operations of the optimizers' rules (optimizers.h, ScalarOps) on 8 floats.
 struct V256 {
   using F = __m256;
   static F set1(float x) { return _mm256_set1_ps(x); }
@@ -112,43 +110,36 @@ struct V256 {
   }
 };
 
-template <int Kind>
-void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, int64_t len, float* mx) {
-  constexpr int kStates = num_states(Kind);
+// The update pass of optimizer O over one block: the update overwrites the gradient, the new states
+// go back to rows[k], mx[k] gets the new absmax of state k.
+template <class O>
+void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int64_t len, float* mx) {
+  constexpr int K = num_states<O>;
   const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
   const __m256 inf = _mm256_set1_ps(__builtin_inff());
-  __m256 acc1 = zero, acc2 = zero, acc3 = zero;
+  __m256 acc[K];
+  for_states<K>([&](auto k) { acc[k] = zero; });
   for (int64_t i = 0; i < len; i += 8) {
     const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(len - i < 8 ? len - i : 8)), lane_index());
     const __m256 g = _mm256_maskload_ps(grad + i, live);
-    __m256 a = _mm256_load_ps(s1 + i);
-    __m256 b = kStates >= 2 ? _mm256_load_ps(s2 + i) : zero;
-    __m256 c = kStates == 3 ? _mm256_load_ps(s3 + i) : zero;
-    __m256 u = update_vec<Kind, V256>(h, g, &a, &b, &c);
+    __m256 st[K];
+    for_states<K>([&](auto k) { st[k] = _mm256_load_ps(rows[k] + i); });
+    __m256 u = O::template update<V256>(h, g, st);
     // non-finite gradient: state reset, zero update; ok = |g| < inf (false for NaN and +-Inf)
     const __m256 ok = _mm256_cmp_ps(_mm256_andnot_ps(sign, g), inf, _CMP_LT_OQ);
-    a = _mm256_and_ps(a, ok);
-    b = _mm256_and_ps(b, ok);
-    c = _mm256_and_ps(c, ok);
     u = _mm256_and_ps(u, ok);
     _mm256_maskstore_ps(grad + i, live, u);
     const __m256 lv = _mm256_castsi256_ps(live);
-    _mm256_store_ps(s1 + i, a);
-    // max(x, acc) keeps acc when x is NaN: NaN is ignored, as in the scalar step; dead lanes add 0
-    acc1 = _mm256_max_ps(_mm256_and_ps(_mm256_andnot_ps(sign, a), lv), acc1);
-    if (kStates >= 2) {
-      _mm256_store_ps(s2 + i, b);
-      acc2 = _mm256_max_ps(_mm256_and_ps(_mm256_andnot_ps(sign, b), lv), acc2);
-    }
-    if (kStates == 3) {
-      _mm256_store_ps(s3 + i, c);
-      acc3 = _mm256_max_ps(_mm256_and_ps(_mm256_andnot_ps(sign, c), lv), acc3);
-    }
+    for_states<K>([&](auto k) {
+      st[k] = _mm256_and_ps(st[k], ok);
+      _mm256_store_ps(rows[k] + i, st[k]);
+      // max(x, acc) keeps acc when x is NaN: NaN is ignored, as in the scalar step; dead lanes add 0
+      acc[k] = _mm256_max_ps(_mm256_and_ps(_mm256_andnot_ps(sign, st[k]), lv), acc[k]);
+    });
   }
-  const __m256 accs[3] = {acc1, acc2, acc3};
-  for (int k = 0; k < 3; ++k) {
+  for (int k = 0; k < K; ++k) {
     alignas(32) float l[8];
-    _mm256_store_ps(l, accs[k]);
+    _mm256_store_ps(l, acc[k]);
     float m = 0.0f;
     for (float x : l) if (x > m) m = x;
     mx[k] = m;
@@ -157,9 +148,9 @@ void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, 
 
 }  // namespace
 
-void optim_block_avx2(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
-  three_pass_block(h, cb1, cb2, b, decode_state,
-                   [](auto kind, auto&&... args) { update_block<decltype(kind)::value>(args...); }, encode_state);
+void optim_blocks_avx2(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
+  three_pass_blocks(h, maps, src, lo, hi, decode_state,
+                    [](auto o, auto&&... args) { update_block<decltype(o)>(args...); }, encode_state);
 }
 
 }  // namespace bnb

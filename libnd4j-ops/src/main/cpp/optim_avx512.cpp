@@ -1,5 +1,5 @@
-// AVX-512 block step of the fused optimizers: the same float operations in the same order as
-// optim_block_scalar (optim.cpp), 16 lanes at a time, in three passes over block-local buffers:
+// AVX-512 block step of the fused optimizers: the optimizers' rules (optimizers.h) on 16 lanes at a
+// time (V512), with the float operations of the scalar step (optim.cpp) in the same order, in three passes over block-local buffers:
 // decode the state(s), update (gradient -> update in place) while tracking the new absmax, encode.
 #include "avx512_util.h"
 #include "optim_avx512.h"
@@ -12,7 +12,8 @@ using namespace avx512;
 // Lanes whose code byte sits at word position 3 (see optim.cpp); vectors start at multiples of 16.
 inline __mmask16 top_lanes(int32_t phase) { return phase < 0 ? (__mmask16)0 : (__mmask16)(0x1111u << ((3 - phase) & 3)); }
 
-inline __m512i sigma16(__m512i c, __mmask16 top) {
+// sigma (state_bytes.h) on the lanes selected by top: its vector form.
+inline __m512i sigma_lanes(__m512i c, __mmask16 top) {
   if (!top) return c;
   const __mmask16 a = _mm512_mask_cmpeq_epi32_mask(top, c, _mm512_set1_epi32(0x7f));
   const __mmask16 b = _mm512_mask_cmpeq_epi32_mask(top, c, _mm512_set1_epi32(1));
@@ -34,7 +35,7 @@ void decode_state(const Codebook& cb, const uint8_t* codes, int64_t len, float a
     if (pf != nullptr && (i & 63) == 0) prefetch_ahead(*pf, i);
     const __mmask16 m = tail_mask(len - i);
     __m512i idx = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, codes + i));
-    _mm512_storeu_ps(out + i, _mm512_mul_ps(map.lookup(sigma16(idx, top)), am));
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(map.lookup(sigma_lanes(idx, top)), am));
   }
 }
 
@@ -63,38 +64,44 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
     }
     const __mmask16 tm = top & m;
     if (tm) {
+      // top lanes must not keep codes 1 or 254: the nearer neighbour (rare: state_bytes.h's rule per lane)
       const __mmask16 q = _mm512_mask_cmpeq_epi32_mask(tm, c, one) | _mm512_mask_cmpeq_epi32_mask(tm, c, _mm512_set1_epi32(254));
       if (q) {
-        const __m512 lo = map.lookup(_mm512_sub_epi32(c, one)), hi = map.lookup(_mm512_add_epi32(c, one));
-        const __m512 dl = _mm512_abs_ps(_mm512_sub_ps(y, lo)), dh = _mm512_abs_ps(_mm512_sub_ps(y, hi));
-        const __mmask16 up = _mm512_cmp_ps_mask(dh, dl, _CMP_LT_OQ);
-        c = _mm512_mask_add_epi32(c, q & up, c, one);
-        c = _mm512_mask_sub_epi32(c, q & (__mmask16)~up, c, one);
+        alignas(64) int32_t lane[16];
+        alignas(64) float yl[16];
+        _mm512_store_si512(lane, c);
+        _mm512_store_ps(yl, y);
+        for (unsigned r = q; r != 0; r &= r - 1) {
+          const int l = __builtin_ctz(r);
+          lane[l] = nearer_neighbour(cb.values, lane[l], yl[l]);
+        }
+        c = _mm512_load_si512(lane);
       }
-      c = sigma16(c, tm);
+      c = sigma_lanes(c, tm);
     }
     _mm512_mask_cvtepi32_storeu_epi8(codes + i, m, c);
   }
 }
 
-template <int Kind>
-void update_block(const Hyper& h, float* grad, float* s1, float* s2, float* s3, int64_t len, float* mx) {
-  constexpr int kStates = num_states(Kind);
-  const __m512 zero = _mm512_setzero_ps();
-  __m512 acc[3] = {zero, zero, zero};
+// The update pass of optimizer O over one block (see update_lanes).
+template <class O>
+void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int64_t len, float* mx) {
+  constexpr int K = num_states<O>;
+  __m512 acc[K];
+  for_states<K>([&](auto k) { acc[k] = _mm512_setzero_ps(); });
   for (int64_t i = 0; i < len; i += 16) {
-    update_lanes<Kind>(h, tail_mask(len - i), grad + i, _mm512_loadu_ps(s1 + i),
-                       kStates >= 2 ? _mm512_loadu_ps(s2 + i) : zero, kStates == 3 ? _mm512_loadu_ps(s3 + i) : zero,
-                       s1 + i, s2 + i, s3 + i, acc);
+    __m512 st[K];
+    for_states<K>([&](auto k) { st[k] = _mm512_loadu_ps(rows[k] + i); });
+    update_lanes<O>(h, tail_mask(len - i), grad + i, st, rows, i, acc);
   }
-  reduce_absmax(acc, kStates, mx);
+  reduce_absmax<K>(acc, mx);
 }
 
 }  // namespace
 
-void optim_block_avx512(const Hyper& h, const Codebook& cb1, const Codebook* cb2, const OptimBlock& b) {
-  three_pass_block(h, cb1, cb2, b, decode_state,
-                   [](auto kind, auto&&... args) { update_block<decltype(kind)::value>(args...); }, encode_state);
+void optim_blocks_avx512(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
+  three_pass_blocks(h, maps, src, lo, hi, decode_state,
+                    [](auto o, auto&&... args) { update_block<decltype(o)>(args...); }, encode_state);
 }
 
 }  // namespace bnb

@@ -7,8 +7,11 @@ package org.bnb4j.nativeops;
 public final class BnbNative {
     private BnbNative() {}
 
-    /** Version of the native ABI this class was written against. */
-    public static final int ABI_VERSION = 7;
+    /** Version of the native ABI this class was written against (bnb4j.h BNB_ABI_VERSION). */
+    public static final int ABI_VERSION = 8;
+
+    /** The most states an optimizer may keep (bnb4j.h BNB_MAX_STATES): the longest state arrays below. */
+    public static final int MAX_STATES = 4;
 
     /** Native status codes (bnb4j.h). */
     public static final long OK = 0, ERR_ARG = -1, ERR_CODEBOOK = -2, ERR_INF_BASE = -16;
@@ -50,17 +53,43 @@ public final class BnbNative {
     public static native long dequantize(long codebook, long codes, long absmax, long n, int blocksize,
                                          long dst, int dtype, long[] shape, long[] strides);
 
-    /** Fused 8-bit block-wise optimizer step (bnb4j.h bnb_optim8bit_blockwise). */
-    public static native long optim8bit(int kind, float[] hyper, boolean firstStep, long grad, long n, int blocksize,
-                                        long map1, long codes1, long absmax1, long map2, long codes2, long absmax2,
-                                        long codes3, long absmax3, int bytePhase);
+    /**
+     * Fused 8-bit block-wise optimizer step (bnb4j.h bnb_optim8bit_blockwise): the gradient at {@code grad}
+     * ({@code n} floats) becomes the update in place and each state of the optimizer is advanced.
+     *
+     * @param hyper     the words of {@code struct bnb_optim_hyper} (size, kind, first step, the named floats as raw
+     *                  bits): {@code org.bnb4j.optim.OptimHyper.toWords()}; another length is {@link #ERR_ARG}
+     * @param codes     per state, in the optimizer's order: the address of its n codes
+     * @param absmax    per state: the address of its block scales (one float per block)
+     * @param maps      per state: the codebook handle ({@link #codebookCreate}) of the map its descriptor names
+     * @param bytePhase -1 for plain bytes; else the word position (0..3) of the first code of the one byte stream
+     *                  all states' codes form (state s from byte s * n), stored NaN-safe, plus 16 for HALF words
+     * @return {@link #OK}, or {@link #ERR_ARG} when an argument is bad: an unknown kind, a state count other than
+     * the optimizer's (1 to {@link #MAX_STATES}), arrays of unequal length, a null address, a bad blocksize
+     */
+    public static native long optim8bit(int[] hyper, long grad, long n, int blocksize, long[] codes, long[] absmax,
+                                        long[] maps, int bytePhase);
 
-    /** Checksum of an 8-bit state's absmax arrays (bnb4j.h bnb_absmax_checksum); absmax2/3 may be 0. */
-    public static native int absmaxChecksum(long absmax1, long absmax2, long absmax3, long numBlocks);
+    /**
+     * Checksum of an 8-bit state's block scales (bnb4j.h bnb_absmax_checksum): one address per state
+     * ({@code numBlocks} floats each), 1 to {@link #MAX_STATES} of them; 0 for bad arguments.
+     */
+    public static native int absmaxChecksum(long[] absmax, long numBlocks);
 
-    /** The same step with 32-bit state. */
-    public static native long optim32(int kind, float[] hyper, boolean firstStep, long grad, long n, long state1, long state2,
-                                      long state3);
+    /** The same step with 32-bit state: per state, the address of its n floats (bnb4j.h bnb_optim32). */
+    public static native long optim32(int[] hyper, long grad, long n, long[] states);
+
+    /**
+     * The native declaration of optimizer {@code code} (bnb4j.h bnb_optim_describe, from optimizers.h).
+     * Fills {@code flags[s]} for each state s (bit 0: the signed dynamic map, else the unsigned one; bit 1:
+     * the sign fix), {@code names[0]} with the optimizer's name (= the Java constant's) and
+     * {@code names[1 + s]} with state s's role.
+     *
+     * @param flags at least {@link #MAX_STATES} elements
+     * @param names at least {@link #MAX_STATES} + 1 elements
+     * @return the number of states, or -1 when the library has no optimizer with that code
+     */
+    public static native int describeOptimizer(int code, int[] flags, String[] names);
 
     /** OpenMP-parallel memcpy: the bandwidth baseline for benchmarks. */
     public static native void parallelCopy(long src, long dst, long bytes);

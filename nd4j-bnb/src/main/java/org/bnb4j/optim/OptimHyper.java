@@ -139,12 +139,39 @@ public final class OptimHyper {
         return kind;
     }
 
+    // Word offsets of bnb4j.h's struct bnb_optim_hyper (jni_bridge.cpp asserts each one against the struct).
+    static final int W_SIZE = 0, W_KIND = 1, W_FIRST_STEP = 2, W_LR = 3, W_BETA1 = 4, W_BETA2 = 5, W_EPS = 6,
+            W_STEP_SIZE = 7, W_EPS_HAT = 8, W_ONE_MINUS_BETA1 = 9, W_ONE_MINUS_BETA2 = 10, W_BETA3 = 11,
+            W_ONE_MINUS_BETA3 = 12, W_ALPHA = 13, W_BIAS_CORRECTION1 = 14, W_SQRT_BIAS_CORRECTION2 = 15, W_RATIO1 = 16,
+            W_RATIO3 = 17;
+    /** Words of struct bnb_optim_hyper; its size field holds 4 * WORDS bytes. */
+    static final int WORDS = 18;
+
     /**
-     * Layout expected by the native library (bnb4j.h): lr, beta1, beta2, eps, stepSize, epsHat, 1-beta1,
-     * 1-beta2, beta3, 1-beta3, alpha, 1-beta1^t, sqrt(1-beta2^t), ratio1, ratio3.
+     * This step as the words of the native {@code struct bnb_optim_hyper} (bnb4j.h): uint32 size (bytes),
+     * int32 kind (the optimizer's code), int32 first_step (t == 1), then the floats as raw bits at their
+     * W_* offsets. The native entry points reject another size.
      */
-    float[] toArray() {
-        return new float[]{lr, beta1, beta2, eps, stepSize, epsHat, oneMinusBeta1, oneMinusBeta2,
-                beta3, oneMinusBeta3, alpha, biasCorrection1, sqrtBiasCorrection2, ratio1, ratio3};
+    int[] toWords() {
+        int[] w = new int[WORDS];
+        w[W_SIZE] = 4 * WORDS;
+        w[W_KIND] = kind.code;
+        w[W_FIRST_STEP] = firstStep ? 1 : 0;
+        w[W_LR] = Float.floatToRawIntBits(lr);
+        w[W_BETA1] = Float.floatToRawIntBits(beta1);
+        w[W_BETA2] = Float.floatToRawIntBits(beta2);
+        w[W_EPS] = Float.floatToRawIntBits(eps);
+        w[W_STEP_SIZE] = Float.floatToRawIntBits(stepSize);
+        w[W_EPS_HAT] = Float.floatToRawIntBits(epsHat);
+        w[W_ONE_MINUS_BETA1] = Float.floatToRawIntBits(oneMinusBeta1);
+        w[W_ONE_MINUS_BETA2] = Float.floatToRawIntBits(oneMinusBeta2);
+        w[W_BETA3] = Float.floatToRawIntBits(beta3);
+        w[W_ONE_MINUS_BETA3] = Float.floatToRawIntBits(oneMinusBeta3);
+        w[W_ALPHA] = Float.floatToRawIntBits(alpha);
+        w[W_BIAS_CORRECTION1] = Float.floatToRawIntBits(biasCorrection1);
+        w[W_SQRT_BIAS_CORRECTION2] = Float.floatToRawIntBits(sqrtBiasCorrection2);
+        w[W_RATIO1] = Float.floatToRawIntBits(ratio1);
+        w[W_RATIO3] = Float.floatToRawIntBits(ratio3);
+        return w;
     }
 }

@@ -26,11 +26,12 @@ public interface OptimizerKernels {
     int absmaxChecksum(OptimState8bit state);
 
     /**
-     * Native when the library loaded (see {@link Kernels}), else the vectorised Java implementation
+     * Native when the library loaded (see {@link Kernels}) and declares every {@link OptimKind} as Java does
+     * (else a WARN names the first optimizer that differs), else the vectorised Java implementation
      * when the JVM has the jdk.incubator.vector module, else the scalar Java implementation.
      */
     static OptimizerKernels get() {
-        return Kernels.nativeKernels().isPresent() ? NativeOptimizerKernels.INSTANCE : JavaOptimizers.active();
+        return NativeOptimizerKernels.usable() ? NativeOptimizerKernels.INSTANCE : JavaOptimizers.active();
     }
 
     /** The vectorised Java implementation (JDK Vector API), if the JVM has the jdk.incubator.vector module. */
