@@ -74,7 +74,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
                 for (int s = 0; s < k; s++) {
                     cur[s] = StateCodec.decode(maps[s], codes[s].get(e) & 0xff, StateCodec.slot(phases[s], e), am[s]);
                 }
-                g.putFloat(4 * e, OptimMath.update(h, g.getFloat(4 * e), cur));
+                g.putFloat(4 * e, OptimMath.step(h, g.getFloat(4 * e), cur));
                 for (int s = 0; s < k; s++) {
                     vals[s][i] = cur[s];
                     float x = Math.abs(cur[s]);
@@ -128,7 +128,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
             int p = (int) (4 * i);
             float[] cur = new float[k];
             for (int s = 0; s < k; s++) cur[s] = st[s].getFloat(p);
-            g.putFloat(p, OptimMath.update(h, g.getFloat(p), cur));
+            g.putFloat(p, OptimMath.step(h, g.getFloat(p), cur));
             for (int s = 0; s < k; s++) st[s].putFloat(p, cur[s]);
         });
     }

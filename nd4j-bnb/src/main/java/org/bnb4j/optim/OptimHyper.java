@@ -2,7 +2,8 @@ package org.bnb4j.optim;
 
 /**
  * The float hyper-parameters of one step, computed once per step in double and rounded to float,
- * so that the Java and native kernels see identical values (bias corrections included).
+ * so that the Java and native kernels see identical values (bias corrections included). Made by the
+ * factories of the built-in optimizers ({@link #adam}, ...) or, for any optimizer, by {@link #builder}.
  */
 public final class OptimHyper {
     final OptimKind kind;
@@ -11,10 +12,6 @@ public final class OptimHyper {
     /** Adam, AdEMAMix: moment bounds |m1| <= ratio1 sqrt(v), |m2| <= ratio3 sqrt(v) (+inf: none); see {@link UpdateBound}. */
     final float ratio1, ratio3;
     final boolean firstStep;
-
-    private OptimHyper(OptimKind kind, double lr, double beta1, double beta2, double eps, double stepSize, double epsHat, boolean firstStep) {
-        this(kind, lr, beta1, beta2, eps, stepSize, epsHat, firstStep, 0, 0, 1, 1, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
-    }
 
     private OptimHyper(OptimKind kind, double lr, double beta1, double beta2, double eps, double stepSize, double epsHat,
                        boolean firstStep, double beta3, double alpha, double c1, double sqrtC2, double ratio1, double ratio3) {
@@ -87,9 +84,9 @@ public final class OptimHyper {
     public static OptimHyper adam(double lr, double beta1, double beta2, double eps, long t) {
         checkStep(t);
         double c1 = 1 - Math.pow(beta1, t), c2 = Math.sqrt(1 - Math.pow(beta2, t));
-        double stepSize = lr * c2 / c1;
-        return new OptimHyper(OptimKind.ADAM, lr, beta1, beta2, eps, stepSize, eps * c2, t == 1, 0, 0, 1, 1,
-                UpdateBound.adamRatio(beta1, beta2, t), Double.POSITIVE_INFINITY);
+        return builder(OptimKind.ADAM).learningRate(lr).beta1(beta1).beta2(beta2).eps(eps)
+                .stepSize(lr * c2 / c1).epsHat(eps * c2).firstStep(t == 1)
+                .momentBound(UpdateBound.adamRatio(beta1, beta2, t)).build();
     }
 
     /**
@@ -110,25 +107,78 @@ public final class OptimHyper {
         // m1 is bounded as Adam's m. m2's weights: a scheduled beta3 runs from min(beta1, beta3) up to
         // beta3, so each new-gradient weight is at most 1 - min(beta1, beta3) and each decay at most beta3.
         double m2Weight = tBeta3 > 0 ? Math.min(beta1, beta3) : beta3;
-        return new OptimHyper(OptimKind.ADEMAMIX, lr, beta1, beta2, eps, lr, eps, t == 1, beta3T, alphaT, c1, sqrtC2,
-                UpdateBound.adamRatio(beta1, beta2, t), UpdateBound.emaRatio(m2Weight, beta3, beta2, t));
+        return builder(OptimKind.ADEMAMIX).learningRate(lr).beta1(beta1).beta2(beta2).eps(eps).firstStep(t == 1)
+                .beta3(beta3T).alpha(alphaT).biasCorrection1(c1).sqrtBiasCorrection2(sqrtC2)
+                .momentBound(UpdateBound.adamRatio(beta1, beta2, t))
+                .slowMomentBound(UpdateBound.emaRatio(m2Weight, beta3, beta2, t)).build();
     }
 
     public static OptimHyper momentum(double lr, double momentum, long t) {
         checkStep(t);
-        return new OptimHyper(OptimKind.MOMENTUM, lr, momentum, 0, 0, lr, 0, t == 1);
+        return builder(OptimKind.MOMENTUM).learningRate(lr).beta1(momentum).firstStep(t == 1).build();
     }
 
     public static OptimHyper rmsprop(double lr, double decay, double eps) {
-        return new OptimHyper(OptimKind.RMSPROP, lr, decay, 0, eps, lr, eps, false);
+        return builder(OptimKind.RMSPROP).learningRate(lr).beta1(decay).eps(eps).build();
     }
 
     public static OptimHyper adagrad(double lr, double eps) {
-        return new OptimHyper(OptimKind.ADAGRAD, lr, 0, 0, eps, lr, eps, false);
+        return builder(OptimKind.ADAGRAD).learningRate(lr).eps(eps).build();
     }
 
     public static OptimHyper lion(double lr, double beta1, double beta2) {
-        return new OptimHyper(OptimKind.LION, lr, beta1, beta2, 0, lr, 0, false);
+        return builder(OptimKind.LION).learningRate(lr).beta1(beta1).beta2(beta2).build();
+    }
+
+    /**
+     * The hyper-parameters of one step of {@code kind}, field by field: how an optimizer's config
+     * builds them without a factory here. Every value is given in double and rounded to float once
+     * (1 - beta1, 1 - beta2 and 1 - beta3 are computed in double first). Unset values: 0 for lr,
+     * betas, eps, alpha; 1 for the bias corrections; stepSize = lr; epsHat = eps; no moment bounds;
+     * not the first step.
+     */
+    public static Builder builder(OptimKind kind) {
+        return new Builder(kind);
+    }
+
+    /** See {@link #builder}. What each value means is up to the optimizer's rule ({@link OptimKind}). */
+    public static final class Builder {
+        private final OptimKind kind;
+        private double lr, beta1, beta2, eps, beta3, alpha, biasCorrection1 = 1, sqrtBiasCorrection2 = 1;
+        private double momentBound = Double.POSITIVE_INFINITY, slowMomentBound = Double.POSITIVE_INFINITY;
+        private Double stepSize, epsHat;
+        private boolean firstStep;
+
+        private Builder(OptimKind kind) {
+            if (kind == null) throw new IllegalArgumentException("kind is null");
+            this.kind = kind;
+        }
+
+        public Builder learningRate(double v) { lr = v; return this; }
+        public Builder beta1(double v) { beta1 = v; return this; }
+        public Builder beta2(double v) { beta2 = v; return this; }
+        public Builder beta3(double v) { beta3 = v; return this; }
+        public Builder eps(double v) { eps = v; return this; }
+        public Builder alpha(double v) { alpha = v; return this; }
+        /** The factor of the update where the rule folds bias corrections into it (Adam); default: the learning rate. */
+        public Builder stepSize(double v) { stepSize = v; return this; }
+        /** The epsilon as the rule adds it (Adam: eps * sqrt(1 - beta2^t)); default: eps. */
+        public Builder epsHat(double v) { epsHat = v; return this; }
+        /** 1 - beta1^t (default 1). */
+        public Builder biasCorrection1(double v) { biasCorrection1 = v; return this; }
+        /** sqrt(1 - beta2^t) (default 1). */
+        public Builder sqrtBiasCorrection2(double v) { sqrtBiasCorrection2 = v; return this; }
+        /** The exact bound on |first moment| / sqrt(v) ({@link UpdateBound}; the slack is added here); +inf: none. */
+        public Builder momentBound(double exactBound) { momentBound = exactBound; return this; }
+        /** The exact bound on |second EMA| / sqrt(v) (AdEMAMix's m2); +inf: none. */
+        public Builder slowMomentBound(double exactBound) { slowMomentBound = exactBound; return this; }
+        /** Whether this is step 1 (momentum starts from the gradient itself). */
+        public Builder firstStep(boolean v) { firstStep = v; return this; }
+
+        public OptimHyper build() {
+            return new OptimHyper(kind, lr, beta1, beta2, eps, stepSize != null ? stepSize : lr, epsHat != null ? epsHat : eps,
+                    firstStep, beta3, alpha, biasCorrection1, sqrtBiasCorrection2, momentBound, slowMomentBound);
+        }
     }
 
     private static void checkStep(long t) {

@@ -137,7 +137,7 @@ public final class OptimState8bit {
     /**
      * Overwrites this state (codes and block scales) with the 8-bit encoding of FLOAT values, one
      * contiguous array per state as {@link #dequantize} gives them: exactly the bytes a step writes
-     * when it produces these values (the same block scale, code search, sign fix of states 1 and 3
+     * when it produces these values (the same block scale, code search, sign fix where the descriptor asks for it
      * and NaN-safe byte forms), so the state stays valid for the kernels, native or Java. Java only.
      * A caller that keeps a checksum of the scales (the DL4J updater) must renew it afterwards.
      */

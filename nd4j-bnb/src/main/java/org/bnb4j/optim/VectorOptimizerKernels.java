@@ -14,28 +14,71 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
 /**
  * The optimizer steps on the JDK Vector API: bit for bit {@link JavaOptimizerKernels} (the same
- * float operations of {@link OptimMath} in the same order, separate multiply and add, IEEE sqrt and
- * divide; the codes of {@link StateCodec}). Per run of whole blocks: the gradient and the codes
- * are bulk-copied into work arrays, decoded by scalar table loads, updated on vectors (with each
- * block's new absmax), and encoded by {@link VectorCodes}. Loaded only when the
- * jdk.incubator.vector module is present (see {@link OptimizerKernels#get()}).
+ * float operations as the optimizer's rule, {@link OptimKind#update}, in the same order, separate
+ * multiply and add, IEEE sqrt and divide; the codes of {@link StateCodec}). Per run of whole blocks:
+ * the gradient and the codes are bulk-copied into work arrays, decoded by scalar table loads,
+ * updated (with each block's new absmax), and encoded by {@link VectorCodes}. The update runs the
+ * optimizer's {@link VectorRule} where one is registered ({@link #VECTOR_RULES}), else its scalar
+ * rule element by element on the work arrays (bit for bit by construction, only slower): a new
+ * optimizer runs here without a vector rule. Loaded only when the jdk.incubator.vector module is
+ * present (see {@link OptimizerKernels#get()}).
  */
 final class VectorOptimizerKernels implements OptimizerKernels {
     private static final VectorSpecies<Float> F = VectorCodes.F;
     private static final int L = VectorCodes.L;
     /** Elements per work run (whole blocks; one block when the blocksize is larger). */
     private static final int RUN = 4096;
+    /** States the work arrays hold: the most any optimizer's descriptor names. */
+    private static final int MAX_STATES = OptimKind.maxStates();
     private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
     /** The codec of each (map, sign rule) pair a state descriptor can name, built when first needed. */
     private static final Codec[] CODECS = new Codec[4];
 
+    /**
+     * An optimizer's update rule on vectors: over [off, off + len) (len a multiple of L, the tail
+     * padded with zero gradients and zero states) g becomes the update and s[0..numStates) the new
+     * states, exactly as {@link OptimMath#step} element by element; mx[j] gets the largest |new state
+     * j| (NaN ignored). Zero gradients on zero states must leave the states zero (the padding lanes
+     * count in mx). The self-check compares each registered rule with the scalar one at start-up.
+     */
+    @FunctionalInterface
+    interface VectorRule {
+        void update(OptimHyper h, float[] g, float[][] s, int off, int len, float[] mx);
+    }
+
+    /** The optimizers with a vector rule; any other runs its scalar rule (see the class comment). */
+    static final Map<OptimKind, VectorRule> VECTOR_RULES = vectorRules();
+
+    private static Map<OptimKind, VectorRule> vectorRules() {
+        EnumMap<OptimKind, VectorRule> r = new EnumMap<>(OptimKind.class);
+        r.put(OptimKind.ADAM, (h, g, s, off, len, mx) -> adam(h, g, s[0], s[1], off, len, mx));
+        r.put(OptimKind.ADEMAMIX, (h, g, s, off, len, mx) -> ademamix(h, g, s[0], s[1], s[2], off, len, mx));
+        r.put(OptimKind.MOMENTUM, (h, g, s, off, len, mx) -> momentum(h, g, s[0], off, len, mx));
+        r.put(OptimKind.RMSPROP, (h, g, s, off, len, mx) -> rmsprop(h, g, s[0], off, len, mx));
+        r.put(OptimKind.ADAGRAD, (h, g, s, off, len, mx) -> adagrad(h, g, s[0], off, len, mx));
+        r.put(OptimKind.LION, (h, g, s, off, len, mx) -> lion(h, g, s[0], off, len, mx));
+        return Collections.unmodifiableMap(r);
+    }
+
+    /** The vector rules this instance runs (a kind missing here runs its scalar rule). */
+    private final Map<OptimKind, VectorRule> rules;
+
     VectorOptimizerKernels() {
+        this(VECTOR_RULES);
+    }
+
+    /** With the given vector rules only (tests: an empty map runs every optimizer's scalar rule). */
+    VectorOptimizerKernels(Map<OptimKind, VectorRule> rules) {
+        this.rules = rules.isEmpty() ? new EnumMap<>(OptimKind.class) : new EnumMap<>(rules);
         for (OptimKind kind : OptimKind.values()) {
             for (StateSpec spec : kind.states()) {
                 Codec c = Codec.of(spec);
@@ -46,40 +89,48 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     }
 
     /**
-     * Every update rule and the state encoder against OptimMath / StateCodec on a few vectors of
-     * values (NaN/Inf gradients, zeros, NaN states, the moment bound acting), once at start-up: a JDK
-     * whose incubating Vector API changed or behaves differently is caught here, and the scalar
-     * kernels are used instead.
+     * Every optimizer's update (its vector rule, or the scalar fallback) against its scalar rule on a
+     * few vectors of values and a padded tail (NaN/Inf gradients, zeros, NaN states, the moment bound
+     * acting; updates, states and the largest |state|), with its {@link OptimKind#example} step, and
+     * the state encoder against StateCodec, once at start-up: a JDK whose incubating Vector API
+     * changed or behaves differently is caught here, and the scalar kernels are used instead.
      */
-    static void selfCheck() {
+    void selfCheck() {
         int n = 4 * L, cap = n + VectorCodes.SLACK;
         for (OptimKind kind : OptimKind.values()) {
-            OptimHyper h = switch (kind) {
-                case ADAM -> OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, 3);
-                case ADEMAMIX -> OptimHyper.ademamix(1e-3, 0.9, 0.999, 0.9999, 5, 1e-8, 3, 0, 0);
-                case MOMENTUM -> OptimHyper.momentum(1e-2, 0.9, 3);
-                case RMSPROP -> OptimHyper.rmsprop(1e-2, 0.9, 1e-8);
-                case ADAGRAD -> OptimHyper.adagrad(1e-2, 1e-8);
-                case LION -> OptimHyper.lion(1e-4, 0.9, 0.99);
-            };
+            int k = kind.numStates(), len = n - 3;
+            OptimHyper h = kind.example(3);
             float[] g = new float[cap];
-            float[][] s = {new float[cap], new float[cap], new float[cap]};
-            for (int i = 0; i < n; i++) {
+            float[][] s = new float[k][cap];
+            for (int i = 0; i < len; i++) {
                 g[i] = i == 1 ? Float.NaN : i == 2 ? Float.NEGATIVE_INFINITY : i == 3 ? 0f : (float) Math.sin(i * 0.7) * (i % 7 == 0 ? 1e3f : 1e-2f);
-                s[0][i] = i == 5 ? Float.NaN : (float) Math.cos(i * 1.3) * 1e-2f;
-                s[1][i] = i % 6 == 0 ? 0f : (float) (1e-4 * (1 + Math.sin(i)));
-                s[2][i] = (float) Math.sin(i * 2.1) * 1e-2f;
+                for (int j = 0; j < k; j++) {
+                    // first state: signed, one NaN; unsigned-map states: >= 0 with zeros; others: signed
+                    s[j][i] = j == 0 ? (i == 5 ? Float.NaN : (float) Math.cos(i * 1.3) * 1e-2f)
+                            : !kind.state(j).signedMap() ? (i % 6 == 0 ? 0f : (float) (1e-4 * (1 + Math.sin(i))))
+                            : (float) Math.sin(i * (0.7 * j + 0.7)) * 1e-2f;
+                }
             }
             float[] ge = g.clone();
-            float[][] se = {s[0].clone(), s[1].clone(), s[2].clone()};
-            update(h, g, s, 0, n, new float[3]);
-            float[] cur = new float[3];
-            for (int i = 0; i < n; i++) {
-                for (int k = 0; k < 3; k++) cur[k] = se[k][i];
-                float u = OptimMath.update(h, ge[i], cur);
+            float[][] se = new float[k][];
+            for (int j = 0; j < k; j++) se[j] = s[j].clone();
+            float[] mx = new float[k], mxe = new float[k];
+            update(h, g, s, 0, len, mx);
+            float[] cur = new float[k];
+            for (int i = 0; i < len; i++) {
+                for (int j = 0; j < k; j++) cur[j] = se[j][i];
+                float u = OptimMath.step(h, ge[i], cur);
                 boolean same = Float.floatToRawIntBits(u) == Float.floatToRawIntBits(g[i]);
-                for (int k = 0; k < kind.numStates(); k++) same &= Float.floatToRawIntBits(cur[k]) == Float.floatToRawIntBits(s[k][i]);
+                for (int j = 0; j < k; j++) {
+                    same &= Float.floatToRawIntBits(cur[j]) == Float.floatToRawIntBits(s[j][i]);
+                    if (Math.abs(cur[j]) > mxe[j]) mxe[j] = Math.abs(cur[j]);
+                }
                 if (!same) throw new IllegalStateException("self-check failed: " + kind + " update of element " + i);
+            }
+            for (int j = 0; j < k; j++) {
+                if (Float.floatToRawIntBits(mx[j]) != Float.floatToRawIntBits(mxe[j])) {
+                    throw new IllegalStateException("self-check failed: " + kind + " largest |state " + j + "|: " + mx[j] + ", expected " + mxe[j]);
+                }
             }
         }
         Codec c = Codec.of(StateSpec.signed("selfcheck"));
@@ -103,8 +154,8 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     }
 
     /**
-     * Decode tables (plain and for NaN-safe top bytes) and the state tables of one map (see
-     * SearchTable.stateTable): the signed map is always encoded with the sign fix (states 1 and 3).
+     * Decode tables (plain and for NaN-safe top bytes) and the state tables of one (map, sign rule)
+     * pair of a state descriptor (see SearchTable.stateTable).
      */
     private static final class Codec {
         final float[] values, topValues;
@@ -141,11 +192,11 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     private static final class Work {
         final int cap = RUN + VectorCodes.SLACK;
         final float[] g = new float[cap], y = new float[cap];
-        final float[][] s = {new float[cap], new float[cap], new float[cap]};
+        final float[][] s = new float[MAX_STATES][cap];
         final int[] keys = new int[cap];
         final byte[] codes = new byte[cap];
-        final float[][] amax = {new float[cap], new float[cap], new float[cap]};
-        final float[] mx = new float[3];
+        final float[][] amax = new float[MAX_STATES][cap];
+        final float[] mx = new float[MAX_STATES];
     }
 
     @Override
@@ -198,7 +249,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         });
     }
 
-    private static void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st) {
+    private void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st) {
         long n = st.n;
         OptimChecks.gradient(gradient, n);
         if (n == 0) return;
@@ -221,12 +272,8 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             int padEnd = VectorCodes.padded(len);
             g.get(start, w.g, 0, len);
             for (int i = len; i < padEnd; i++) w.g[i] = 0f;
-            for (int s = 0; s < 3; s++) {
+            for (int s = 0; s < k; s++) {
                 float[] cur = w.s[s];
-                if (s >= k) {
-                    java.util.Arrays.fill(cur, 0, padEnd, 0f);
-                    continue;
-                }
                 codes[s].get(start, w.codes, 0, len);
                 amax[s].get((int) b0, w.amax[s], 0, blocks);
                 decode(codecs[s], w.codes, w.amax[s], bs, len, phases[s] < 0 ? -1 : (int) ((phases[s] + start) & 3), cur);
@@ -234,7 +281,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             }
             for (int b = 0; b < blocks; b++) {
                 int off = b * bs, blen = Math.min(bs, len - off);
-                update(h, w.g, w.s, off, VectorCodes.padded(blen), w.mx);
+                update(h, w.g, w.s, off, blen, w.mx);
                 for (int s = 0; s < k; s++) w.amax[s][b] = w.mx[s];
             }
             g.put(start, w.g, 0, len);
@@ -284,7 +331,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         }
     }
 
-    private static void step32Body(OptimHyper h, INDArray gradient, INDArray[] states) {
+    private void step32Body(OptimHyper h, INDArray gradient, INDArray[] states) {
         long n = gradient == null ? 0 : gradient.length();
         OptimChecks.step32(h, gradient, states);
         if (n == 0) return;
@@ -297,40 +344,51 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             int padEnd = VectorCodes.padded(len);
             g.get(start, w.g, 0, len);
             for (int i = len; i < padEnd; i++) w.g[i] = 0f;
-            for (int s = 0; s < 3; s++) {
-                if (s < k) sb[s].get(start, w.s[s], 0, len);
-                for (int i = s < k ? len : 0; i < padEnd; i++) w.s[s][i] = 0f;
+            for (int s = 0; s < k; s++) {
+                sb[s].get(start, w.s[s], 0, len);
+                for (int i = len; i < padEnd; i++) w.s[s][i] = 0f;
             }
-            update(h, w.g, w.s, 0, padEnd, w.mx);
+            update(h, w.g, w.s, 0, len, w.mx);
             g.put(start, w.g, 0, len);
             for (int s = 0; s < k; s++) sb[s].put(start, w.s[s], 0, len);
         });
     }
 
-    // ---- the update rules of OptimMath.update on vectors: g becomes the update, s[] the new states,
-    // mx[] the largest |new state| of [off, off + len) (len a multiple of L). The loops are written
-    // out without helper methods taking vectors: such a helper may be compiled on its own, and vectors
-    // passed to a call that is not inlined are boxed (very slow). The moment bound is OptimMath.clamp:
+    /**
+     * The update of [off, off + len) of the work arrays (len: the real elements; [off + len, padded)
+     * holds zero gradients and states): g becomes the update, s[] the new states, mx[] the largest
+     * |new state| per state. The optimizer's vector rule where registered, else its scalar rule.
+     */
+    void update(OptimHyper h, float[] g, float[][] s, int off, int len, float[] mx) {
+        VectorRule rule = rules.get(h.kind);
+        if (rule != null) rule.update(h, g, s, off, VectorCodes.padded(len), mx);
+        else scalarRule(h, g, s, off, len, mx);
+    }
+
+    /** A kind without a vector rule: {@link OptimMath#step} element by element, as the scalar kernels run it. */
+    private static void scalarRule(OptimHyper h, float[] g, float[][] s, int off, int len, float[] mx) {
+        int k = h.kind.numStates();
+        float[] cur = new float[k];
+        for (int j = 0; j < k; j++) mx[j] = 0f;
+        for (int i = off, end = off + len; i < end; i++) {
+            for (int j = 0; j < k; j++) cur[j] = s[j][i];
+            g[i] = OptimMath.step(h, g[i], cur);
+            for (int j = 0; j < k; j++) {
+                s[j][i] = cur[j];
+                float x = Math.abs(cur[j]);
+                if (x > mx[j]) mx[j] = x;   // the scalar step's comparison: NaN does not count
+            }
+        }
+    }
+
+    // ---- the registered vector rules (VectorRule's contract). The loops are written out without
+    // helper methods taking vectors: such a helper may be compiled on its own, and vectors passed to
+    // a call that is not inlined are boxed (very slow). The moment bound is OptimMath.clamp:
     // m = lim < m ? lim : m; m = -lim > m ? -lim : m (NaN passes unchanged); a non-finite g (|g| < inf
     // false) resets the states and gives a zero update; the largest |state| ignores NaN.
 
     private static FloatVector bc(float v) {
         return FloatVector.broadcast(F, v);
-    }
-
-    static void update(OptimHyper h, float[] g, float[][] s, int off, int len, float[] mx) {
-        mx[1] = 0f;
-        mx[2] = 0f;
-        // a switch expression: a kind without its case does not compile
-        Runnable step = switch (h.kind) {
-            case ADAM -> () -> adam(h, g, s[0], s[1], off, len, mx);
-            case ADEMAMIX -> () -> ademamix(h, g, s[0], s[1], s[2], off, len, mx);
-            case MOMENTUM -> () -> momentum(h, g, s[0], off, len, mx);
-            case RMSPROP -> () -> rmsprop(h, g, s[0], off, len, mx);
-            case ADAGRAD -> () -> adagrad(h, g, s[0], off, len, mx);
-            case LION -> () -> lion(h, g, s[0], off, len, mx);
-        };
-        step.run();
     }
 
     private static void adam(OptimHyper h, float[] g, float[] s0, float[] s1, int off, int len, float[] mx) {

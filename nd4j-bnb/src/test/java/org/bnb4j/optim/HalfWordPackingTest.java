@@ -18,7 +18,6 @@ import java.nio.ByteBuffer;
 import java.util.Random;
 
 import static org.bnb4j.optim.OptimizerKernelsTest.bytes;
-import static org.bnb4j.optim.OptimizerKernelsTest.hyper;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -115,7 +114,7 @@ class HalfWordPackingTest {
         for (int t = 1; t <= 16; t++) {
             INDArray g = t % 2 == 0 ? OptimizerKernelsTest.extremeGradient(t, n, 256)
                     : Nd4j.randn(DataType.FLOAT, n).muli(Math.pow(10, (t % 7) - 4));
-            OptimizerKernels.get().step8bit(hyper(kind, t), g, s);
+            OptimizerKernels.get().step8bit(kind.example(t), g, s);
             assertNoHalfNaN(view, kind + " step " + t);
         }
         INDArray back = roundTrip(view);
@@ -135,8 +134,8 @@ class HalfWordPackingTest {
             for (int t = 1; t <= 8; t++) {
                 INDArray g = t % 3 == 0 ? OptimizerKernelsTest.extremeGradient(31 + t, n, 256) : OptimizerKernelsTest.gradient(t, n, t == 2);
                 INDArray gj = g.dup(), go = g.dup();
-                JavaOptimizerKernels.INSTANCE.step8bit(hyper(kind, t), gj, sj);
-                other.step8bit(hyper(kind, t), go, so);
+                JavaOptimizerKernels.INSTANCE.step8bit(kind.example(t), gj, sj);
+                other.step8bit(kind.example(t), go, so);
                 String at = other.getClass().getSimpleName() + " " + kind + " step " + t;
                 assertArrayEquals(bytes(gj), bytes(go), at + ": update");
                 assertArrayEquals(bytes(vj), bytes(vo), at + ": state");
@@ -156,7 +155,7 @@ class HalfWordPackingTest {
         OptimState8bit s8 = state(kind, view, n);
         INDArray[] s32 = OptimizerKernelsTest.zeros(kind, n);
         for (int t = 1; t <= 30; t++) {
-            OptimHyper h = hyper(kind, t);
+            OptimHyper h = kind.example(t);
             INDArray g = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
             INDArray u32 = g.dup(), u8 = g.dup();
             k.step32(h, u32, s32);

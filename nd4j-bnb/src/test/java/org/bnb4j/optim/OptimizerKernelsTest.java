@@ -3,7 +3,6 @@ package org.bnb4j.optim;
 import org.bnb4j.kernels.HostBuffers;
 import org.bnb4j.kernels.Kernels;
 import org.bnb4j.quant.Blockwise;
-import org.bnb4j.quant.QuantMap;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
@@ -23,17 +22,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class OptimizerKernelsTest {
-
-    static OptimHyper hyper(OptimKind k, long t) {
-        return switch (k) {
-            case ADAM -> OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, t);
-            case MOMENTUM -> OptimHyper.momentum(1e-2, 0.9, t);
-            case RMSPROP -> OptimHyper.rmsprop(1e-2, 0.9, 1e-8);
-            case ADAGRAD -> OptimHyper.adagrad(1e-2, 1e-8);
-            case ADEMAMIX -> OptimHyper.ademamix(1e-3, 0.9, 0.999, 0.9999, 5.0, 1e-8, t, 0, 0);
-            case LION -> OptimHyper.lion(1e-4, 0.9, 0.99);
-        };
-    }
 
     static INDArray gradient(long seed, long n, boolean withNonFinite) {
         Nd4j.getRandom().setSeed(seed);
@@ -59,12 +47,12 @@ class OptimizerKernelsTest {
         }
     }
 
-    /** The dequantized states of a plain (unpacked) 8-bit state: state 2 uses the unsigned map. */
+    /** The dequantized states of a plain (unpacked) 8-bit state, each on its descriptor's map. */
     static INDArray[] dequantized(OptimState8bit s) {
         INDArray[] a = s.arrays();
         INDArray[] out = new INDArray[a.length / 2];
         for (int i = 0; i < out.length; i++) {
-            out[i] = Blockwise.dequantize(a[2 * i], a[2 * i + 1], QuantMap.dynamic(i != 1), s.blocksize(), Nd4j.create(DataType.FLOAT, s.length()));
+            out[i] = Blockwise.dequantize(a[2 * i], a[2 * i + 1], s.kind().state(i).map(), s.blocksize(), Nd4j.create(DataType.FLOAT, s.length()));
         }
         return out;
     }
@@ -101,7 +89,7 @@ class OptimizerKernelsTest {
             OptimState8bit qj = OptimState8bit.packed(kind, pj, n, blocksize), qn = OptimState8bit.packed(kind, pn, n, blocksize);
             INDArray[] fsj = zeros(kind, n), fsn = zeros(kind, n);
             for (int t = 1; t <= 4; t++) {
-                OptimHyper h = hyper(kind, t);
+                OptimHyper h = kind.example(t);
                 INDArray g = gradient(t, n, t == 2);
                 INDArray gj = g.dup(), gn = g.dup();
                 JavaOptimizerKernels.INSTANCE.step8bit(h, gj, sj);
@@ -159,7 +147,7 @@ class OptimizerKernelsTest {
         OptimState8bit s = OptimState8bit.allocate(kind, n, 256);
         int zero = nat.absmaxChecksum(s);
         assertEquals(JavaOptimizerKernels.INSTANCE.absmaxChecksum(s), zero);
-        nat.step8bit(hyper(kind, 1), gradient(1, n, false), s);
+        nat.step8bit(kind.example(1), gradient(1, n, false), s);
         int one = nat.absmaxChecksum(s);
         assertEquals(JavaOptimizerKernels.INSTANCE.absmaxChecksum(s), one);
         assertNotEquals(zero, one);
@@ -185,7 +173,7 @@ class OptimizerKernelsTest {
                     OptimState8bit qj = OptimState8bit.packed(kind, pj, n, blocksize), qn = OptimState8bit.packed(kind, pn, n, blocksize);
                     OptimState8bit sj = OptimState8bit.allocate(kind, n, blocksize), sn = OptimState8bit.allocate(kind, n, blocksize);
                     for (int t = 1; t <= 8; t++) {
-                        OptimHyper h = hyper(kind, t);
+                        OptimHyper h = kind.example(t);
                         INDArray g = extremeGradient(t, n, blocksize);
                         INDArray gj = g.dup(), gn = g.dup();
                         JavaOptimizerKernels.INSTANCE.step8bit(h, gj, qj);
@@ -224,7 +212,7 @@ class OptimizerKernelsTest {
             INDArray[] s32 = zeros(kind, n);
             OptimState8bit[] holder = {s8};
             for (int t = 1; t <= 50; t++) {
-                OptimHyper h = hyper(kind, t);
+                OptimHyper h = kind.example(t);
                 INDArray g = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
                 INDArray u32 = g.dup(), u8 = g.dup();
                 k.step32(h, u32, s32);
@@ -275,7 +263,7 @@ class OptimizerKernelsTest {
         assertTrue(view.length() * 4 <= 2.04 * n, "Adam 8-bit state bytes per parameter: " + view.length() * 4.0 / n);
         for (int t = 1; t <= 20; t++) {
             INDArray g = Nd4j.randn(DataType.FLOAT, n).muli(Math.pow(10, (t % 7) - 4));
-            OptimizerKernels.get().step8bit(hyper(kind, t), g, s);
+            OptimizerKernels.get().step8bit(kind.example(t), g, s);
             ByteBuffer b = HostBuffers.of(view);
             for (int w = 0; w < view.length(); w++) {
                 int bits = b.getInt(4 * w);
@@ -297,10 +285,10 @@ class OptimizerKernelsTest {
     void badArguments() {
         OptimState8bit s = OptimState8bit.allocate(OptimKind.ADAM, 100, 64);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> OptimizerKernels.get().step8bit(hyper(OptimKind.ADAM, 1), Nd4j.create(DataType.FLOAT, 99), s));
+                () -> OptimizerKernels.get().step8bit(OptimKind.ADAM.example(1), Nd4j.create(DataType.FLOAT, 99), s));
         assertTrue(e.getMessage().contains("99"), e.getMessage());
         assertThrows(IllegalArgumentException.class,
-                () -> OptimizerKernels.get().step8bit(hyper(OptimKind.ADAM, 1), Nd4j.create(DataType.DOUBLE, 100), s));
+                () -> OptimizerKernels.get().step8bit(OptimKind.ADAM.example(1), Nd4j.create(DataType.DOUBLE, 100), s));
         assertThrows(IllegalArgumentException.class, () -> OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, 0));
         assertThrows(IllegalArgumentException.class,
                 () -> OptimState8bit.packed(OptimKind.ADAM, Nd4j.create(DataType.FLOAT, 10), 100, 64));

@@ -20,7 +20,6 @@ import java.util.List;
 
 import static org.bnb4j.optim.OptimizerKernelsTest.bytes;
 import static org.bnb4j.optim.OptimizerKernelsTest.gradient;
-import static org.bnb4j.optim.OptimizerKernelsTest.hyper;
 import static org.bnb4j.optim.OptimizerKernelsTest.zeros;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -90,7 +89,7 @@ class ParallelSplitTest {
                 org.bnb4j.kernels.HostBuffers.aliasFloats(halves, 0, halves.length() / 2), N, blocksize);
         INDArray[] full = zeros(kind, N);
         for (int t = 1; t <= 3; t++) {
-            OptimHyper h = hyper(kind, t);
+            OptimHyper h = kind.example(t);
             INDArray g = gradient(t, N, t == 2);
             INDArray a = g.dup(), b = g.dup(), c = g.dup(), d = g.dup();
             nat.step8bit(h, a, plain);

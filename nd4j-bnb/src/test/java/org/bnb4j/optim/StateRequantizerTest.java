@@ -47,23 +47,25 @@ class StateRequantizerTest {
         return out.toByteArray();
     }
 
-    /** The states the first step from a zero state computes (no update bound), in the step's float operations. */
-    static INDArray[] firstStepValues(OptimKind kind, OptimHyper h, INDArray g) {
-        float[] gv = g.toFloatVector();
-        int k = kind.numStates();
-        float[][] v = new float[k][gv.length];
+    /**
+     * The states a step from state s computes, in the step's float operations: the decoded states
+     * (dequantize) advanced by the optimizer's own rule, element by element.
+     */
+    static INDArray[] stepValues(OptimState8bit s, OptimHyper h, INDArray g) {
+        int k = s.kind().numStates();
+        INDArray[] dec = new INDArray[k];
+        for (int j = 0; j < k; j++) dec[j] = Nd4j.create(DataType.FLOAT, N);
+        s.dequantize(dec);
+        float[][] v = new float[k][];
+        for (int j = 0; j < k; j++) v[j] = dec[j].toFloatVector();
+        float[] gv = g.toFloatVector(), cur = new float[k];
         for (int i = 0; i < gv.length; i++) {
-            float x = gv[i];
-            switch (kind) {
-                case MOMENTUM: v[0][i] = x; break;
-                case ADAGRAD: v[0][i] = x * x; break;
-                case ADAM: v[0][i] = h.oneMinusBeta1 * x; v[1][i] = h.oneMinusBeta2 * (x * x); break;
-                case ADEMAMIX: v[0][i] = h.oneMinusBeta1 * x; v[1][i] = h.oneMinusBeta2 * (x * x); v[2][i] = h.oneMinusBeta3 * x; break;
-                default: throw new IllegalArgumentException(kind.toString());
-            }
+            for (int j = 0; j < k; j++) cur[j] = v[j][i];
+            OptimMath.step(h, gv[i], cur);
+            for (int j = 0; j < k; j++) v[j][i] = cur[j];
         }
         INDArray[] out = new INDArray[k];
-        for (int s = 0; s < k; s++) out[s] = Nd4j.createFromArray(v[s]);
+        for (int j = 0; j < k; j++) out[j] = Nd4j.createFromArray(v[j]);
         return out;
     }
 
@@ -71,15 +73,17 @@ class StateRequantizerTest {
     @EnumSource(Layout.class)
     void requantizeWritesTheBytesOfTheStepThatProducedTheValues(Layout layout) {
         for (OptimizerKernels kern : kernels()) {
-            for (OptimKind kind : new OptimKind[]{OptimKind.MOMENTUM, OptimKind.ADAGRAD, OptimKind.ADAM, OptimKind.ADEMAMIX}) {
-                OptimHyper h = OptimizerKernelsTest.hyper(kind, 1).withoutUpdateBound();
-                INDArray g = gradient(11 + kind.ordinal(), N, false);
-                INDArray[] values = firstStepValues(kind, h, g);
-                OptimState8bit stepped = fresh(kind, layout);
-                kern.step8bit(h, g.dup(), stepped);
-                OptimState8bit written = fresh(kind, layout);
-                written.requantize(values);
-                assertArrayEquals(stateBytes(stepped), stateBytes(written), kern.getClass().getSimpleName() + " " + kind + " " + layout);
+            for (OptimKind kind : OptimKind.values()) {
+                OptimState8bit stepped = fresh(kind, layout), written = fresh(kind, layout);
+                for (int t = 1; t <= 3; t++) {
+                    OptimHyper h = kind.example(t);
+                    INDArray g = gradient(11 + 3L * kind.ordinal() + t, N, t == 2);
+                    INDArray[] values = stepValues(written, h, g);
+                    kern.step8bit(h, g.dup(), stepped);
+                    written.requantize(values);
+                    assertArrayEquals(stateBytes(stepped), stateBytes(written),
+                            kern.getClass().getSimpleName() + " " + kind + " " + layout + " step " + t);
+                }
             }
         }
     }
@@ -113,7 +117,7 @@ class StateRequantizerTest {
     void aRoundTripMovesValuesByLessThanAQuantizationStep(Layout layout) {
         for (OptimKind kind : OptimKind.values()) {
             OptimState8bit s = fresh(kind, layout);
-            for (int t = 1; t <= 4; t++) OptimizerKernels.get().step8bit(OptimizerKernelsTest.hyper(kind, t), gradient(60 + t, N, false), s);
+            for (int t = 1; t <= 4; t++) OptimizerKernels.get().step8bit(kind.example(t), gradient(60 + t, N, false), s);
             int k = kind.numStates();
             INDArray[] v = new INDArray[k], w = new INDArray[k];
             for (int i = 0; i < k; i++) {

@@ -18,7 +18,6 @@ import java.util.Arrays;
 import static org.bnb4j.optim.OptimizerKernelsTest.bytes;
 import static org.bnb4j.optim.OptimizerKernelsTest.extremeGradient;
 import static org.bnb4j.optim.OptimizerKernelsTest.gradient;
-import static org.bnb4j.optim.OptimizerKernelsTest.hyper;
 import static org.bnb4j.optim.OptimizerKernelsTest.zeros;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -60,6 +59,10 @@ class VectorOptimizerKernelsTest {
     }
 
     static void assertSteps(OptimKind kind, long n, int blocksize, int steps, boolean bound) {
+        assertSteps(vec, kind, n, blocksize, steps, bound);
+    }
+
+    static void assertSteps(OptimizerKernels vec, OptimKind kind, long n, int blocksize, int steps, boolean bound) {
         OptimState8bit sj = OptimState8bit.allocate(kind, n, blocksize), sv = OptimState8bit.allocate(kind, n, blocksize);
         long words = OptimState8bit.packedLength(kind, n, blocksize);
         INDArray pj = Nd4j.create(DataType.FLOAT, words), pv = Nd4j.create(DataType.FLOAT, words);
@@ -67,7 +70,7 @@ class VectorOptimizerKernelsTest {
         INDArray[] fj = zeros(kind, n), fv = zeros(kind, n);
         String what = kind + " n=" + n + " blocksize " + blocksize + (bound ? "" : " unbounded");
         for (int t = 1; t <= steps; t++) {
-            OptimHyper h = hyper(kind, t);
+            OptimHyper h = kind.example(t);
             if (!bound) h = h.withoutUpdateBound();
             INDArray g = stepGradient(t, n, blocksize);
             INDArray gj = g.dup(), gv = g.dup();
@@ -97,6 +100,20 @@ class VectorOptimizerKernelsTest {
         for (int bs : BLOCKSIZES) assertSteps(kind, 5L * bs + bs / 2 + 3, bs, 6, true);
         assertSteps(kind, 70_001, 256, 5, false);
         assertSteps(kind, 3 * 4096 + 17, 2048, 5, true);
+    }
+
+    /**
+     * An optimizer without a vector rule runs its scalar rule on the vector path's work arrays: with
+     * no vector rule registered at all, every kind still equals the oracle bit for bit (and passes
+     * the start-up self-check). The built-in optimizers all have one.
+     */
+    @ParameterizedTest
+    @EnumSource(OptimKind.class)
+    void withoutAVectorRuleTheScalarRuleRunsBitForBit(OptimKind kind) {
+        assertTrue(VectorOptimizerKernels.VECTOR_RULES.containsKey(kind), kind + " has a vector rule");
+        OptimizerKernels fallback = new VectorOptimizerKernels(java.util.Map.of());
+        for (int bs : new int[]{64, 256, 4096}) assertSteps(fallback, kind, 5L * bs + bs / 2 + 3, bs, 5, true);
+        for (long n : new long[]{1, 17, 257}) assertSteps(fallback, kind, n, 64, 4, true);
     }
 
     @ParameterizedTest
@@ -130,8 +147,8 @@ class VectorOptimizerKernelsTest {
         boolean differs = false;
         for (int t = 1; t <= 4; t++) {
             INDArray g = stepGradient(t, n, 256), ga = g.dup(), gb = g.dup();
-            vec.step8bit(hyper(OptimKind.ADAM, t), ga, a);
-            vec.step8bit(hyper(OptimKind.ADAM, t).withoutUpdateBound(), gb, b);
+            vec.step8bit(OptimKind.ADAM.example(t), ga, a);
+            vec.step8bit(OptimKind.ADAM.example(t).withoutUpdateBound(), gb, b);
             differs |= !Arrays.equals(bytes(ga), bytes(gb));
         }
         assertTrue(differs, "the clamp acted at least once");
@@ -190,7 +207,7 @@ class VectorOptimizerKernelsTest {
         for (OptimKind kind : OptimKind.values()) {
             INDArray p = Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, n, 64));
             OptimState8bit s = OptimState8bit.packed(kind, p, n, 64);
-            for (int t = 1; t <= 4; t++) vec.step8bit(hyper(kind, t), stepGradient(t, n, 64), s);
+            for (int t = 1; t <= 4; t++) vec.step8bit(kind.example(t), stepGradient(t, n, 64), s);
             float[] w = p.toFloatVector();
             for (int i = (int) (kind.numStates() * org.bnb4j.quant.Blockwise.numBlocks(n, 64)); i < w.length; i++) {
                 assertTrue(Float.isFinite(w[i]), kind + " packed code word " + i + " " + w[i]);
