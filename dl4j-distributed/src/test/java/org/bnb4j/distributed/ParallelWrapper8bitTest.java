@@ -35,12 +35,19 @@ class ParallelWrapper8bitTest {
     static final DataSet TRAIN = Spirals.data(200, 1), TEST = Spirals.data(100, 2);
     static final int BATCH = 32, EPOCHS = 30;
 
+    /** A two-state and a one-state optimizer, each with a learning rate that trains this task in two workers. */
     enum Opt {
-        ADAM8BIT, LION8BIT;
+        ADAM8BIT(bits -> Adam8bit.builder().learningRate(1e-2).optimBits(bits).build()),
+        LION8BIT(bits -> Lion8bit.builder().learningRate(1.5e-3).optimBits(bits).build());
+
+        private final java.util.function.IntFunction<BlockwiseUpdaterConfig> config;
+
+        Opt(java.util.function.IntFunction<BlockwiseUpdaterConfig> config) {
+            this.config = config;
+        }
 
         BlockwiseUpdaterConfig config(int bits) {
-            return this == ADAM8BIT ? Adam8bit.builder().learningRate(1e-2).optimBits(bits).build()
-                    : Lion8bit.builder().learningRate(1.5e-3).optimBits(bits).build();
+            return config.apply(bits);
         }
     }
 

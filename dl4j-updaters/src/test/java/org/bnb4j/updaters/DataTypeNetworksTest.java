@@ -3,10 +3,7 @@ package org.bnb4j.updaters;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.bnb4j.updaters.config.AdEMAMix8bit;
-import org.bnb4j.updaters.config.Adagrad8bit;
 import org.bnb4j.updaters.config.Lion8bit;
-import org.bnb4j.updaters.config.RMSprop8bit;
-import org.bnb4j.updaters.config.SGD8bit;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -123,21 +120,19 @@ class DataTypeNetworksTest {
         trainsAndResumes(u, DataType.DOUBLE, 32, 20, 100);
     }
 
-    /** All six 8-bit updaters on HALF views (the network's type, told to stateSize by viewDataType). */
+    /** Every 8-bit updater (TestUpdaters) on HALF views (the network's type, told to stateSize by viewDataType). */
     static Stream<BlockwiseUpdaterConfig> eightBitHalf() {
-        return Stream.of(Adam8bit.builder().learningRate(3e-3).viewDataType(DataType.HALF).build(),
-                Lion8bit.builder().learningRate(3e-3).viewDataType(DataType.HALF).build(),
-                SGD8bit.builder().learningRate(0.05).momentum(0.9).viewDataType(DataType.HALF).build(),
-                RMSprop8bit.builder().learningRate(1e-3).viewDataType(DataType.HALF).build(),
-                Adagrad8bit.builder().learningRate(0.03).viewDataType(DataType.HALF).build(),
-                AdEMAMix8bit.builder().learningRate(2e-3).viewDataType(DataType.HALF).build());
+        return TestUpdaters.training().map(u -> {
+            u.setViewDataType(DataType.HALF);
+            return u;
+        });
     }
 
     /** The 8-bit state in a HALF view: learns, save + restore and clone continue bit for bit, no half NaN in the view. */
     @ParameterizedTest
     @MethodSource("eightBitHalf")
     void halfNetworksKeepThePacked8bitState(BlockwiseUpdaterConfig u) throws Exception {
-        trainsAndResumes(u, DataType.HALF, 64, 20, 50); // W1: 4096 parameters, 8-bit
+        trainsAndResumes(u, DataType.HALF, 64, 30, 50); // W1: 4096 parameters, 8-bit; 30 steps: Lion at its golden rate (1e-3) is slow here
         MultiLayerNetwork a = net(u, DataType.HALF, 64);
         DataSet train = data(50, 3, DataType.HALF);
         for (int i = 0; i < 5; i++) {

@@ -1,12 +1,8 @@
 package org.bnb4j.updaters;
 
-import org.bnb4j.updaters.config.AdEMAMix8bit;
-import org.bnb4j.updaters.config.Adagrad8bit;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.bnb4j.updaters.config.Lion8bit;
-import org.bnb4j.updaters.config.RMSprop8bit;
-import org.bnb4j.updaters.config.SGD8bit;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -29,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /** What DL4J's own updaters accept or do, the 8-bit ones accept or do too. */
 class Dl4jConventionsTest {
 
-    private static final List<Function<ISchedule, BlockwiseUpdaterConfig>> WITH_SCHEDULE = List.of(
-            Adam8bit::new, SGD8bit::new, RMSprop8bit::new, Adagrad8bit::new, Lion8bit::new, AdEMAMix8bit::new);
+    private static final List<Function<ISchedule, BlockwiseUpdaterConfig>> WITH_SCHEDULE =
+            TestUpdaters.ALL.stream().map(TestUpdaters.Entry::withSchedule).toList();
 
     private static MultiLayerNetwork net(IUpdater u) {
         return SpiralMlp.create(u, 3);
@@ -39,8 +35,7 @@ class Dl4jConventionsTest {
     /** DL4J's updaters (and its tests) call applyUpdater with iteration -1: the first step. */
     @Test
     void iterationMinusOneIsTheFirstStep() {
-        for (BlockwiseUpdaterConfig c : new BlockwiseUpdaterConfig[]{new Adam8bit(1e-2), new SGD8bit(1e-2, 0.9),
-                new AdEMAMix8bit(1e-2), Adam8bit.builder().optimBits(32).build()}) {
+        for (BlockwiseUpdaterConfig c : TestUpdaters.trainingAndA32BitTwin()) {
             long n = 8192;
             Nd4j.getRandom().setSeed(1);
             INDArray g = Nd4j.randn(DataType.FLOAT, 1, n);

@@ -2,8 +2,6 @@ package org.bnb4j.updaters;
 
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
-import org.bnb4j.updaters.config.Lion8bit;
-import org.bnb4j.updaters.config.SGD8bit;
 import org.bnb4j.updaters.impl.BlockwiseGradientUpdater;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -33,8 +31,7 @@ class MaxUnormTest {
     @Test
     void scalesTheUpdateAsBitsandbytes() {
         long n = 10_000;
-        for (BlockwiseUpdaterConfig base : new BlockwiseUpdaterConfig[]{new Adam8bit(1e-2), new SGD8bit(1e-2, 0.9),
-                new Lion8bit(1e-3), Adam8bit.builder().learningRate(1e-2).optimBits(32).build()}) {
+        for (BlockwiseUpdaterConfig base : TestUpdaters.trainingAndA32BitTwin()) {
             for (double maxUnorm : new double[]{1e-4, 1e-2, 1e3}) {
                 BlockwiseUpdaterConfig limited = base.clone();
                 limited.setMaxUnorm(maxUnorm);

@@ -1,6 +1,5 @@
 package org.bnb4j.updaters;
 
-import org.bnb4j.updaters.config.AdEMAMix8bit;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.bnb4j.updaters.config.SGD8bit;
@@ -51,7 +50,11 @@ class OutlierRobustnessTest {
     @Test
     void eightBitRecoversLikeThe32BitTwin() {
         List<String> report = new ArrayList<>();
-        for (BlockwiseUpdaterConfig c : new BlockwiseUpdaterConfig[]{new Adam8bit(1e-3), new AdEMAMix8bit(1e-3)}) {
+        // the optimizers with a moment bound (Adam, AdEMAMix), at learning rate 1e-3
+        List<BlockwiseUpdaterConfig> bounded = TestUpdaters.training().filter(c -> c.hyper(1e-3, 1).momentBound() < Float.POSITIVE_INFINITY).toList();
+        bounded.forEach(c -> c.setLearningRate(1e-3));
+        assertTrue(bounded.size() >= 2, bounded.toString());
+        for (BlockwiseUpdaterConfig c : bounded) {
             BlockwiseUpdaterConfig twin = c.clone();
             twin.setOptimBits(32);
             double l8 = runWithOutlier(c), l32 = runWithOutlier(twin);

@@ -1,12 +1,8 @@
 package org.bnb4j.updaters;
 
-import org.bnb4j.updaters.config.AdEMAMix8bit;
-import org.bnb4j.updaters.config.Adagrad8bit;
+import org.bnb4j.optim.OptimKind;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
-import org.bnb4j.updaters.config.Lion8bit;
-import org.bnb4j.updaters.config.RMSprop8bit;
-import org.bnb4j.updaters.config.SGD8bit;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -98,13 +94,21 @@ class UpdatersTest {
     }
 
     static Stream<BlockwiseUpdaterConfig> configs() {
-        return Stream.of(
-                Adam8bit.builder().learningRate(3e-3).beta1(0.8).beta2(0.99).epsilon(1e-6).blocksize(128).min8bitSize(1000).build(),
-                SGD8bit.builder().learningRate(0.1).momentum(0.9).build(),
-                RMSprop8bit.builder().learningRate(1e-3).rmsDecay(0.9).epsilon(1e-7).build(),
-                Adagrad8bit.builder().learningRate(0.05).epsilon(1e-6).build(),
-                Lion8bit.builder().learningRate(1e-3).beta1(0.95).beta2(0.98).optimBits(32).build(),
-                AdEMAMix8bit.builder().learningRate(2e-3).alpha(2.0).beta3(0.999).tAlpha(100).tBeta3(100).build());
+        return TestUpdaters.custom();
+    }
+
+    /** TestUpdaters holds one entry per optimizer, and each entry's configs run that optimizer. */
+    @Test
+    void everyOptimizerHasOneEntry() {
+        java.util.Set<OptimKind> seen = java.util.EnumSet.noneOf(OptimKind.class);
+        for (TestUpdaters.Entry e : TestUpdaters.ALL) {
+            assertTrue(seen.add(e.kind()), e.kind() + " is registered twice");
+            assertEquals(e.kind(), e.trains().get().kind(), e + ": trains");
+            assertEquals(e.kind(), e.custom().get().kind(), e + ": custom");
+            assertEquals(e.kind(), e.withSchedule().apply(null).kind(), e + ": withSchedule");
+            assertFalse(e.invalid().isEmpty(), e + ": its validation is tested");
+        }
+        assertEquals(java.util.EnumSet.allOf(OptimKind.class), seen, "every OptimKind needs its entry in TestUpdaters");
     }
 
     @ParameterizedTest
@@ -327,18 +331,12 @@ class UpdatersTest {
     void badConfigurationsAreRejected() {
         assertThrows(IllegalStateException.class, () -> Adam8bit.builder().blocksize(100).build());
         assertThrows(IllegalStateException.class, () -> Adam8bit.builder().optimBits(16).build());
-        assertThrows(IllegalStateException.class, () -> Adam8bit.builder().beta1(1.0).build());
-        assertThrows(IllegalStateException.class, () -> Adam8bit.builder().beta2(Double.NaN).build());
-        assertThrows(IllegalStateException.class, () -> SGD8bit.builder().momentum(Double.NaN).build());
-        assertThrows(IllegalStateException.class, () -> SGD8bit.builder().momentum(-0.1).build());
-        assertThrows(IllegalStateException.class, () -> RMSprop8bit.builder().epsilon(0).build());
-        assertThrows(IllegalStateException.class, () -> Lion8bit.builder().beta2(1.5).build());
-        assertThrows(IllegalStateException.class, () -> Adagrad8bit.builder().learningRate(-1).build());
-        assertThrows(IllegalStateException.class, () -> AdEMAMix8bit.builder().beta3(1.0).build());
-        assertThrows(IllegalStateException.class, () -> AdEMAMix8bit.builder().tAlpha(-5).build());
-        assertTrue(new AdEMAMix8bit().stateSize(10_000_000) * 4.0 / 10_000_000 <= 3.06, "AdEMAMix: three 8-bit states");
-        for (BlockwiseUpdaterConfig one : new BlockwiseUpdaterConfig[]{new SGD8bit(), new RMSprop8bit(), new Adagrad8bit(), new Lion8bit()}) {
-            assertTrue(one.stateSize(10_000_000) * 4.0 / 10_000_000 <= 1.04, one + ": one-state bytes per parameter");
+        for (TestUpdaters.Entry e : TestUpdaters.ALL) {
+            for (java.util.function.Supplier<BlockwiseUpdaterConfig> bad : e.invalid()) assertThrows(IllegalStateException.class, bad::get, e.toString());
+            // about 1.02 bytes per parameter and state: a code byte, a 4-byte scale per 256 (blocksize)
+            BlockwiseUpdaterConfig c = e.trains().get();
+            double bytes = c.stateSize(10_000_000) * 4.0 / 10_000_000;
+            assertTrue(bytes <= 1.02 * e.kind().numStates(), e + ": " + bytes + " bytes per parameter for " + e.kind().numStates() + " state(s)");
         }
     }
 }

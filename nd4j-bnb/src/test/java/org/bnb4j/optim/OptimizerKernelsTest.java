@@ -281,6 +281,35 @@ class OptimizerKernelsTest {
         assertArrayEquals(bytes(view), bytes(restored), "state bits after writeFloat/readFloat");
     }
 
+    /** OptimHyper.builder: what is not set takes the documented default (stepSize = lr, epsHat = eps, no bounds). */
+    @Test
+    void hyperBuilderDefaults() {
+        OptimHyper h = OptimHyper.builder(OptimKind.RMSPROP).learningRate(1e-2).beta1(0.9).eps(1e-8).build();
+        OptimHyper f = OptimHyper.rmsprop(1e-2, 0.9, 1e-8);
+        assertEquals(OptimKind.RMSPROP, h.kind());
+        assertEquals(1e-2f, h.stepSize);
+        assertEquals(1e-8f, h.epsHat);
+        assertEquals(1f, h.oneMinusBeta2);
+        assertEquals(1f, h.oneMinusBeta3);
+        assertEquals(1f, h.biasCorrection1);
+        assertEquals(1f, h.sqrtBiasCorrection2);
+        assertEquals(Float.POSITIVE_INFINITY, h.momentBound());
+        assertEquals(Float.POSITIVE_INFINITY, h.slowMomentBound());
+        assertFalse(h.firstStep);
+        for (OptimHyper x : new OptimHyper[]{h, f}) {
+            assertEquals(Float.floatToIntBits((float) (1 - 0.9)), Float.floatToIntBits(x.oneMinusBeta1), "1 - beta1 in double, then rounded");
+        }
+        assertEquals(h.lr, f.lr);
+        assertEquals(h.beta1, f.beta1);
+        assertEquals(h.eps, f.eps);
+        OptimHyper a = OptimHyper.builder(OptimKind.ADAM).learningRate(1e-3).stepSize(2e-3).epsHat(3e-8).firstStep(true).momentBound(4).build();
+        assertEquals(2e-3f, a.stepSize);
+        assertEquals(3e-8f, a.epsHat);
+        assertTrue(a.firstStep);
+        assertEquals((float) (4 * UpdateBound.SLACK), a.momentBound());
+        assertThrows(IllegalArgumentException.class, () -> OptimHyper.builder(null));
+    }
+
     @Test
     void badArguments() {
         OptimState8bit s = OptimState8bit.allocate(OptimKind.ADAM, 100, 64);

@@ -4,9 +4,7 @@ import org.bnb4j.kernels.HostBuffers;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimizerKernels;
 import org.bnb4j.updaters.config.Adam8bit;
-import org.bnb4j.updaters.config.AdEMAMix8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
-import org.bnb4j.updaters.config.Lion8bit;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -36,8 +34,7 @@ class PackedViewTest {
      */
     @Test
     void doubleViewHoldsTheFloatLayoutBitForBit() {
-        for (BlockwiseUpdaterConfig cfg : new BlockwiseUpdaterConfig[]{new Adam8bit(1e-3), new Lion8bit(1e-4), new AdEMAMix8bit(1e-3),
-                Adam8bit.builder().learningRate(1e-3).optimBits(32).build()}) {
+        for (BlockwiseUpdaterConfig cfg : org.bnb4j.updaters.TestUpdaters.trainingAndA32BitTwin()) {
             int n = 10_001;
             long size = cfg.stateSize(n);
             INDArray vf = Nd4j.create(DataType.FLOAT, 1, size), vd = Nd4j.create(DataType.DOUBLE, 1, size);

@@ -4,7 +4,6 @@ import org.bnb4j.kernels.JavaKernelsProvider;
 import org.bnb4j.kernels.Kernels;
 import org.bnb4j.kernels.QuantKernels;
 import org.bnb4j.optim.JavaOptimizerKernels;
-import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.bnb4j.optim.OptimState8bit;
 import org.bnb4j.optim.OptimizerKernels;
@@ -30,11 +29,12 @@ import java.util.concurrent.ForkJoinPool;
  * library does not load), scalar and vectorised (JDK Vector API), against DL4J's own fused
  * updaters, all in the same run. Needs the native library off and the Vector API module on:
  *
- * <pre>java --add-modules jdk.incubator.vector -Dbnb4j.native=false -cp ... org.bnb4j.examples.bench.PortableBench [sizes [runs]]</pre>
+ * <pre>java --add-modules jdk.incubator.vector -Dbnb4j.native=false -cp ... org.bnb4j.examples.bench.PortableBench [sizes [runs [kinds]]]</pre>
  *
  * Updater rows are DL4J's {@code applyUpdater} through the active kernels (the vectorised ones);
  * kernel rows time {@code OptimizerKernels.step8bit} on the packed state the updaters use (blocksize
- * 256), scalar and vectorised, and quantize/dequantize through {@link BlockwiseQuantizer} with each
+ * 256), scalar and vectorised, for each optimizer of {@code kinds} (OptimKind names, comma-separated,
+ * or "all"; default ADAM,LION,MOMENTUM) at its {@link OptimKind#example} step, and quantize/dequantize through {@link BlockwiseQuantizer} with each
  * implementation. Medians of {@code runs} after warm-up; the gradient is restored untimed before
  * each step.
  */
@@ -44,6 +44,7 @@ public final class PortableBench {
     public static void main(String[] args) {
         String[] sizes = (args.length > 0 ? args[0] : "1000000,10000000").split(",");
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        OptimKind[] kinds = kinds(args.length > 2 ? args[2] : "ADAM,LION,MOMENTUM");
         if (Kernels.nativeKernels().isPresent()) {
             System.err.println("the native library is loaded: run with -Dbnb4j.native=false to measure the Java kernels");
             System.exit(2);
@@ -58,7 +59,7 @@ public final class PortableBench {
                     + " (only the scalar rows are measured)");
         }
         System.out.println("median of " + runs + " runs; ratios are DL4J Adam's time / this time (> 1: faster than DL4J's Adam)");
-        warmUp(vector, vq);
+        warmUp(vector, vq, kinds);
         for (String s : sizes) {
             long n = Long.parseLong(s.trim());
             Nd4j.getRandom().setSeed(n);
@@ -71,7 +72,7 @@ public final class PortableBench {
             row("Adam8bit (updater, " + active + ")", updater(new Adam8bit(1e-3), grad, runs), adam);
             row("Lion8bit (updater, " + active + ")", updater(new Lion8bit(1e-4), grad, runs), adam);
             row("SGD8bit (updater, " + active + ")", updater(new SGD8bit(1e-2), grad, runs), adam);
-            for (OptimKind kind : new OptimKind[]{OptimKind.ADAM, OptimKind.LION, OptimKind.MOMENTUM}) {
+            for (OptimKind kind : kinds) {
                 double tScalar = kernel(JavaOptimizerKernels.INSTANCE, kind, grad, Math.max(3, runs / 3));
                 row(kind + " step8bit scalar Java", tScalar, adam);
                 if (vector != null) {
@@ -96,11 +97,11 @@ public final class PortableBench {
      * Compiles every measured path before the first measurement (the Vector API code is slow until C2
      * has compiled it, and the JIT's threads would share the cores with the first timed runs).
      */
-    static void warmUp(OptimizerKernels vector, QuantKernels vq) {
+    static void warmUp(OptimizerKernels vector, QuantKernels vq, OptimKind[] kinds) {
         long t0 = System.nanoTime();
         INDArray g = Nd4j.randn(DataType.FLOAT, 1 << 18).muli(0.01);
         for (IUpdater u : new IUpdater[]{new Adam(1e-3), new Adam8bit(1e-3), new Lion8bit(1e-4), new SGD8bit(1e-2)}) updater(u, g, 40);
-        for (OptimKind kind : new OptimKind[]{OptimKind.ADAM, OptimKind.LION, OptimKind.MOMENTUM}) {
+        for (OptimKind kind : kinds) {
             if (vector != null) kernel(vector, kind, g, 40);
             kernel(JavaOptimizerKernels.INSTANCE, kind, g, 10);
         }
@@ -147,14 +148,11 @@ public final class PortableBench {
         OptimState8bit st = OptimState8bit.packed(kind, view, n, 256);
         INDArray g = grad.dup();
         long[] t = {0};
-        return Timer.medianSeconds(3, runs, () -> g.assign(grad), () -> k.step8bit(hyper(kind, ++t[0]), g, st));
+        return Timer.medianSeconds(3, runs, () -> g.assign(grad), () -> k.step8bit(kind.example(++t[0]), g, st));
     }
 
-    static OptimHyper hyper(OptimKind kind, long t) {
-        switch (kind) {
-            case ADAM: return OptimHyper.adam(1e-3, 0.9, 0.999, 1e-8, t);
-            case LION: return OptimHyper.lion(1e-4, 0.9, 0.99);
-            default: return OptimHyper.momentum(1e-2, 0.9, t);
-        }
+    static OptimKind[] kinds(String names) {
+        if (names.equalsIgnoreCase("all")) return OptimKind.values();
+        return java.util.Arrays.stream(names.split(",")).map(n -> OptimKind.valueOf(n.trim().toUpperCase(Locale.ROOT))).toArray(OptimKind[]::new);
     }
 }
