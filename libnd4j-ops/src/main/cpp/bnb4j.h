@@ -6,7 +6,7 @@
 
 extern "C" {
 
-// Element types understood by the kernels (must match org.bnb4j.nativeops.NativeDType).
+// Element types understood by the kernels (must match org.bnb4j.internal.kernels.NativeQuantKernels.dtypeCode).
 enum bnb_dtype : int32_t { BNB_FLOAT = 0, BNB_DOUBLE = 1, BNB_HALF = 2, BNB_BFLOAT16 = 3 };
 
 // Status codes (>= 0 means success). Negative values <= BNB_ERR_INF_BASE encode the

@@ -1,5 +1,5 @@
 // Element conversions between the INDArray storage types and float. Rounding is
-// round-to-nearest-even everywhere; the Java implementation (org.bnb4j.kernels.Fp16) mirrors
+// round-to-nearest-even everywhere; the Java implementation (org.bnb4j.internal.kernels.Fp16) mirrors
 // these bit for bit so the two implementations agree exactly.
 #pragma once
 #include <cstdint>

@@ -1,4 +1,4 @@
-// JNI entry points for org.bnb4j.nativeops.BnbNative. Arrays arrive as raw addresses of
+// JNI entry points for org.bnb4j.internal.nativeops.BnbNative. Arrays arrive as raw addresses of
 // INDArray memory, so nothing is copied; only the small shape/stride vectors cross as arrays.
 #include <jni.h>
 #include <cstddef>
@@ -80,17 +80,17 @@ int32_t read_addresses(JNIEnv* env, jlongArray a, jlong* out) {
 
 extern "C" {
 
-JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_abiVersion(JNIEnv*, jclass) { return bnb_abi_version(); }
+JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_abiVersion(JNIEnv*, jclass) { return bnb_abi_version(); }
 
-JNIEXPORT jstring JNICALL Java_org_bnb4j_nativeops_BnbNative_activeIsa(JNIEnv* env, jclass) {
+JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_activeIsa(JNIEnv* env, jclass) {
   return env->NewStringUTF(bnb_active_isa());
 }
 
-JNIEXPORT jstring JNICALL Java_org_bnb4j_nativeops_BnbNative_supportedIsas(JNIEnv* env, jclass) {
+JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_supportedIsas(JNIEnv* env, jclass) {
   return env->NewStringUTF(bnb_supported_isas());
 }
 
-JNIEXPORT jboolean JNICALL Java_org_bnb4j_nativeops_BnbNative_selectIsa(JNIEnv* env, jclass, jstring name) {
+JNIEXPORT jboolean JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_selectIsa(JNIEnv* env, jclass, jstring name) {
   if (name == nullptr) return JNI_FALSE;
   const char* s = env->GetStringUTFChars(name, nullptr);
   jboolean ok = bnb_select_isa(s) ? JNI_TRUE : JNI_FALSE;
@@ -98,17 +98,17 @@ JNIEXPORT jboolean JNICALL Java_org_bnb4j_nativeops_BnbNative_selectIsa(JNIEnv* 
   return ok;
 }
 
-JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_maxThreads(JNIEnv*, jclass) { return bnb_max_threads(); }
+JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_maxThreads(JNIEnv*, jclass) { return bnb_max_threads(); }
 
-JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_setThreads(JNIEnv*, jclass, jint n) { bnb_set_threads(n); }
+JNIEXPORT void JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_setThreads(JNIEnv*, jclass, jint n) { bnb_set_threads(n); }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_parallelStalls(JNIEnv*, jclass) { return bnb_parallel_stalls(); }
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_parallelStalls(JNIEnv*, jclass) { return bnb_parallel_stalls(); }
 
-JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_setParallelSplit(JNIEnv*, jclass, jlong chunk, jlong min_per_thread) {
+JNIEXPORT void JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_setParallelSplit(JNIEnv*, jclass, jlong chunk, jlong min_per_thread) {
   bnb_set_parallel_split(chunk, min_per_thread);
 }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookCreate(JNIEnv* env, jclass, jfloatArray values) {
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_codebookCreate(JNIEnv* env, jclass, jfloatArray values) {
   if (values == nullptr || env->GetArrayLength(values) != 256) return 0;
   float v[256];
   env->GetFloatArrayRegion(values, 0, 256, v);
@@ -116,11 +116,11 @@ JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookCreate(JNIEnv
   return reinterpret_cast<jlong>(bnb_codebook_create(v, &status));
 }
 
-JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookFree(JNIEnv*, jclass, jlong handle) {
+JNIEXPORT void JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_codebookFree(JNIEnv*, jclass, jlong handle) {
   bnb_codebook_free(ptr<bnb_codebook>(handle));
 }
 
-JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_absmaxChecksum(JNIEnv* env, jclass, jlongArray absmax, jlong nb) {
+JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_absmaxChecksum(JNIEnv* env, jclass, jlongArray absmax, jlong nb) {
   jlong a[BNB_MAX_STATES];
   const int32_t k = read_addresses(env, absmax, a);
   if (k < 0) return 0;
@@ -129,12 +129,12 @@ JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_absmaxChecksum(JNIEnv*
   return (jint)bnb_absmax_checksum(p, k, nb);
 }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_codebookCheckFast(JNIEnv*, jclass, jlong handle, jint variant,
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_codebookCheckFast(JNIEnv*, jclass, jlong handle, jint variant,
                                                                              jint stride) {
   return bnb_codebook_check_fast(ptr<bnb_codebook>(handle), variant, stride);
 }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_quantize(
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_quantize(
     JNIEnv* env, jclass, jlong cb, jlong src, jint dtype, jlong n, jlongArray shape, jlongArray strides,
     jlong codes, jlong absmax, jint blocksize, jboolean stochastic, jlong seed) {
   Layout l;
@@ -145,7 +145,7 @@ JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_quantize(
                                 static_cast<uint64_t>(seed));
 }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_dequantize(
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_dequantize(
     JNIEnv* env, jclass, jlong cb, jlong codes, jlong absmax, jlong n, jint blocksize, jlong dst, jint dtype,
     jlongArray shape, jlongArray strides) {
   Layout l;
@@ -155,11 +155,11 @@ JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_dequantize(
                                   l.strided ? l.strides.data() : nullptr);
 }
 
-JNIEXPORT void JNICALL Java_org_bnb4j_nativeops_BnbNative_parallelCopy(JNIEnv*, jclass, jlong src, jlong dst, jlong bytes) {
+JNIEXPORT void JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_parallelCopy(JNIEnv*, jclass, jlong src, jlong dst, jlong bytes) {
   bnb_parallel_copy(ptr<void>(src), ptr<void>(dst), bytes);
 }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim8bit(JNIEnv* env, jclass, jintArray hyper, jlong grad, jlong n,
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_optim8bit(JNIEnv* env, jclass, jintArray hyper, jlong grad, jlong n,
                                                                       jint blocksize, jlongArray codes, jlongArray absmax,
                                                                       jlongArray maps, jint byte_phase) {
   bnb_optim_hyper h;
@@ -172,7 +172,7 @@ JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim8bit(JNIEnv* env
   return bnb_optim8bit_blockwise(&h, ptr<float>(grad), n, blocksize, st, k, byte_phase);
 }
 
-JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim32(JNIEnv* env, jclass, jintArray hyper, jlong grad, jlong n,
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_optim32(JNIEnv* env, jclass, jintArray hyper, jlong grad, jlong n,
                                                                    jlongArray states) {
   bnb_optim_hyper h;
   jlong a[BNB_MAX_STATES];
@@ -183,7 +183,7 @@ JNIEXPORT jlong JNICALL Java_org_bnb4j_nativeops_BnbNative_optim32(JNIEnv* env, 
   return bnb_optim32(&h, ptr<float>(grad), n, st, k);
 }
 
-JNIEXPORT jint JNICALL Java_org_bnb4j_nativeops_BnbNative_describeOptimizer(JNIEnv* env, jclass, jint kind, jintArray flags,
+JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_describeOptimizer(JNIEnv* env, jclass, jint kind, jintArray flags,
                                                                            jobjectArray names) {
   bnb_optim_info info;
   if (flags == nullptr || names == nullptr || env->GetArrayLength(flags) < BNB_MAX_STATES ||

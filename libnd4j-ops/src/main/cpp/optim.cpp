@@ -1,7 +1,7 @@
 // Fused block-wise optimizer steps (bitsandbytes' kOptimizerStatic8bit{1,2}StateBlockwise and their
 // 32-bit twins). One pass per block: dequantize the state, update it, turn the gradient into the
 // update in place (DL4J's applyUpdater contract: the caller subtracts it), requantize the state with
-// a new absmax. The Java oracle org.bnb4j.optim.JavaOptimizerKernels does the same float operations
+// a new absmax. The Java oracle org.bnb4j.internal.optim.JavaOptimizerKernels does the same float operations
 // in the same order; -ffp-contract=off keeps the compiler from fusing them.
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 // element, and the AVX2, AVX-512 and VBMI encoders call them for their rare lanes (top bytes that
 // landed on a dropped code, NaN states). Their vector forms of sigma (optim_avx2.cpp sigma8,
 // optim_avx512.cpp sigma16, optim_vbmi.cpp unsigma64 / sigma64_encoded) are the same rule on lanes;
-// the VBMI byte table is built from sigma() itself. The Java oracle (org.bnb4j.optim.StateCodec)
+// the VBMI byte table is built from sigma() itself. The Java oracle (org.bnb4j.internal.optim.StateCodec)
 // implements the same rules.
 //
 // NaN-safe byte packing is used when codes live inside words that a save writes as floating point

@@ -1,5 +1,7 @@
 package org.bnb4j.distributed;
 
+import org.bnb4j.internal.distributed.UpdaterStateAveraging;
+
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

@@ -1,10 +1,12 @@
 package org.bnb4j.distributed;
 
-import org.bnb4j.optim.OptimState8bit;
+import org.bnb4j.internal.distributed.UpdaterStateAveraging;
+
+import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.bnb4j.updaters.config.Lion8bit;
-import org.bnb4j.updaters.impl.BlockwiseGradientUpdater;
+import org.bnb4j.internal.updaters.BlockwiseGradientUpdater;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.UpdaterBlock;

@@ -1,8 +1,10 @@
 package org.bnb4j.spark;
 
-import org.bnb4j.optim.OptimState8bit;
+import org.bnb4j.internal.distributed.UpdaterStateAveraging;
+
+import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
-import org.bnb4j.updaters.impl.BlockwiseGradientUpdater;
+import org.bnb4j.internal.updaters.BlockwiseGradientUpdater;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -224,13 +226,6 @@ public final class FloatUpdaterState implements Serializable {
 
     /** The updater of a MultiLayerNetwork or ComputationGraph (created when the network has none yet). */
     static BaseMultiLayerUpdater<?> updater(Model m) {
-        Object u;
-        if (m instanceof MultiLayerNetwork) u = ((MultiLayerNetwork) m).getUpdater();
-        else if (m instanceof ComputationGraph) u = ((ComputationGraph) m).getUpdater();
-        else throw new IllegalArgumentException("a MultiLayerNetwork or ComputationGraph is needed, got " + (m == null ? null : m.getClass().getName()));
-        if (!(u instanceof BaseMultiLayerUpdater)) {
-            throw new IllegalArgumentException("unsupported updater " + (u == null ? null : u.getClass().getName()));
-        }
-        return (BaseMultiLayerUpdater<?>) u;
+        return UpdaterStateAveraging.updater(m);
     }
 }

@@ -2,11 +2,11 @@ package org.bnb4j.spark;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.bnb4j.optim.OptimState8bit;
+import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.bnb4j.updaters.config.Lion8bit;
-import org.bnb4j.updaters.impl.BlockwiseGradientUpdater;
+import org.bnb4j.internal.updaters.BlockwiseGradientUpdater;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.UpdaterBlock;

@@ -1,6 +1,6 @@
 package org.bnb4j.updaters;
 
-import org.bnb4j.updaters.impl.BlockwiseGradientUpdater;
+import org.bnb4j.internal.updaters.BlockwiseGradientUpdater;
 import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

@@ -139,7 +139,7 @@ class DataTypeNetworksTest {
             // gradients of every scale, up to a batch whose inputs are 1e4 times larger
             a.fit(new DataSet(train.getFeatures().mul(Math.pow(10, (i % 5) - 1)), train.getLabels()));
             INDArray v = a.getUpdater().getStateViewArray();
-            java.nio.ByteBuffer b = org.bnb4j.kernels.HostBuffers.of(v);
+            java.nio.ByteBuffer b = org.bnb4j.internal.kernels.HostBuffers.of(v);
             for (int w = 0; w < v.length(); w++) {
                 int h = b.getShort(2 * w) & 0xffff;
                 assertFalse(ViewDtypeFactsTest.halfNaN(h), u + ": view half " + w + " is a NaN pattern " + Integer.toHexString(h));

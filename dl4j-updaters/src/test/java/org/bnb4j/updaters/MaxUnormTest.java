@@ -2,7 +2,7 @@ package org.bnb4j.updaters;
 
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
-import org.bnb4j.updaters.impl.BlockwiseGradientUpdater;
+import org.bnb4j.internal.updaters.BlockwiseGradientUpdater;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;

@@ -1,6 +1,6 @@
 package org.bnb4j.updaters;
 
-import org.bnb4j.kernels.HostBuffers;
+import org.bnb4j.internal.kernels.HostBuffers;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package org.bnb4j.examples;
 
-import org.bnb4j.kernels.Kernels;
+import org.bnb4j.Bnb4j;
 import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.QuantMap;
 import org.bnb4j.quant.QuantState;
@@ -30,7 +30,7 @@ import java.util.Map;
  */
 public final class QuantizeDemo {
     public static void main(String[] args) {
-        System.out.println("bnb4j demo: kernels = " + Kernels.get().name());
+        System.out.println("bnb4j demo: kernels = " + Bnb4j.kernels());
 
         DataSet train = SpiralData.generate(3, 1000, 0.2, 1);
         DataSet test = SpiralData.generate(3, 300, 0.2, 2);

@@ -5,7 +5,7 @@ import org.bnb4j.examples.lm.ReportWriter;
 import org.bnb4j.examples.lm.RunResult;
 import org.bnb4j.examples.lm.Trainer;
 import org.bnb4j.examples.lm.Updaters;
-import org.bnb4j.kernels.Kernels;
+import org.bnb4j.Bnb4j;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -85,7 +85,7 @@ public final class TrainComparison implements Callable<Integer> {
     public Integer call() throws Exception {
         validate();
         if (scaleDemo) return ScaleDemo.run(scaleWidth, scaleBudgetMb) == 1 ? 0 : 1;
-        System.out.println("bnb4j char-LSTM comparison: kernels = " + Kernels.get().name());
+        System.out.println("bnb4j char-LSTM comparison: kernels = " + Bnb4j.kernels());
         CharCorpus corpus = new CharCorpus(CharCorpus.dl4jSources(corpusChars), 0.05);
         Trainer.Options o = new Trainer.Options();
         o.hidden = hidden;
@@ -109,7 +109,7 @@ public final class TrainComparison implements Callable<Integer> {
         }
         String setup = String.format(Locale.ROOT, "Setup: %,d characters of DL4J nn sources (5%% held out), vocabulary %d, %d x LSTM(%d) + softmax "
                         + "(%,d parameters), %d steps, minibatch %d x %d characters, learning rate %s, seed %d, kernels: %s.",
-                corpus.length(), corpus.vocabSize(), layers, hidden, runs.get(0).numParams, steps, batch, seq, lr, seed, Kernels.get().name());
+                corpus.length(), corpus.vocabSize(), layers, hidden, runs.get(0).numParams, steps, batch, seq, lr, seed, Bnb4j.kernels());
         ReportWriter.write(out, runs, setup);
         System.out.println("report: " + out.toAbsolutePath());
         return 0;

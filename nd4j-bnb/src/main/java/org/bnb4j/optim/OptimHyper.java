@@ -6,12 +6,13 @@ package org.bnb4j.optim;
  * factories of the built-in optimizers ({@link #adam}, ...) or, for any optimizer, by {@link #builder}.
  */
 public final class OptimHyper {
-    final OptimKind kind;
-    final float lr, beta1, beta2, eps, stepSize, epsHat, oneMinusBeta1, oneMinusBeta2;
-    final float beta3, oneMinusBeta3, alpha, biasCorrection1, sqrtBiasCorrection2; // AdEMAMix
+    // Read-only fields, public for the kernels in org.bnb4j.internal.optim (a value object, set once).
+    public final OptimKind kind;
+    public final float lr, beta1, beta2, eps, stepSize, epsHat, oneMinusBeta1, oneMinusBeta2;
+    public final float beta3, oneMinusBeta3, alpha, biasCorrection1, sqrtBiasCorrection2; // AdEMAMix
     /** Adam, AdEMAMix: moment bounds |m1| <= ratio1 sqrt(v), |m2| <= ratio3 sqrt(v) (+inf: none); see {@link UpdateBound}. */
-    final float ratio1, ratio3;
-    final boolean firstStep;
+    public final float ratio1, ratio3;
+    public final boolean firstStep;
 
     private OptimHyper(OptimKind kind, double lr, double beta1, double beta2, double eps, double stepSize, double epsHat,
                        boolean firstStep, double beta3, double alpha, double c1, double sqrtC2, double ratio1, double ratio3) {
@@ -190,19 +191,19 @@ public final class OptimHyper {
     }
 
     // Word offsets of bnb4j.h's struct bnb_optim_hyper (jni_bridge.cpp asserts each one against the struct).
-    static final int W_SIZE = 0, W_KIND = 1, W_FIRST_STEP = 2, W_LR = 3, W_BETA1 = 4, W_BETA2 = 5, W_EPS = 6,
+    public static final int W_SIZE = 0, W_KIND = 1, W_FIRST_STEP = 2, W_LR = 3, W_BETA1 = 4, W_BETA2 = 5, W_EPS = 6,
             W_STEP_SIZE = 7, W_EPS_HAT = 8, W_ONE_MINUS_BETA1 = 9, W_ONE_MINUS_BETA2 = 10, W_BETA3 = 11,
             W_ONE_MINUS_BETA3 = 12, W_ALPHA = 13, W_BIAS_CORRECTION1 = 14, W_SQRT_BIAS_CORRECTION2 = 15, W_RATIO1 = 16,
             W_RATIO3 = 17;
     /** Words of struct bnb_optim_hyper; its size field holds 4 * WORDS bytes. */
-    static final int WORDS = 18;
+    public static final int WORDS = 18;
 
     /**
      * This step as the words of the native {@code struct bnb_optim_hyper} (bnb4j.h): uint32 size (bytes),
      * int32 kind (the optimizer's code), int32 first_step (t == 1), then the floats as raw bits at their
      * W_* offsets. The native entry points reject another size.
      */
-    int[] toWords() {
+    public int[] toWords() {
         int[] w = new int[WORDS];
         w[W_SIZE] = 4 * WORDS;
         w[W_KIND] = kind.code;

@@ -153,6 +153,11 @@ public enum OptimKind {
         return states.get(s);
     }
 
+    /** The code of this optimizer in the native library (bnb4j.h, optimizers.h). */
+    public int nativeCode() {
+        return code;
+    }
+
     /** The number saved states are tagged with: never reused, never changed (golden checkpoints pin it). */
     public int persistentId() {
         return persistentId;
@@ -163,7 +168,7 @@ public enum OptimKind {
     }
 
     /** The largest number of states of any optimizer (what work arrays that serve every kind hold). */
-    static int maxStates() {
+    public static int maxStates() {
         int k = 0;
         for (OptimKind kind : values()) k = Math.max(k, kind.numStates());
         return k;

@@ -7,11 +7,11 @@ import java.util.Arrays;
  * reset on a non-finite gradient and the moment clamp. The rules themselves are declared with their
  * optimizer, {@link OptimKind#update}.
  */
-final class OptimMath {
+public final class OptimMath {
     private OptimMath() {}
 
     /** The moment bound (native clamp_moment): min then max in SSE operand order, so NaN passes unchanged. */
-    static float clamp(float m, float lim) {
+    public static float clamp(float m, float lim) {
         m = lim < m ? lim : m;
         return -lim > m ? -lim : m;
     }
@@ -20,7 +20,7 @@ final class OptimMath {
      * One element of h's optimizer: returns the update; s[0..numStates) hold the states and are
      * advanced. A non-finite g resets them to 0 and gives a zero update.
      */
-    static float step(OptimHyper h, float g, float[] s) {
+    public static float step(OptimHyper h, float g, float[] s) {
         if (!Float.isFinite(g)) {
             Arrays.fill(s, 0, h.kind.numStates(), 0f);
             return 0f;

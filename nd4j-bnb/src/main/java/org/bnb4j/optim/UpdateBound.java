@@ -27,7 +27,7 @@ public final class UpdateBound {
     private UpdateBound() {}
 
     /** Multiplicative slack over the exact bound. */
-    static final double SLACK = 1.01;
+    public static final double SLACK = 1.01;
 
     /**
      * The bound on |m_t| / sqrt(v_t) for an EMA m with new-gradient weight at most (1 - weightBeta),

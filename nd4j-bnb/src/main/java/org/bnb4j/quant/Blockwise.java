@@ -1,7 +1,7 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.kernels.ArrayMemory;
-import org.bnb4j.kernels.Kernels;
+import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.kernels.KernelProvider;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -19,7 +19,7 @@ import java.util.Arrays;
  *       x / absmax (bitsandbytes' search: exact midpoints go to the even index; NaN gives code 0;
  *       an all-zero block gives the map's zero code);</li>
  *   <li>dequantized = map[code] * absmax, in float, then rounded to the output type (nearest even);</li>
- *   <li>+-Inf in the input is rejected with {@link org.bnb4j.kernels.NonFiniteInputException}.</li>
+ *   <li>+-Inf in the input is rejected with {@link org.bnb4j.quant.NonFiniteInputException}.</li>
  * </ul>
  * Runs on the implementation chosen by {@link Kernels#get()} (native when it loads).
  */
@@ -31,7 +31,7 @@ public final class Blockwise {
     private Blockwise() {}
 
     private static final class Default {
-        static final BlockwiseQuantizer INSTANCE = new BlockwiseQuantizer(Kernels.get());
+        static final BlockwiseQuantizer INSTANCE = new BlockwiseQuantizer(KernelProvider.get().quantKernels());
     }
 
     /** The quantizer on the active kernels. */

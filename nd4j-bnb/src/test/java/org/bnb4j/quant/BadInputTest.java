@@ -1,6 +1,6 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.kernels.NonFiniteInputException;
+import org.bnb4j.quant.NonFiniteInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,8 +1,8 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.kernels.CodeSearch;
-import org.bnb4j.kernels.Kernels;
-import org.bnb4j.nativeops.BnbNative;
+import org.bnb4j.internal.kernels.CodeSearch;
+import org.bnb4j.internal.kernels.KernelProvider;
+import org.bnb4j.internal.nativeops.BnbNative;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,13 +30,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * codes, absmax, dequantized values in every float type, and stochastic codes for a fixed seed.
  */
 class CustomMapNativeTest {
-    static final BlockwiseQuantizer JAVA = new BlockwiseQuantizer(Kernels.java());
+    static final BlockwiseQuantizer JAVA = new BlockwiseQuantizer(KernelProvider.reference().quantKernels());
     static final float MAX = Float.MAX_VALUE;
     static String defaultIsa;
 
     @BeforeAll
     static void needsNative() {
-        assumeTrue(Kernels.nativeKernels().isPresent(), "native library not loaded");
+        assumeTrue(KernelProvider.nativeKernels().isPresent(), "native library not loaded");
         defaultIsa = BnbNative.activeIsa();
     }
 
@@ -46,7 +46,7 @@ class CustomMapNativeTest {
     }
 
     static Stream<String> isas() {
-        if (Kernels.nativeKernels().isEmpty()) return Stream.of("none");
+        if (KernelProvider.nativeKernels().isEmpty()) return Stream.of("none");
         return Stream.of(BnbNative.supportedIsas().split(","));
     }
 
@@ -207,7 +207,7 @@ class CustomMapNativeTest {
     static BlockwiseQuantizer select(String isa) {
         assertTrue(BnbNative.selectIsa(isa), isa);
         assertEquals(isa, BnbNative.activeIsa());
-        return new BlockwiseQuantizer(Kernels.nativeKernels().orElseThrow());
+        return new BlockwiseQuantizer(KernelProvider.nativeKernels().orElseThrow().quantKernels());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -249,7 +249,7 @@ class CustomMapNativeTest {
     @Test
     void valuesBeyondOneAreNeverChosenButDecode() {
         // y = x / absmax lies in [-1, 1], so a map above 1 gives code 0 everywhere; code 255 still decodes
-        BlockwiseQuantizer nat = new BlockwiseQuantizer(Kernels.nativeKernels().orElseThrow());
+        BlockwiseQuantizer nat = new BlockwiseQuantizer(KernelProvider.nativeKernels().orElseThrow().quantKernels());
         QuantMap m = QuantMap.of(fill(i -> i == 255 ? 1e30 : 1 + i * 0.25));
         INDArray x = Nd4j.createFromArray(new float[]{0.5f, -2.0f, 1.0f, 0.0f});
         QuantState s = nat.quantize(x, m, 64);

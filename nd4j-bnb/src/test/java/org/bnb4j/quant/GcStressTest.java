@@ -1,8 +1,8 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.kernels.HostBuffers;
+import org.bnb4j.internal.kernels.HostBuffers;
 import org.bnb4j.optim.OptimKind;
-import org.bnb4j.optim.OptimState8bit;
+import org.bnb4j.internal.optim.OptimState8bit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.kernels.ArrayMemory;
-import org.bnb4j.kernels.HostBuffers;
+import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.kernels.HostBuffers;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

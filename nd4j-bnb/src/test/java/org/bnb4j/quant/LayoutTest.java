@@ -43,7 +43,7 @@ class LayoutTest {
             assertEquals(t, back.dataType());
             assertArrayEquals(x.shape(), back.shape());
             // the Java oracle agrees on views too
-            QuantState j = new BlockwiseQuantizer(org.bnb4j.kernels.Kernels.java()).quantize(x, QuantMap.dynamic(), 256);
+            QuantState j = new BlockwiseQuantizer(org.bnb4j.internal.kernels.KernelProvider.reference().quantKernels()).quantize(x, QuantMap.dynamic(), 256);
             assertSameBits(ref.codes(), j.codes(), "java codes on view");
         }
     }

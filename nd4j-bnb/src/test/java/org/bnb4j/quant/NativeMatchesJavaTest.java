@@ -1,8 +1,8 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.kernels.Kernels;
-import org.bnb4j.kernels.NonFiniteInputException;
-import org.bnb4j.nativeops.BnbNative;
+import org.bnb4j.internal.kernels.KernelProvider;
+import org.bnb4j.quant.NonFiniteInputException;
+import org.bnb4j.internal.nativeops.BnbNative;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,15 +24,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * bit: codes, absmax and dequantized values, for every data type and blocksize.
  */
 class NativeMatchesJavaTest {
-    static final BlockwiseQuantizer JAVA = new BlockwiseQuantizer(Kernels.java());
+    static final BlockwiseQuantizer JAVA = new BlockwiseQuantizer(KernelProvider.reference().quantKernels());
 
     static BlockwiseQuantizer nativeQuantizer() {
-        assumeTrue(Kernels.nativeKernels().isPresent(), "native library not loaded");
-        return new BlockwiseQuantizer(Kernels.nativeKernels().get());
+        assumeTrue(KernelProvider.nativeKernels().isPresent(), "native library not loaded");
+        return new BlockwiseQuantizer(KernelProvider.nativeKernels().get().quantKernels());
     }
 
     static Stream<String> isas() {
-        if (Kernels.nativeKernels().isEmpty()) return Stream.of("none");
+        if (KernelProvider.nativeKernels().isEmpty()) return Stream.of("none");
         return Stream.of(BnbNative.supportedIsas().split(","));
     }
 
@@ -46,7 +46,7 @@ class NativeMatchesJavaTest {
 
     @AfterAll
     static void restoreIsa() {
-        if (Kernels.nativeKernels().isPresent()) {
+        if (KernelProvider.nativeKernels().isPresent()) {
             String[] all = BnbNative.supportedIsas().split(",");
             BnbNative.selectIsa(all[all.length - 1]);
         }

@@ -107,14 +107,14 @@ class QuantStateChunkTest {
         int[] bits = {0x7FC00001, 0xFFC12345, 0x80000000, 0x00000001, 0x7F7FFFFF, 0x3F800000, 0xFF800000, 0x7F800000, 0x12345678, 0x00800000};
         INDArray absmax = Nd4j.createFromArray(bits).castTo(DataType.INT);
         INDArray am = Nd4j.create(DataType.FLOAT, 10);
-        org.bnb4j.kernels.HostBuffers.of(am).asIntBuffer().put(org.bnb4j.kernels.HostBuffers.of(absmax).asIntBuffer());
+        org.bnb4j.internal.kernels.HostBuffers.of(am).asIntBuffer().put(org.bnb4j.internal.kernels.HostBuffers.of(absmax).asIntBuffer());
         QuantState s = QuantState.of(q.codes(), am, q.map(), 64, new long[]{640}, DataType.FLOAT);
         for (int chunk : new int[]{1, 4, 6, 40}) {
             ByteArrayOutputStream o = new ByteArrayOutputStream();
             s.write(o, chunk);
             QuantState r = QuantState.read(new Trickle(new ByteArrayInputStream(o.toByteArray())), chunk, 0);
             int[] back = new int[10];
-            org.bnb4j.kernels.HostBuffers.of(r.absmax()).asIntBuffer().get(back);
+            org.bnb4j.internal.kernels.HostBuffers.of(r.absmax()).asIntBuffer().get(back);
             assertArrayEquals(bits, back, "chunk " + chunk);
             StreamFields f = StreamFields.parse(o.toByteArray());
             assertArrayEquals(bits, f.absmax, "big-endian int bits in the stream, chunk " + chunk);

@@ -1,6 +1,6 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.kernels.HostBuffers;
+import org.bnb4j.internal.kernels.HostBuffers;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -88,7 +88,7 @@ final class TestArrays {
     }
 
     static INDArray dense(INDArray x) {
-        return org.bnb4j.kernels.ArrayMemory.of(x).isContiguous() ? x : x.dup('c');
+        return org.bnb4j.internal.kernels.ArrayMemory.of(x).isContiguous() ? x : x.dup('c');
     }
 
     /** Asserts bit-identical memory, reporting the first differing element. */

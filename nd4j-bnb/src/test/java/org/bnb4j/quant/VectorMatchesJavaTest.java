@@ -1,9 +1,8 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.kernels.JavaKernelsProvider;
-import org.bnb4j.kernels.Kernels;
-import org.bnb4j.kernels.NonFiniteInputException;
-import org.bnb4j.kernels.QuantKernels;
+import org.bnb4j.internal.kernels.KernelProvider;
+import org.bnb4j.quant.NonFiniteInputException;
+import org.bnb4j.internal.kernels.QuantKernels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,14 +25,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * bit: codes, absmax and dequantized values, for every data type, blocksize and layout.
  */
 class VectorMatchesJavaTest {
-    static final BlockwiseQuantizer JAVA = new BlockwiseQuantizer(Kernels.java());
+    static final BlockwiseQuantizer JAVA = new BlockwiseQuantizer(KernelProvider.reference().quantKernels());
     static BlockwiseQuantizer vec;
 
     @BeforeAll
     static void vectorKernels() {
-        assumeTrue(JavaKernelsProvider.vectorModulePresent(), "run with --add-modules jdk.incubator.vector");
-        QuantKernels k = Kernels.vector().orElseThrow(() -> new AssertionError("module present but no vector kernels: "
-                + JavaKernelsProvider.get().unavailableReason()));
+        assumeTrue(KernelProvider.vectorModulePresent(), "run with --add-modules jdk.incubator.vector");
+        QuantKernels k = KernelProvider.vectorized().map(KernelProvider::quantKernels).orElseThrow(() -> new AssertionError("module present but no vector kernels: "
+                + KernelProvider.vectorUnavailableReason()));
         assertTrue(k.name().contains("vectorized"), k.name());
         String lanes = System.getProperty("bnb4j.expectVectorLanes");   // set by the 128-bit test run
         if (lanes != null) assertTrue(k.name().contains("(Vector API, " + lanes + " float lanes)"), k.name());

@@ -1,6 +1,6 @@
 package org.bnb4j.samediff;
 
-import org.bnb4j.kernels.CodeSearch;
+import org.bnb4j.internal.kernels.CodeSearch;
 import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.QuantMap;
 import org.bnb4j.quant.QuantState;

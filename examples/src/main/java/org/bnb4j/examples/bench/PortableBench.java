@@ -1,12 +1,11 @@
 package org.bnb4j.examples.bench;
 
-import org.bnb4j.kernels.JavaKernelsProvider;
-import org.bnb4j.kernels.Kernels;
-import org.bnb4j.kernels.QuantKernels;
-import org.bnb4j.optim.JavaOptimizerKernels;
+import org.bnb4j.internal.kernels.KernelProvider;
+import org.bnb4j.internal.kernels.QuantKernels;
+import org.bnb4j.internal.optim.JavaOptimizerKernels;
 import org.bnb4j.optim.OptimKind;
-import org.bnb4j.optim.OptimState8bit;
-import org.bnb4j.optim.OptimizerKernels;
+import org.bnb4j.internal.optim.OptimState8bit;
+import org.bnb4j.internal.optim.OptimizerKernels;
 import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.BlockwiseQuantizer;
 import org.bnb4j.quant.QuantMap;
@@ -45,17 +44,17 @@ public final class PortableBench {
         String[] sizes = (args.length > 0 ? args[0] : "1000000,10000000").split(",");
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         OptimKind[] kinds = kinds(args.length > 2 ? args[2] : "ADAM,LION,MOMENTUM");
-        if (Kernels.nativeKernels().isPresent()) {
+        if (KernelProvider.nativeKernels().isPresent()) {
             System.err.println("the native library is loaded: run with -Dbnb4j.native=false to measure the Java kernels");
             System.exit(2);
         }
-        OptimizerKernels vector = OptimizerKernels.vector().orElse(null);
-        QuantKernels vq = Kernels.vector().orElse(null);
+        OptimizerKernels vector = KernelProvider.vectorized().map(KernelProvider::optimizerKernels).orElse(null);
+        QuantKernels vq = KernelProvider.vectorized().map(KernelProvider::quantKernels).orElse(null);
         System.out.printf(Locale.ROOT, "bnb4j portable benchmark: java %s (%s), %d threads, active kernels: %s%n",
                 System.getProperty("java.version"), System.getProperty("java.vm.name"),
-                ForkJoinPool.getCommonPoolParallelism() + 1, Kernels.get().name());
+                ForkJoinPool.getCommonPoolParallelism() + 1, KernelProvider.get().quantKernels().name());
         if (vector == null) {
-            System.out.println("vectorized Java kernels off: " + JavaKernelsProvider.get().unavailableReason()
+            System.out.println("vectorized Java kernels off: " + KernelProvider.vectorUnavailableReason()
                     + " (only the scalar rows are measured)");
         }
         System.out.println("median of " + runs + " runs; ratios are DL4J Adam's time / this time (> 1: faster than DL4J's Adam)");
@@ -87,7 +86,7 @@ public final class PortableBench {
         System.out.printf(Locale.ROOT, "%nquantize / dequantize, %,d floats%n", n);
         for (int blocksize : new int[]{256, 4096}) {
             INDArray absmax = Nd4j.create(DataType.FLOAT, Blockwise.numBlocks(n, blocksize));
-            double[] sq = quant(new BlockwiseQuantizer(Kernels.java()), x, codes, absmax, out, blocksize, Math.max(3, runs / 3));
+            double[] sq = quant(new BlockwiseQuantizer(KernelProvider.reference().quantKernels()), x, codes, absmax, out, blocksize, Math.max(3, runs / 3));
             quantRow("scalar Java", blocksize, n, sq, null);
             if (vq != null) quantRow("vector Java", blocksize, n, quant(new BlockwiseQuantizer(vq), x, codes, absmax, out, blocksize, runs), sq);
         }
@@ -108,7 +107,7 @@ public final class PortableBench {
         INDArray codes = Nd4j.create(DataType.UBYTE, g.length()), out = Nd4j.create(DataType.FLOAT, g.length());
         INDArray absmax = Nd4j.create(DataType.FLOAT, Blockwise.numBlocks(g.length(), 256));
         if (vq != null) quant(new BlockwiseQuantizer(vq), g, codes, absmax, out, 256, 40);
-        quant(new BlockwiseQuantizer(Kernels.java()), g, codes, absmax, out, 256, 10);
+        quant(new BlockwiseQuantizer(KernelProvider.reference().quantKernels()), g, codes, absmax, out, 256, 10);
         System.out.printf(Locale.ROOT, "(warm-up %.1f s)%n", (System.nanoTime() - t0) / 1e9);
     }
 

@@ -1,8 +1,8 @@
 package org.bnb4j.examples.bench;
 
-import org.bnb4j.kernels.ArrayMemory;
-import org.bnb4j.kernels.Kernels;
-import org.bnb4j.nativeops.BnbNative;
+import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.kernels.KernelProvider;
+import org.bnb4j.internal.nativeops.BnbNative;
 import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.BlockwiseQuantizer;
 import org.bnb4j.quant.QuantMap;
@@ -31,7 +31,7 @@ public final class QuantizeBench {
     public static void main(String[] args) {
         long n = args.length > 0 ? Long.parseLong(args[0]) : 50_000_000L;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        if (Kernels.nativeKernels().isEmpty()) {
+        if (KernelProvider.nativeKernels().isEmpty()) {
             System.err.println("native library not loaded: this benchmark measures the native kernels");
             System.exit(2);
         }
@@ -44,7 +44,7 @@ public final class QuantizeBench {
         long floatBytes = 4 * n;
 
         System.out.printf(Locale.ROOT, "bnb4j quantize benchmark: %,d floats (%.0f MB), %s, median of %d runs%n",
-                n, floatBytes / 1e6, Kernels.get().name(), runs);
+                n, floatBytes / 1e6, KernelProvider.get().quantKernels().name(), runs);
         double tCopy = Timer.medianSeconds(3, runs, () -> BnbNative.parallelCopy(src, dst, floatBytes));
         double copyGBs = 2.0 * floatBytes / tCopy / 1e9;
         System.out.printf(Locale.ROOT, "memory copy               %8.2f ms  %6.2f GB/s (read+write)%n", tCopy * 1e3, copyGBs);

@@ -1,9 +1,9 @@
 package org.bnb4j.examples.bench;
 
-import org.bnb4j.kernels.ArrayMemory;
-import org.bnb4j.kernels.Kernels;
-import org.bnb4j.nativeops.BnbNative;
-import org.bnb4j.nativeops.OpenMpRuntimes;
+import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.kernels.KernelProvider;
+import org.bnb4j.internal.nativeops.BnbNative;
+import org.bnb4j.internal.nativeops.OpenMpRuntimes;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.Lion8bit;
 import org.bnb4j.updaters.config.SGD8bit;
@@ -58,7 +58,7 @@ public final class UpdaterBench {
         }
         String[] sizes = (positional.size() > 0 ? positional.get(0) : "1000000,10000000,50000000").split(",");
         int runs = positional.size() > 1 ? Integer.parseInt(positional.get(1)) : 10;
-        boolean nativeLoaded = Kernels.nativeKernels().isPresent();
+        boolean nativeLoaded = KernelProvider.nativeKernels().isPresent();
         List<String> isas = new ArrayList<>();
         if (nativeLoaded) {
             String active = BnbNative.activeIsa();
@@ -70,7 +70,7 @@ public final class UpdaterBench {
         }
         int threads = nativeLoaded ? BnbNative.maxThreads() : Runtime.getRuntime().availableProcessors();
 
-        System.out.println("bnb4j updater benchmark: " + Kernels.get().name() + ", median of " + runs + " steps");
+        System.out.println("bnb4j updater benchmark: " + KernelProvider.get().quantKernels().name() + ", median of " + runs + " steps");
         System.out.println("CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM"
                 + (nativeLoaded ? "; supported ISAs " + BnbNative.supportedIsas() + ", active " + BnbNative.activeIsa() : ""));
         List<String> omp = OpenMpRuntimes.mapped();

@@ -1,0 +1,115 @@
+package org.bnb4j.internal.optim;
+
+import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.kernels.HostBuffers;
+import org.bnb4j.quant.Blockwise;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.util.stream.LongStream;
+
+/**
+ * Moves an 8-bit state to FLOAT values and back with the step's own rules ({@link StateCodec}): the
+ * decode of every step's first half, and the encode of its second half (block scale = largest
+ * magnitude, stored as {@link StateCodec#storedScale}; nearest code, sign fix where the state's descriptor asks for it,
+ * the NaN-safe byte forms of packed states). So a state written here is, byte for byte, the state a
+ * step would have written had it produced these values, and the next step reads it as its own.
+ * Pure Java (there is no native counterpart): parallel over blocks like the Java step.
+ */
+final class StateRequantizer {
+    private StateRequantizer() {}
+
+    static void dequantize(OptimState8bit st, INDArray[] values) {
+        eachBlock(st, values, (io, s, start, len, b) -> {
+            float am = io.amax[s].getFloat((int) (4 * b));
+            for (int i = start; i < start + len; i++) {
+                float v = StateCodec.decode(io.maps[s], io.codes[s].get(i) & 0xff, StateCodec.slot(io.phases[s], i), am);
+                io.vals[s].putFloat(4 * i, v);
+            }
+        });
+    }
+
+    static void quantize(OptimState8bit st, INDArray[] values) {
+        eachBlock(st, values, (io, s, start, len, b) -> {
+            float mx = 0f;
+            for (int i = start; i < start + len; i++) {
+                float x = Math.abs(io.vals[s].getFloat(4 * i));
+                if (x > mx) mx = x;   // the step's comparison: a NaN value does not raise the scale
+            }
+            mx = StateCodec.storedScale(io.phases[s], mx);
+            io.amax[s].putFloat((int) (4 * b), mx);
+            for (int i = start; i < start + len; i++) {
+                int c = StateCodec.encode(io.maps[s], io.vals[s].getFloat(4 * i), mx, io.signFix[s], StateCodec.slot(io.phases[s], i));
+                io.codes[s].put(i, (byte) c);
+            }
+        });
+    }
+
+    /** Work on state s of block b, elements [start, start + len). */
+    private interface BlockWork {
+        void run(Streams io, int s, int start, int len, long b);
+    }
+
+    /**
+     * Checks the arguments, then runs the work on every state of every block, blocks in parallel. The
+     * byte views do not keep the arrays alive: they are fenced until the work is done.
+     */
+    private static void eachBlock(OptimState8bit st, INDArray[] values, BlockWork work) {
+        int k = st.kind.numStates();
+        check(st, values, k);
+        if (st.n == 0) return;
+        try {
+            Streams io = new Streams(st, values, k);
+            LongStream.range(0, io.nb).parallel().forEach(b -> {
+                int start = (int) (b * st.blocksize), len = (int) Math.min(st.blocksize, st.n - start);
+                for (int s = 0; s < k; s++) work.run(io, s, start, len, b);
+            });
+        } finally {
+            Reference.reachabilityFence(st);
+            Reference.reachabilityFence(values);
+        }
+    }
+
+    private static void check(OptimState8bit st, INDArray[] values, int k) {
+        if (values == null || values.length != k) {
+            throw new IllegalArgumentException(st.kind + " keeps " + k + " state(s): pass " + k + " FLOAT arrays, got "
+                    + (values == null ? 0 : values.length));
+        }
+        for (int s = 0; s < k; s++) {
+            INDArray v = values[s];
+            if (v == null) throw new IllegalArgumentException("state array " + (s + 1) + " is null");
+            if (v.dataType() != DataType.FLOAT) throw new IllegalArgumentException("state array " + (s + 1) + " must be FLOAT, got " + v.dataType());
+            if (v.length() != st.n) throw new IllegalArgumentException("state array " + (s + 1) + " has " + v.length() + " elements, the state holds " + st.n);
+            if (st.n > 0 && !ArrayMemory.of(v).isContiguous()) throw new IllegalArgumentException("state array " + (s + 1) + " must be contiguous");
+        }
+    }
+
+    /** Byte views of the codes, scales and values of every state, with their maps and byte phases. */
+    private static final class Streams {
+        final long nb;
+        final ByteBuffer[] codes, amax, vals;
+        final float[][] maps;
+        final boolean[] signFix;
+        final int[] phases;
+
+        Streams(OptimState8bit st, INDArray[] values, int k) {
+            nb = Blockwise.numBlocks(st.n, st.blocksize);
+            codes = new ByteBuffer[k];
+            amax = new ByteBuffer[k];
+            vals = new ByteBuffer[k];
+            maps = new float[k][];
+            signFix = new boolean[k];
+            phases = new int[k];
+            for (int s = 0; s < k; s++) {
+                codes[s] = HostBuffers.wrap(st.codes[s], st.n);
+                amax[s] = HostBuffers.wrap(st.absmax[s], 4 * nb);
+                vals[s] = HostBuffers.of(values[s]);
+                maps[s] = st.map(s).values();
+                signFix[s] = st.kind.state(s).signFix();
+                phases[s] = StateCodec.at(st.bytePhase, s * st.n);
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package org.bnb4j.internal.nativeops;
+
+import org.bnb4j.internal.nativeops.NativeLibraryLoader.Outcome;
+import org.bnb4j.internal.nativeops.NativeLibraryLoader.Result;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Which load outcomes Kernels reports at WARN (an error forced the slow pure-Java fallback) and
+ * which at INFO (loaded, disabled on purpose, or no library built for this platform).
+ */
+class LoadOutcomeTest {
+    @TempDir
+    Path tmp;
+
+    /** Records what would have been loaded instead of loading it. */
+    private static final class FakeLinker implements NativeLibraryLoader.Linker {
+        final List<Path> loaded = new ArrayList<>();
+        final int abi;
+        final boolean fail;
+
+        FakeLinker(int abi, boolean fail) {
+            this.abi = abi;
+            this.fail = fail;
+        }
+
+        @Override
+        public void load(Path file) {
+            loaded.add(file);
+            if (fail) throw new UnsatisfiedLinkError(file + ": cannot open shared object file: libgomp.so.1 missing");
+        }
+
+        @Override
+        public int abiVersion() {
+            return abi;
+        }
+    }
+
+    private static final byte[] BYTES = "not really a library".getBytes();
+
+    private List<Path> roots() {
+        return List.of(tmp.resolve("cache"));
+    }
+
+    @Test
+    void disabledIsInfo() {
+        for (String off : List.of("false", "FALSE", "False")) {
+            FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, false);
+            Result r = NativeLibraryLoader.tryLoad(off, NativeLibraryLoader.platform(), roots(), linker);
+            assertEquals(Outcome.DISABLED, r.outcome);
+            assertFalse(r.loaded);
+            assertFalse(r.warn(), r.detail);
+            assertTrue(linker.loaded.isEmpty());
+        }
+        assertFalse(Files.exists(tmp.resolve("cache")), "disabled means nothing is extracted");
+    }
+
+    @Test
+    void noLibraryForThisPlatformIsInfo() {
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, false);
+        Result r = NativeLibraryLoader.tryLoad(null, "macosx-aarch64", roots(), linker);
+        assertEquals(Outcome.NO_LIBRARY_FOR_PLATFORM, r.outcome);
+        assertFalse(r.warn(), r.detail);
+        assertTrue(r.detail.contains("macosx-aarch64"), r.detail);
+        assertTrue(linker.loaded.isEmpty());
+    }
+
+    @Test
+    void loadedFromTheJarIsInfoAndTheVerifiedCopyIsWhatGetsLoaded() throws IOException {
+        byte[] jar;
+        try (InputStream in = NativeLibraryLoader.class.getResourceAsStream("/org/bnb4j/native/linux-x86_64/libbnb4j.so")) {
+            assumeTrue(in != null, "libnd4j-ops is not on the test classpath");
+            jar = in.readAllBytes();
+        }
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, false);
+        Result r = NativeLibraryLoader.tryLoad("true", "linux-x86_64", roots(), linker);
+        assertEquals(Outcome.LOADED, r.outcome);
+        assertTrue(r.loaded);
+        assertFalse(r.warn());
+        assertEquals(1, linker.loaded.size());
+        assertEquals(linker.loaded.get(0).toString(), r.detail);
+        assertArrayEquals(jar, Files.readAllBytes(linker.loaded.get(0)));
+    }
+
+    @Test
+    void loadedAfterSkippingAnUnsafeRootIsInfoWithTheReasonKept() throws IOException {
+        Path open = Files.createDirectory(tmp.resolve("open"));
+        Files.setAttribute(open, "unix:mode", 0777);
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, false);
+        Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(open, tmp.resolve("cache")), linker);
+        assertEquals(Outcome.LOADED, r.outcome);
+        assertFalse(r.warn());
+        assertEquals(1, r.skippedCaches.size());
+        assertTrue(r.skippedCaches.get(0).contains("writable by group or others"), r.skippedCaches.get(0));
+    }
+
+    @Test
+    void linkErrorIsWarn() {
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, true);
+        Result r = NativeLibraryLoader.loadFrom(BYTES, roots(), linker);
+        assertEquals(Outcome.FAILED, r.outcome);
+        assertFalse(r.loaded);
+        assertTrue(r.warn());
+        assertTrue(r.detail.contains("UnsatisfiedLinkError") && r.detail.contains("libgomp"), r.detail);
+    }
+
+    @Test
+    void abiMismatchIsWarn() {
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION + 1, false);
+        Result r = NativeLibraryLoader.loadFrom(BYTES, roots(), linker);
+        assertEquals(Outcome.FAILED, r.outcome);
+        assertTrue(r.warn());
+        assertTrue(r.detail.contains("native ABI " + (BnbNative.ABI_VERSION + 1)), r.detail);
+    }
+
+    @Test
+    void noUsableCacheIsWarnAndNothingIsLoaded() throws IOException {
+        Path blocked = Files.createFile(tmp.resolve("plainFile")).resolve("cache");
+        Path open = Files.createDirectory(tmp.resolve("open"));
+        Files.setAttribute(open, "unix:mode", 0777);
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, false);
+        Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(blocked, open), linker);
+        assertEquals(Outcome.FAILED, r.outcome);
+        assertTrue(r.warn());
+        assertTrue(linker.loaded.isEmpty());
+        assertTrue(r.detail.contains(blocked.toString()) && r.detail.contains(open.toString()), r.detail);
+    }
+}
