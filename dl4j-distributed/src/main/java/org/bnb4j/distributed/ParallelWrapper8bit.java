@@ -1,6 +1,5 @@
 package org.bnb4j.distributed;
 
-import org.bnb4j.internal.distributed.UpdaterStateAveraging;
 
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;

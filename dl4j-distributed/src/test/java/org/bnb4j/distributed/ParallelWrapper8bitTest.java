@@ -1,6 +1,5 @@
 package org.bnb4j.distributed;
 
-import org.bnb4j.internal.distributed.UpdaterStateAveraging;
 
 import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.updaters.config.Adam8bit;

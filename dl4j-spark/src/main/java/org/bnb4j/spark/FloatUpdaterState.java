@@ -1,6 +1,6 @@
 package org.bnb4j.spark;
 
-import org.bnb4j.internal.distributed.UpdaterStateAveraging;
+import org.bnb4j.distributed.UpdaterStateAveraging;
 
 import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;

@@ -1,4 +1,4 @@
-package org.bnb4j.internal.distributed;
+package org.bnb4j.distributed;
 
 import org.bnb4j.updaters.config.Adam8bit;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;

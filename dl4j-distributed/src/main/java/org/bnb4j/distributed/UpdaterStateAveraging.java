@@ -1,4 +1,4 @@
-package org.bnb4j.internal.distributed;
+package org.bnb4j.distributed;
 
 import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
