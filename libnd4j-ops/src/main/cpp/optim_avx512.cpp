@@ -89,10 +89,12 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
   constexpr int K = num_states<O>;
   __m512 acc[K];
   for_states<K>([&](auto k) { acc[k] = _mm512_setzero_ps(); });
+  // A local copy: the gradient stores cannot alias it, so its fields stay in registers across the loop.
+  const bnb_optim_hyper hl = h;
   for (int64_t i = 0; i < len; i += 16) {
     __m512 st[K];
     for_states<K>([&](auto k) { st[k] = _mm512_loadu_ps(rows[k] + i); });
-    update_lanes<O>(h, tail_mask(len - i), grad + i, st, rows, i, acc);
+    update_lanes<O>(hl, tail_mask(len - i), grad + i, st, rows, i, acc);
   }
   reduce_absmax<K>(acc, mx);
 }

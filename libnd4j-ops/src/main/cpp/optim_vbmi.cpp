@@ -42,8 +42,8 @@ inline __m512i sigma64_encoded(__m512i c, __mmask64 top) {
 // Encodes one state of a block from the float scratch s: search (sign-fixed for signed states),
 // then the rare lanes in scalar code: NaN, and top bytes that landed on the unusable codes 1/254.
 // may_nan: whether s can hold NaN or Inf (else the per-lane NaN test is skipped).
-void encode_state(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
-                  bool may_nan, uint8_t* codes) {
+__attribute__((noinline, noclone)) void encode_state(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
+                                                     bool may_nan, uint8_t* codes) {
   const FastEnc& fe = cb.fast[with_sign_fix ? 1 : 0];
   float inv;
   const Norm mode = norm_mode(absmax, &inv);
