@@ -119,12 +119,14 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
   const __m256 inf = _mm256_set1_ps(__builtin_inff());
   __m256 acc[K];
   for_states<K>([&](auto k) { acc[k] = zero; });
+  // A local copy: the gradient stores cannot alias it, so its fields stay in registers across the loop.
+  const bnb_optim_hyper hl = h;
   for (int64_t i = 0; i < len; i += 8) {
     const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(len - i < 8 ? len - i : 8)), lane_index());
     const __m256 g = _mm256_maskload_ps(grad + i, live);
     __m256 st[K];
     for_states<K>([&](auto k) { st[k] = _mm256_load_ps(rows[k] + i); });
-    __m256 u = O::template update<V256>(h, g, st);
+    __m256 u = O::template update<V256>(hl, g, st);
     // non-finite gradient: state reset, zero update; ok = |g| < inf (false for NaN and +-Inf)
     const __m256 ok = _mm256_cmp_ps(_mm256_andnot_ps(sign, g), inf, _CMP_LT_OQ);
     u = _mm256_and_ps(u, ok);

@@ -42,8 +42,9 @@ inline __m512i sigma64_encoded(__m512i c, __mmask64 top) {
 // Encodes one state of a block from the float scratch s: search (sign-fixed for signed states),
 // then the rare lanes in scalar code: NaN, and top bytes that landed on the unusable codes 1/254.
 // may_nan: whether s can hold NaN or Inf (else the per-lane NaN test is skipped).
-void encode_state(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
-                  bool may_nan, uint8_t* codes) {
+// (noinline, noclone: one copy for every state; GCC's clone per constant sign fix measured ~3% slower.)
+__attribute__((noinline, noclone)) void encode_state(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
+                                                     bool may_nan, uint8_t* codes) {
   const FastEnc& fe = cb.fast[with_sign_fix ? 1 : 0];
   float inv;
   const Norm mode = norm_mode(absmax, &inv);
@@ -96,18 +97,20 @@ void update_block(const bnb_optim_hyper& h, const StateMaps& maps, const OptimBl
   __m512 am[K], acc[K];
   __mmask64 top[K];
   float* rows[K];
+  const Codebook* cb[K];  // local copies: kept in registers across the gradient stores
   for_states<K>([&](auto k) {
     finite_in = finite_in && std::isfinite(*b.absmax[k]);
     am[k] = _mm512_set1_ps(*b.absmax[k]);
     top[k] = top_bytes(b.phase[k]);
     acc[k] = _mm512_setzero_ps();
     rows[k] = sc->s[k];
+    cb[k] = maps.cb[k];
   });
   for (int64_t i = 0; i < b.len; i += 64) {
     prefetch_ahead<K>(b, i);
     const __mmask64 live = avx512::tail_mask64(b.len - i);
     __m512 d[K][4];
-    for_states<K>([&](auto k) { decode64(maps[k], unsigma64(_mm512_maskz_loadu_epi8(live, b.codes[k] + i), top[k]), am[k], d[k]); });
+    for_states<K>([&](auto k) { decode64(*cb[k], unsigma64(_mm512_maskz_loadu_epi8(live, b.codes[k] + i), top[k]), am[k], d[k]); });
     for (int q = 0; q < 4; ++q) {
       const int64_t at = i + 16 * q;
       __m512 st[K];

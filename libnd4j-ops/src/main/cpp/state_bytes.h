@@ -1,9 +1,10 @@
 // How the code of an 8-bit optimizer state becomes a stored byte: the sign fix and the NaN-safe
 // packing. These are the rules, written once: the scalar step (optim.cpp) uses them for every
-// element, and the AVX2, AVX-512 and VBMI encoders call them for their rare lanes (top bytes that
-// landed on a dropped code, NaN states). Their vector forms of sigma (optim_avx2.cpp sigma8,
-// optim_avx512.cpp sigma16, optim_vbmi.cpp unsigma64 / sigma64_encoded) are the same rule on lanes;
-// the VBMI byte table is built from sigma() itself. The Java oracle (org.bnb4j.internal.optim.StateCodec)
+// element, and the AVX2 and VBMI encoders call them for their rare lanes (top bytes that landed on a
+// dropped code, NaN states). The vector forms of these rules are noted where they are: sigma in
+// optim_avx2.cpp (sigma8), optim_avx512.cpp (sigma_lanes) and optim_vbmi.cpp (unsigma64,
+// sigma64_encoded; its byte table is built from sigma() itself), nearer_neighbour in optim_avx512.cpp
+// (per lane it made the AVX-512 packed step ~40% slower). The Java oracle (org.bnb4j.internal.optim.StateCodec)
 // implements the same rules.
 //
 // NaN-safe byte packing is used when codes live inside words that a save writes as floating point

@@ -5,7 +5,7 @@ import java.util.List;
 import static org.bnb4j.optim.OptimMath.clamp;
 
 /**
- * The fused optimizer steps, each declared once on the Java side: its native code ({@code bnb_optim}),
+ * The fused optimizer steps, each declared once on the Java side: its native code (its struct in optimizers.h),
  * its {@link #persistentId()}, its states ({@link StateSpec}: role, map, sign fix), its update rule
  * (the scalar reference every Java kernel runs, bit for bit the native library's: the same float
  * operations in the same order, separate multiply and add, IEEE sqrt and divide) and the
