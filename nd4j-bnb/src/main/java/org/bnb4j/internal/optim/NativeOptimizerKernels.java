@@ -10,8 +10,6 @@ import org.bnb4j.internal.kernels.NativeQuantKernels;
 import org.bnb4j.internal.nativeops.BnbNative;
 import org.bnb4j.quant.Blockwise;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.lang.ref.Reference;
 import java.util.ArrayList;
@@ -25,7 +23,6 @@ import java.util.function.IntFunction;
  * equals its declaration ({@link #declarationMismatch()}).
  */
 public final class NativeOptimizerKernels implements OptimizerKernels {
-    private static final Logger log = LoggerFactory.getLogger(NativeOptimizerKernels.class);
 
     public static final NativeOptimizerKernels INSTANCE = new NativeOptimizerKernels();
 
