@@ -139,8 +139,34 @@ int64_t bnb_parallel_stalls();
 // Parallel memcpy with the same threading as the kernels: the bandwidth baseline for benchmarks.
 void bnb_parallel_copy(const void* src, void* dst, int64_t bytes);
 
+// Paged memory (paging.cpp): an unlinked file in directory `dir` mapped over the whole pages inside
+// [addr, addr + len), so the OS can write them out and read them back. `root`/`root_bytes` is the
+// allocation addr lies in; it must be a chunk glibc's malloc mapped on its own (else NOT_PAGEABLE, and
+// nothing changes). FRESH: the range reads as zero afterwards; KEEP: its contents are kept. out gets the
+// paged pages (len 0 when none). msg (msg_cap bytes) says why on anything but OK.
+struct bnb_paged_range {
+  uint64_t lo, len;
+};
+enum bnb_page_mode : int32_t { BNB_PAGE_FRESH = 0, BNB_PAGE_KEEP = 1 };
+enum bnb_page_status : int32_t {
+  BNB_PAGE_OK = 0,
+  BNB_PAGE_ALREADY = 1,        // the pages are a bnb4j paged file already: nothing done (FRESH does not zero them)
+  BNB_PAGE_NOT_PAGEABLE = 2,   // memory that must not be paged (or no whole page): nothing done but FRESH's zeroing
+  BNB_PAGE_ERR_ARG = -1,
+  BNB_PAGE_ERR_FILE = -2,      // the directory: cannot create, write or map the file
+  BNB_PAGE_ERR_SPACE = -3      // the directory's file system has too little free space
+};
+int32_t bnb_page_map(void* addr, uint64_t len, const void* root, uint64_t root_bytes, const char* dir, int32_t mode,
+                     bnb_paged_range* out, char* msg, int32_t msg_cap);
+// Advice for the pages of [addr, addr + len): WILLNEED starts reading them in (asynchronously);
+// PAGEOUT writes them out and drops them (benchmarks). 0, or -errno.
+enum bnb_page_advice : int32_t { BNB_PAGE_WILLNEED = 0, BNB_PAGE_PAGEOUT = 1 };
+int32_t bnb_page_advise(void* addr, uint64_t len, int32_t advice);
+// Bytes of [addr, addr + len)'s pages that are in memory now (mincore), or -errno.
+int64_t bnb_page_resident(const void* addr, uint64_t len);
+
 // The ABI version (BNB_ABI_VERSION); Java refuses a library of another version.
-// 8: named hyper-parameter struct, state arrays, bnb_optim_describe (7: parallel split / stall controls).
-#define BNB_ABI_VERSION 8
+// 9: paged memory (8: named hyper-parameter struct, state arrays, bnb_optim_describe).
+#define BNB_ABI_VERSION 9
 int32_t bnb_abi_version();
 }

@@ -183,6 +183,30 @@ JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_optim32(JNIE
   return bnb_optim32(&h, ptr<float>(grad), n, st, k);
 }
 
+// Paged memory: null on success (out = {status, lo, len}); otherwise the reason, and out[0] the status.
+JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageMap(JNIEnv* env, jclass, jlong addr, jlong len, jlong root,
+                                                                     jlong root_bytes, jstring dir, jint mode, jlongArray out) {
+  if (dir == nullptr || out == nullptr || env->GetArrayLength(out) < 3 || len < 0 || root_bytes < 0) return env->NewStringUTF("bad arguments");
+  const char* d = env->GetStringUTFChars(dir, nullptr);
+  if (d == nullptr) return nullptr;  // OutOfMemoryError pending
+  bnb_paged_range r{};
+  char msg[512] = {};
+  const int32_t status = bnb_page_map(ptr<void>(addr), static_cast<uint64_t>(len), ptr<void>(root), static_cast<uint64_t>(root_bytes), d,
+                                      mode, &r, msg, sizeof msg);
+  env->ReleaseStringUTFChars(dir, d);
+  const jlong o[3] = {status, static_cast<jlong>(r.lo), static_cast<jlong>(r.len)};
+  env->SetLongArrayRegion(out, 0, 3, o);
+  return status == BNB_PAGE_OK || status == BNB_PAGE_ALREADY ? nullptr : env->NewStringUTF(msg);
+}
+
+JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageAdvise(JNIEnv*, jclass, jlong addr, jlong len, jint advice) {
+  return len < 0 ? -22 : bnb_page_advise(ptr<void>(addr), static_cast<uint64_t>(len), advice);
+}
+
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageResident(JNIEnv*, jclass, jlong addr, jlong len) {
+  return len < 0 ? -22 : bnb_page_resident(ptr<void>(addr), static_cast<uint64_t>(len));
+}
+
 JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_describeOptimizer(JNIEnv* env, jclass, jint kind, jintArray flags,
                                                                            jobjectArray names) {
   bnb_optim_info info;

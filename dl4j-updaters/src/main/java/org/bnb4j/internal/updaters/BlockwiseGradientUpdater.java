@@ -60,9 +60,11 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private boolean flatWords;
     private final PackedView packing = new PackedView();
     private List<INDArray> parameters;   // for maxUnorm: the parameters this updater's gradient belongs to
+    private final PagedState paging;     // null unless config.paged
 
     public BlockwiseGradientUpdater(BlockwiseUpdaterConfig config) {
         this.config = config;
+        this.paging = config.isPaged() ? new PagedState(config.getClass().getSimpleName(), config.getPagedDirectory()) : null;
     }
 
     @Override
@@ -76,7 +78,14 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         this.view = viewArray;
         this.state8 = null;
         this.flat = null;
-        if (initialize && viewArray != null) viewArray.assign(0);
+        // paged: a new view is mapped to a zero file (never touched, so never resident as a whole)
+        boolean zeroed = paging != null && paging.attach(viewArray, initialize);
+        if (initialize && viewArray != null && !zeroed) viewArray.assign(0);
+    }
+
+    /** Bytes of this updater's view that are paged to a file (0 when not paged). */
+    public long pagedBytes() {
+        return paging == null ? 0 : paging.pagedBytes();
     }
 
     /**
@@ -177,6 +186,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         if (gradient == null) throw new IllegalArgumentException(config.getClass().getSimpleName() + ": gradient is null");
         if (view == null) throw new IllegalStateException(config.getClass().getSimpleName() + " updater has no state view");
+        if (paging != null) paging.beforeStep();
         long n = gradient.length();
         // DL4J counts iterations from 0 and its own updaters accept -1 (used before the first fit):
         // steps before the first count as the first (bias corrections are undefined at t = 0).

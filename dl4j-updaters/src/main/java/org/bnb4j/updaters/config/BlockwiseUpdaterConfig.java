@@ -57,6 +57,13 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
      * depend on it (k values of the view's type per parameter).
      */
     protected DataType viewDataType = DataType.FLOAT;
+    /**
+     * bitsandbytes' is_paged: the state lives in a file-backed mapping that the operating system pages
+     * out when memory runs short (docs/PAGED.md). Needs the native library (Linux x86-64).
+     */
+    protected boolean paged = false;
+    /** Where paged state's (unnamed, self-deleting) files go; null: the system temporary directory (java.io.tmpdir). */
+    protected String pagedDirectory;
 
     protected BlockwiseUpdaterConfig(double learningRate) {
         // NaN is how DL4J's configs say "a schedule gives the rate" (validate() checks the pair)
@@ -163,6 +170,9 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
                     + (viewDataType == DataType.BFLOAT16 ? " (8-bit state in BFLOAT16 views is not supported; DL4J 1.0.0-M2.1 "
                     + "cannot train BFLOAT16 networks on CPU)" : ""));
         }
+        if (pagedDirectory != null && pagedDirectory.isBlank()) {
+            throw new IllegalStateException("pagedDirectory must be a directory path, or null for java.io.tmpdir; got an empty string");
+        }
         if (percentileClipping < 0 || percentileClipping > 100) {
             throw new IllegalStateException("percentileClipping must be in 0..100 (100 = off), got " + percentileClipping);
         }
@@ -184,6 +194,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         c.updateBound = updateBound;
         c.maxUnorm = maxUnorm;
         c.viewDataType = viewDataType;
+        c.paged = paged;
+        c.pagedDirectory = pagedDirectory;
         return c;
     }
 
@@ -221,6 +233,10 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         public T updateBound(boolean v) { c.updateBound = v; return (T) this; }
         public T maxUnorm(double v) { c.maxUnorm = v; return (T) this; }
         public T viewDataType(DataType v) { c.viewDataType = v; return (T) this; }
+        /** Paged state (bitsandbytes' Paged* optimizers): see {@link BlockwiseUpdaterConfig#paged}. */
+        public T paged(boolean v) { c.paged = v; return (T) this; }
+        /** The directory of paged state's files (default: java.io.tmpdir); checked before the first step. */
+        public T pagedDirectory(String v) { c.pagedDirectory = v; return (T) this; }
 
         public C build() {
             c.validate();

@@ -8,7 +8,7 @@ public final class BnbNative {
     private BnbNative() {}
 
     /** Version of the native ABI this class was written against (bnb4j.h BNB_ABI_VERSION). */
-    public static final int ABI_VERSION = 8;
+    public static final int ABI_VERSION = 9;
 
     /** The most states an optimizer may keep (bnb4j.h BNB_MAX_STATES): the longest state arrays below. */
     public static final int MAX_STATES = 4;
@@ -93,4 +93,26 @@ public final class BnbNative {
 
     /** OpenMP-parallel memcpy: the bandwidth baseline for benchmarks. */
     public static native void parallelCopy(long src, long dst, long bytes);
+
+    /** bnb4j.h bnb_page_map modes and statuses. */
+    public static final int PAGE_FRESH = 0, PAGE_KEEP = 1;
+    public static final int PAGE_OK = 0, PAGE_ALREADY = 1, PAGE_NOT_PAGEABLE = 2, PAGE_ERR_ARG = -1, PAGE_ERR_FILE = -2,
+            PAGE_ERR_SPACE = -3;
+    /** bnb4j.h bnb_page_advise advice. */
+    public static final int PAGE_WILLNEED = 0, PAGE_PAGEOUT = 1;
+
+    /**
+     * Maps an unlinked file in {@code dir} over the whole pages inside [addr, addr + len) (bnb4j.h
+     * bnb_page_map); {@code root}/{@code rootBytes} is the allocation the range lies in.
+     *
+     * @param out receives {status, first paged address, paged bytes}
+     * @return null for PAGE_OK and PAGE_ALREADY, else why (out[0] says which status)
+     */
+    public static native String pageMap(long addr, long len, long root, long rootBytes, String dir, int mode, long[] out);
+
+    /** madvise on the pages of [addr, addr + len): 0 or -errno. */
+    public static native int pageAdvise(long addr, long len, int advice);
+
+    /** Bytes of [addr, addr + len)'s pages resident now (mincore), or -errno. */
+    public static native long pageResident(long addr, long len);
 }

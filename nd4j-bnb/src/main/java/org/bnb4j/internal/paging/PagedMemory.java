@@ -1,0 +1,111 @@
+package org.bnb4j.internal.paging;
+
+import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.nativeops.BnbNative;
+import org.bnb4j.internal.nativeops.NativeLibraryLoader;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.lang.ref.Reference;
+import java.nio.file.Path;
+
+/**
+ * Pages an INDArray's memory to a file: an unlinked file in a directory is mapped over the whole pages
+ * of the array's memory (libnd4j-ops paging.cpp), so the operating system writes them out and drops
+ * them when memory runs short and reads them back on access. The array keeps its address, so every
+ * INDArray aliasing that memory (DL4J's updater view and what saves, restores and clones it) sees
+ * ordinary memory; the mapping goes when the array's memory is freed, and the file with it (it has no
+ * name: a crash leaves nothing behind).
+ *
+ * <p>Only arrays whose memory malloc mapped on its own can be paged (every array of 32 MiB or more,
+ * and smaller ones at times): {@link Outcome#NOT_PAGEABLE} says why an array stays in memory.
+ */
+public final class PagedMemory {
+    private PagedMemory() {}
+
+    /** What {@link #page} did. */
+    public enum Outcome { PAGED, ALREADY_PAGED, NOT_PAGEABLE }
+
+    /** The result of {@link #page}: the paged pages (first address, bytes; 0 bytes when none) and, when not paged, why. */
+    public static final class Result {
+        public final Outcome outcome;
+        public final long address, bytes;
+        public final String reason;
+
+        Result(Outcome outcome, long address, long bytes, String reason) {
+            this.outcome = outcome;
+            this.address = address;
+            this.bytes = bytes;
+            this.reason = reason;
+        }
+    }
+
+    /** Null when paging works here, else why not (paging needs the native library's mapping code). */
+    public static String unavailableReason() {
+        NativeLibraryLoader.Result r = NativeLibraryLoader.load();
+        return r.loaded ? null : "paged state needs bnb4j's native library (Linux x86-64), which is not loaded: " + r.detail;
+    }
+
+    /**
+     * Maps a new file in {@code dir} over {@code array}'s whole pages.
+     *
+     * @param fresh true: the array reads as zero afterwards (a new state; nothing is copied); false: its
+     *              contents are kept (the pages in memory are written to the file first)
+     * @throws PagedStateException when the directory cannot take the file (cannot create or map it, too
+     *                             little space); the array is then as it was
+     */
+    public static Result page(INDArray array, Path dir, boolean fresh) {
+        String unavailable = unavailableReason();
+        if (unavailable != null) throw new PagedStateException(unavailable);
+        if (array.length() == 0) return new Result(Outcome.NOT_PAGEABLE, 0, 0, "empty array");
+        ArrayMemory m = ArrayMemory.of(array);
+        if (!m.isContiguous()) throw new IllegalArgumentException("paged memory must be contiguous, got strides of " + array.shapeInfoToString());
+        DataBuffer root = array.data();
+        while (root.originalDataBuffer() != null && root.originalDataBuffer() != root) root = root.originalDataBuffer();
+        long rootAddress = root.addressPointer().address();
+        long rootBytes = root.length() * root.getElementSize();
+        long bytes = array.length() * ArrayMemory.elementSize(array.dataType());
+        long[] out = new long[3];
+        String why;
+        try {
+            why = BnbNative.pageMap(m.address(), bytes, rootAddress, rootBytes, dir.toString(),
+                    fresh ? BnbNative.PAGE_FRESH : BnbNative.PAGE_KEEP, out);
+        } finally {
+            Reference.reachabilityFence(array);
+            Reference.reachabilityFence(root);
+        }
+        int status = (int) out[0];
+        switch (status) {
+            case BnbNative.PAGE_OK: return new Result(Outcome.PAGED, out[1], out[2], null);
+            case BnbNative.PAGE_ALREADY: return new Result(Outcome.ALREADY_PAGED, out[1], out[2], null);
+            case BnbNative.PAGE_NOT_PAGEABLE: return new Result(Outcome.NOT_PAGEABLE, 0, 0, why);
+            case BnbNative.PAGE_ERR_SPACE:
+                throw new PagedStateException("paged state: too little disk space in " + dir + " (" + why + "); choose another "
+                        + "directory with pagedDirectory(...) or free space. The state is unchanged.");
+            default:
+                throw new PagedStateException("paged state: cannot use directory " + dir + ": " + why + ". The state is unchanged.");
+        }
+    }
+
+    /** Asks the OS to start reading {@code bytes} paged bytes at {@code address} in (it returns at once). */
+    public static void willNeed(long address, long bytes) {
+        if (bytes > 0) BnbNative.pageAdvise(address, bytes, BnbNative.PAGE_WILLNEED);
+    }
+
+    /** Writes the pages out and drops them from memory (benchmarks and tests); false where the OS cannot. */
+    public static boolean pageOut(long address, long bytes) {
+        return bytes == 0 || BnbNative.pageAdvise(address, bytes, BnbNative.PAGE_PAGEOUT) == 0;
+    }
+
+    /** Bytes of the array's pages that are in memory now. */
+    public static long residentBytes(INDArray array) {
+        if (array.length() == 0) return 0;
+        try {
+            long r = BnbNative.pageResident(ArrayMemory.of(array).address(), array.length() * ArrayMemory.elementSize(array.dataType()));
+            if (r < 0) throw new IllegalStateException("mincore failed: errno " + (-r));
+            return r;
+        } finally {
+            Reference.reachabilityFence(array);
+        }
+    }
+}

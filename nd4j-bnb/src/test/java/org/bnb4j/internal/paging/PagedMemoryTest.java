@@ -1,0 +1,156 @@
+package org.bnb4j.internal.paging;
+
+import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.nativeops.NativeLibraryLoader;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Paging an array's memory to a file: contents kept or zeroed, the pages really file-backed (they can
+ * be dropped and read back from the file), the edges outside whole pages untouched, the mapping gone
+ * with the array, and the arrays that must stay in memory refused with a reason.
+ */
+class PagedMemoryTest {
+    /** Larger than glibc's largest mmap threshold (32 MiB): malloc always maps such an array on its own. */
+    static final long BIG = 10_000_000;   // 40 MB of FLOAT
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void nativeLoaded() {
+        assumeTrue(NativeLibraryLoader.load().loaded, "paging needs the native library");
+    }
+
+    /** Mappings of paged files (by their name prefix) in this process now. */
+    static long pagedMappings() throws IOException {
+        return Files.readAllLines(Paths.get("/proc/self/maps")).stream().filter(l -> l.contains("/" + PagingDirectory.FILE_PREFIX)).count();
+    }
+
+    @Test
+    void keepsContentsAndReadsThemBackFromTheFile() throws IOException {
+        INDArray a = Nd4j.linspace(DataType.FLOAT, 1, BIG, 1);
+        INDArray expected = a.dup();
+        long before = pagedMappings();
+        PagedMemory.Result r = PagedMemory.page(a, dir, false);
+        assertEquals(PagedMemory.Outcome.PAGED, r.outcome);
+        assertTrue(r.bytes >= 4 * BIG - 8192 && r.bytes <= 4 * BIG, "whole pages inside the array: " + r.bytes);
+        assertEquals(before + 1, pagedMappings());
+        assertEquals(expected, a);
+        // written out and (where the OS drops them) read back from the file
+        assertTrue(PagedMemory.pageOut(r.address, r.bytes));
+        assertEquals(expected, a);
+        a.addi(1);
+        assertEquals(expected.add(1), a);
+        // the file has no name: nothing is left in the directory
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count());
+        }
+    }
+
+    @Test
+    void freshMappingReadsAsZeroAndLeavesTheRestOfTheArrayAlone() {
+        INDArray whole = Nd4j.linspace(DataType.FLOAT, 1, BIG, 1);
+        // a view starting and ending inside pages: its edges are zeroed as ordinary memory, the neighbours kept
+        INDArray view = whole.get(NDArrayIndex.interval(1001, BIG - 999));
+        PagedMemory.Result r = PagedMemory.page(view, dir, true);
+        assertEquals(PagedMemory.Outcome.PAGED, r.outcome);
+        assertEquals(0.0, view.sumNumber().doubleValue());
+        assertEquals(0.0, view.maxNumber().doubleValue());
+        assertEquals(1001f, whole.getFloat(1000));
+        assertEquals((float) (BIG - 999 + 1), whole.getFloat(BIG - 999));
+        assertTrue(r.address >= ArrayMemory.of(view).address() && r.address + r.bytes <= ArrayMemory.of(view).address() + 4 * view.length());
+        // a second request finds it paged and changes nothing
+        view.assign(3);
+        PagedMemory.Result again = PagedMemory.page(view, dir, true);
+        assertEquals(PagedMemory.Outcome.ALREADY_PAGED, again.outcome);
+        assertEquals(r.address, again.address);
+        assertEquals(3.0 * view.length(), view.sumNumber().doubleValue(), 1e-3 * view.length());
+        // pages written through the mapping are the file's: the OS can drop them and read them back
+        long resident = PagedMemory.residentBytes(view);
+        assertTrue(PagedMemory.pageOut(r.address, r.bytes));
+        long dropped = PagedMemory.residentBytes(view);
+        assertTrue(dropped < resident / 4, "resident before page-out " + resident + ", after " + dropped);
+        assertEquals(3.0 * view.length(), view.sumNumber().doubleValue(), 1e-3 * view.length());
+        assertEquals(1001f, whole.getFloat(1000));
+    }
+
+    @Test
+    void mappingGoesWithTheArray() throws IOException {
+        long before = pagedMappings();
+        INDArray a = Nd4j.create(DataType.FLOAT, BIG);
+        PagedMemory.page(a, dir, true);
+        assertEquals(before + 1, pagedMappings());
+        a.close();
+        assertEquals(before, pagedMappings());
+    }
+
+    @Test
+    void smallArraysStayInMemoryWithAReason() {
+        INDArray small = Nd4j.linspace(DataType.FLOAT, 1, 5000, 1);
+        INDArray copy = small.dup();
+        PagedMemory.Result r = PagedMemory.page(small, dir, false);
+        assertEquals(PagedMemory.Outcome.NOT_PAGEABLE, r.outcome);
+        assertNotNull(r.reason);
+        assertEquals(0, r.bytes);
+        assertEquals(copy, small);
+    }
+
+    @Test
+    void aMissingDirectoryFailsAndChangesNothing() {
+        INDArray a = Nd4j.linspace(DataType.FLOAT, 1, BIG, 1);
+        INDArray copy = a.dup();
+        Path missing = dir.resolve("no/such/dir");
+        PagedStateException e = assertThrows(PagedStateException.class, () -> PagedMemory.page(a, missing, false));
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+        assertEquals(copy, a);
+        PagedStateException checked = assertThrows(PagedStateException.class, () -> PagingDirectory.check(missing, 1));
+        assertTrue(checked.getMessage().contains("does not exist"), checked.getMessage());
+    }
+
+    @Test
+    void aFileIsNotADirectory() throws IOException {
+        Path file = Files.createFile(dir.resolve("plain"));
+        PagedStateException e = assertThrows(PagedStateException.class, () -> PagingDirectory.check(file, 1));
+        assertTrue(e.getMessage().contains("is not a directory"), e.getMessage());
+    }
+
+    @Test
+    void tooLittleSpaceIsNamedBeforeAnything() {
+        PagedStateException e = assertThrows(PagedStateException.class, () -> PagingDirectory.requireSpace(dir, 1L << 40, 1L << 30));
+        assertTrue(e.getMessage().contains("1073741824 bytes free, the state needs 1099511627776"), e.getMessage());
+        PagingDirectory.requireSpace(dir, 1L << 30, 1L << 30);
+        // the real file system's check passes for a small state and fails for an impossible one
+        PagingDirectory.check(dir, 1 << 20);
+        assertThrows(PagedStateException.class, () -> PagingDirectory.check(dir, Long.MAX_VALUE));
+    }
+
+    @Test
+    void filesOfEndedProcessesAreSwept() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        long deadPid = p.pid();
+        Path stale = Files.createFile(dir.resolve(PagingDirectory.FILE_PREFIX + deadPid + "-0"));
+        Path live = Files.createFile(dir.resolve(PagingDirectory.FILE_PREFIX + ProcessHandle.current().pid() + "-0"));
+        Path other = Files.createFile(dir.resolve("unrelated-file"));
+        assertEquals(1, PagingDirectory.sweepStale(dir));
+        assertFalse(Files.exists(stale));
+        assertTrue(Files.exists(live));
+        assertTrue(Files.exists(other));
+        assertEquals(-1, PagingDirectory.pidOf("bnb4j-paged-x-1"));
+        assertEquals(42, PagingDirectory.pidOf("bnb4j-paged-42-7"));
+    }
+}
