@@ -107,6 +107,12 @@ int32_t bnb_optim_describe(int32_t kind, bnb_optim_info* out);
 #define BNB_PHASE_HALF_WORDS 16
 int64_t bnb_optim8bit_blockwise(const bnb_optim_hyper* hp, float* grad, int64_t n, int32_t blocksize,
                                 const bnb_state8* states, int32_t num_states, int32_t byte_phase);
+// The same step on blocks [block_begin, block_end) only (of the state of all n parameters; the arguments
+// as above): stepping every block once, in any order of ranges, gives the bits of the whole step. Paged
+// state is stepped like this, a range at a time, so that its pages can be written out behind the step.
+int64_t bnb_optim8bit_blockwise_range(const bnb_optim_hyper* hp, float* grad, int64_t n, int32_t blocksize,
+                                      const bnb_state8* states, int32_t num_states, int32_t byte_phase,
+                                      int64_t block_begin, int64_t block_end);
 
 // Checksum of an 8-bit state's block scales: sum over blocks b of
 // fmix32(b * 0x9E3779B9 ^ XOR over states s of rotl(bits(absmax[s][b]), 11 * s mod 32)), mod 2^32
@@ -162,6 +168,9 @@ int32_t bnb_page_map(void* addr, uint64_t len, const void* root, uint64_t root_b
 // PAGEOUT writes them out and drops them (benchmarks). 0, or -errno.
 enum bnb_page_advice : int32_t { BNB_PAGE_WILLNEED = 0, BNB_PAGE_PAGEOUT = 1 };
 int32_t bnb_page_advise(void* addr, uint64_t len, int32_t advice);
+// Writes the dirty pages wholly inside [addr, addr + len) to their file and drops them from this process
+// (msync + MADV_DONTNEED): clean, they are the first memory the OS reclaims. 0, or -errno.
+int32_t bnb_page_flush(void* addr, uint64_t len);
 // Bytes of [addr, addr + len)'s pages that are in memory now (mincore), or -errno.
 int64_t bnb_page_resident(const void* addr, uint64_t len);
 

@@ -76,6 +76,19 @@ int32_t read_addresses(JNIEnv* env, jlongArray a, jlong* out) {
   return k;
 }
 
+// The 8-bit step on every block (block_end < 0) or on blocks [block_begin, block_end).
+jlong optim8bit_blocks(JNIEnv* env, jintArray hyper, jlong grad, jlong n, jint blocksize, jlongArray codes, jlongArray absmax,
+                       jlongArray maps, jint byte_phase, jlong block_begin, jlong block_end) {
+  bnb_optim_hyper h;
+  jlong c[BNB_MAX_STATES], a[BNB_MAX_STATES], m[BNB_MAX_STATES];
+  const int32_t k = read_addresses(env, codes, c);
+  if (!read_hyper(env, hyper, &h) || k < 0 || read_addresses(env, absmax, a) != k || read_addresses(env, maps, m) != k)
+    return BNB_ERR_ARG;
+  bnb_state8 st[BNB_MAX_STATES];
+  for (int32_t s = 0; s < k; ++s) st[s] = bnb_state8{ptr<uint8_t>(c[s]), ptr<float>(a[s]), ptr<bnb_codebook>(m[s])};
+  if (block_end < 0) return bnb_optim8bit_blockwise(&h, ptr<float>(grad), n, blocksize, st, k, byte_phase);
+  return bnb_optim8bit_blockwise_range(&h, ptr<float>(grad), n, blocksize, st, k, byte_phase, block_begin, block_end);
+}
 }  // namespace
 
 extern "C" {
@@ -162,14 +175,15 @@ JNIEXPORT void JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_parallelCopy(
 JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_optim8bit(JNIEnv* env, jclass, jintArray hyper, jlong grad, jlong n,
                                                                       jint blocksize, jlongArray codes, jlongArray absmax,
                                                                       jlongArray maps, jint byte_phase) {
-  bnb_optim_hyper h;
-  jlong c[BNB_MAX_STATES], a[BNB_MAX_STATES], m[BNB_MAX_STATES];
-  const int32_t k = read_addresses(env, codes, c);
-  if (!read_hyper(env, hyper, &h) || k < 0 || read_addresses(env, absmax, a) != k || read_addresses(env, maps, m) != k)
-    return BNB_ERR_ARG;
-  bnb_state8 st[BNB_MAX_STATES];
-  for (int32_t s = 0; s < k; ++s) st[s] = bnb_state8{ptr<uint8_t>(c[s]), ptr<float>(a[s]), ptr<bnb_codebook>(m[s])};
-  return bnb_optim8bit_blockwise(&h, ptr<float>(grad), n, blocksize, st, k, byte_phase);
+  return optim8bit_blocks(env, hyper, grad, n, blocksize, codes, absmax, maps, byte_phase, 0, -1);
+}
+
+JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_optim8bitRange(JNIEnv* env, jclass, jintArray hyper, jlong grad,
+                                                                          jlong n, jint blocksize, jlongArray codes,
+                                                                          jlongArray absmax, jlongArray maps, jint byte_phase,
+                                                                          jlong block_begin, jlong block_end) {
+  if (block_end < 0) return BNB_ERR_ARG;
+  return optim8bit_blocks(env, hyper, grad, n, blocksize, codes, absmax, maps, byte_phase, block_begin, block_end);
 }
 
 JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_optim32(JNIEnv* env, jclass, jintArray hyper, jlong grad, jlong n,
@@ -201,6 +215,10 @@ JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageMap(JN
 
 JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageAdvise(JNIEnv*, jclass, jlong addr, jlong len, jint advice) {
   return len < 0 ? -22 : bnb_page_advise(ptr<void>(addr), static_cast<uint64_t>(len), advice);
+}
+
+JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageFlush(JNIEnv*, jclass, jlong addr, jlong len) {
+  return len < 0 ? -22 : bnb_page_flush(ptr<void>(addr), static_cast<uint64_t>(len));
 }
 
 JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageResident(JNIEnv*, jclass, jlong addr, jlong len) {

@@ -85,6 +85,13 @@ using namespace bnb;
 
 extern "C" int64_t bnb_optim8bit_blockwise(const bnb_optim_hyper* hp, float* grad, int64_t n, int32_t blocksize,
                                            const bnb_state8* states, int32_t num_states, int32_t byte_phase) {
+  if (n < 0 || !valid_blocksize(blocksize)) return BNB_ERR_ARG;
+  return bnb_optim8bit_blockwise_range(hp, grad, n, blocksize, states, num_states, byte_phase, 0, (n + blocksize - 1) / blocksize);
+}
+
+extern "C" int64_t bnb_optim8bit_blockwise_range(const bnb_optim_hyper* hp, float* grad, int64_t n, int32_t blocksize,
+                                                 const bnb_state8* states, int32_t num_states, int32_t byte_phase,
+                                                 int64_t block_begin, int64_t block_end) {
   if (!valid_hyper(hp) || n < 0 || !valid_blocksize(blocksize) || states == nullptr || byte_phase < -1 ||
       (byte_phase >= 0 && (byte_phase & ~(kHalfWords | 3)) != 0))
     return BNB_ERR_ARG;
@@ -106,9 +113,10 @@ extern "C" int64_t bnb_optim8bit_blockwise(const bnb_optim_hyper* hp, float* gra
     ok = true;
   });
   if (!ok) return BNB_ERR_ARG;
-  if (n == 0) return BNB_OK;
-  if (grad == nullptr) return BNB_ERR_ARG;
   const int64_t nb = (n + blocksize - 1) / blocksize;
+  if (block_begin < 0 || block_end < block_begin || block_end > nb) return BNB_ERR_ARG;
+  if (block_begin == block_end) return BNB_OK;
+  if (grad == nullptr) return BNB_ERR_ARG;
 
   const IsaKernels& isa = active_kernels();
   const bool half_words = byte_phase >= 0 && (byte_phase & kHalfWords) != 0;  // only the scalar step has that rule
@@ -116,7 +124,8 @@ extern "C" int64_t bnb_optim8bit_blockwise(const bnb_optim_hyper* hp, float* gra
                     : isa.optim_blocks_fast != nullptr && isa.optim_fast_usable(h.kind, maps) ? isa.optim_blocks_fast
                                                                                               : isa.optim_blocks;
   // Chunks of consecutive blocks (a pipelined path steps the blocks of a chunk together), claimed dynamically.
-  parallel_chunks(nb, blocksize, kOptimChunk, kOptimMinPerThread, [&](int64_t lo, int64_t hi) { step(h, maps, src, lo, hi); });
+  parallel_chunks(block_end - block_begin, blocksize, kOptimChunk, kOptimMinPerThread,
+                  [&](int64_t lo, int64_t hi) { step(h, maps, src, block_begin + lo, block_begin + hi); });
   return BNB_OK;
 }
 

@@ -289,6 +289,15 @@ int32_t bnb_page_advise(void* addr, uint64_t len, int32_t advice) {
   return madvise(reinterpret_cast<void*>(a), end - a, native) == 0 ? 0 : -errno;
 }
 
+int32_t bnb_page_flush(void* addr, uint64_t len) {
+  const uint64_t ps = page_size();
+  const uint64_t a = (reinterpret_cast<uintptr_t>(addr) + ps - 1) / ps * ps;
+  const uint64_t end = (reinterpret_cast<uintptr_t>(addr) + len) / ps * ps;
+  if (end <= a) return 0;
+  if (msync(reinterpret_cast<void*>(a), end - a, MS_SYNC) != 0) return -errno;
+  return madvise(reinterpret_cast<void*>(a), end - a, MADV_DONTNEED) == 0 ? 0 : -errno;
+}
+
 int64_t bnb_page_resident(const void* addr, uint64_t len) {
   const uint64_t ps = page_size();
   const uint64_t a = reinterpret_cast<uintptr_t>(addr) / ps * ps;

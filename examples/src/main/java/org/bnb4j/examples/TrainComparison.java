@@ -50,12 +50,14 @@ public final class TrainComparison implements Callable<Integer> {
     Path out = Path.of("reports", "char-lstm");
     @Option(names = "--no-progress", description = "no progress bar (for logs)")
     boolean noProgress;
-    @Option(names = "--scale-demo", description = "run the memory scale demo instead: a model whose 32-bit Adam state exceeds the budget")
+    @Option(names = "--scale-demo", description = "run the memory scale demo instead: Adam, Adam8bit and paged Adam8bit under memory limits")
     boolean scaleDemo;
-    @Option(names = "--scale-budget-mb", description = "memory budget (MB) for parameters, gradients and optimizer state in the scale demo (default: ${DEFAULT-VALUE})")
-    int scaleBudgetMb = 1000;
-    @Option(names = "--scale-width", description = "width of the scale demo's dense layers (default: ${DEFAULT-VALUE})")
-    int scaleWidth = 6144;
+    @Option(names = "--scale-width", description = "width of the scale demo's dense layers (default: ${DEFAULT-VALUE}: 210M parameters)")
+    int scaleWidth = 10240;
+    @Option(names = "--scale-steps", description = "training steps of each scale demo run (default: ${DEFAULT-VALUE})")
+    int scaleSteps = 3;
+    @Option(names = "--paged-dir", description = "directory of paged state in the scale demo (default: the system temporary directory)")
+    String pagedDir = System.getProperty("java.io.tmpdir");
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -74,7 +76,7 @@ public final class TrainComparison implements Callable<Integer> {
         if (!(lr > 0)) bad.add("--lr must be > 0");
         if (evalEvery < 1) bad.add("--eval-every must be >= 1");
         if (corpusChars < 10_000) bad.add("--corpus-chars must be >= 10000");
-        if (scaleBudgetMb < 64 || scaleWidth < 64) bad.add("--scale-budget-mb and --scale-width must be >= 64");
+        if (scaleWidth < 64 || scaleSteps < 1) bad.add("--scale-width must be >= 64 and --scale-steps >= 1");
         for (String u : updaters) {
             if (!Updaters.NAMES.contains(u.toLowerCase(Locale.ROOT))) bad.add("unknown updater '" + u + "' (choose from " + String.join(", ", Updaters.NAMES) + ")");
         }
@@ -84,7 +86,7 @@ public final class TrainComparison implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
-        if (scaleDemo) return ScaleDemo.run(scaleWidth, scaleBudgetMb) == 1 ? 0 : 1;
+        if (scaleDemo) return ScaleDemo.run(scaleWidth, scaleSteps, pagedDir);
         System.out.println("bnb4j char-LSTM comparison: kernels = " + Bnb4j.kernels());
         CharCorpus corpus = new CharCorpus(CharCorpus.dl4jSources(corpusChars), 0.05);
         Trainer.Options o = new Trainer.Options();

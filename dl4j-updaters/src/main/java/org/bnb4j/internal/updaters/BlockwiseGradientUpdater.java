@@ -186,7 +186,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         if (gradient == null) throw new IllegalArgumentException(config.getClass().getSimpleName() + ": gradient is null");
         if (view == null) throw new IllegalStateException(config.getClass().getSimpleName() + " updater has no state view");
-        if (paging != null) paging.beforeStep();
+        boolean stream = paging != null && paging.beginStep();
         long n = gradient.length();
         // DL4J counts iterations from 0 and its own updaters accept -1 (used before the first fit):
         // steps before the first count as the first (bias corrections are undefined at t = 0).
@@ -209,7 +209,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             OptimizerKernels kernels = KernelProvider.get().optimizerKernels();
             if (!fresh) checkChecksum(flat, kernels.absmaxChecksum(state8), half);
             clip(g, flat, stateWords, t);
-            kernels.step8bit(h, g, state8);
+            if (stream) paging.step8bitStreamed(kernels, h, g, state8);
+            else kernels.step8bit(h, g, state8);
             flat.putScalar(1, checksumWord(kernels.absmaxChecksum(state8), half));
             if (config.getMaxUnorm() > 0) limitUpdateNorm(g, h);
             packing.writeBack(gradient, g);
@@ -223,8 +224,9 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
                 clip(gradient, flat, stateWords, t);
             }
             // FLOAT view: in place; DOUBLE/HALF view: states kept as values of that type (PackedView)
-            packing.step32(KernelProvider.get().optimizerKernels(), h, gradient, clipWords > 0 ? flat.get(NDArrayIndex.interval(0, stateWords)) : flat,
-                    k, n);
+            INDArray states = clipWords > 0 ? flat.get(NDArrayIndex.interval(0, stateWords)) : flat;
+            if (stream && PagedState.canStream32(gradient, states)) paging.step32Streamed(KernelProvider.get().optimizerKernels(), h, gradient, states, k, n);
+            else packing.step32(KernelProvider.get().optimizerKernels(), h, gradient, states, k, n);
             if (config.getMaxUnorm() > 0) limitUpdateNorm(gradient, h);
         }
     }

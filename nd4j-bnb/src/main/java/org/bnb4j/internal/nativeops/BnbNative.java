@@ -76,6 +76,13 @@ public final class BnbNative {
      */
     public static native int absmaxChecksum(long[] absmax, long numBlocks);
 
+    /**
+     * {@link #optim8bit} on blocks [blockBegin, blockEnd) of the state of all n parameters only (bnb4j.h
+     * bnb_optim8bit_blockwise_range): stepping every block once gives the bits of the whole step.
+     */
+    public static native long optim8bitRange(int[] hyper, long grad, long n, int blocksize, long[] codes, long[] absmax,
+                                             long[] maps, int bytePhase, long blockBegin, long blockEnd);
+
     /** The same step with 32-bit state: per state, the address of its n floats (bnb4j.h bnb_optim32). */
     public static native long optim32(int[] hyper, long grad, long n, long[] states);
 
@@ -112,6 +119,9 @@ public final class BnbNative {
 
     /** madvise on the pages of [addr, addr + len): 0 or -errno. */
     public static native int pageAdvise(long addr, long len, int advice);
+
+    /** Writes the dirty pages wholly inside [addr, addr + len) to their file and drops them from the process: 0 or -errno. */
+    public static native int pageFlush(long addr, long len);
 
     /** Bytes of [addr, addr + len)'s pages resident now (mincore), or -errno. */
     public static native long pageResident(long addr, long len);

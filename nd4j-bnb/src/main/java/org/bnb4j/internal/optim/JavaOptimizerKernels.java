@@ -23,7 +23,18 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
     @Override
     public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
         try {
-            step8bitBody(h, gradient, st);
+            step8bitBody(h, gradient, st, 0, Blockwise.numBlocks(st.n, st.blocksize));
+        } finally {
+            Reference.reachabilityFence(gradient);
+            Reference.reachabilityFence(st);
+        }
+    }
+
+    @Override
+    public void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
+        OptimChecks.blockRange(st, blockBegin, blockEnd);
+        try {
+            step8bitBody(h, gradient, st, blockBegin, blockEnd);
         } finally {
             Reference.reachabilityFence(gradient);
             Reference.reachabilityFence(st);
@@ -49,7 +60,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
         }
     }
 
-    private static void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st) {
+    private static void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
         long n = st.n;
         OptimChecks.gradient(gradient, n);
         if (n == 0) return;
@@ -67,7 +78,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
             signFix[s] = h.kind.state(s).signFix();
             phases[s] = StateCodec.at(st.bytePhase, s * n);
         }
-        LongStream.range(0, nb).parallel().forEach(b -> {
+        LongStream.range(blockBegin, blockEnd).parallel().forEach(b -> {
             int start = (int) (b * st.blocksize), len = (int) Math.min(st.blocksize, n - start);
             float[][] vals = new float[k][len];
             float[] cur = new float[k], am = new float[k], mx = new float[k];

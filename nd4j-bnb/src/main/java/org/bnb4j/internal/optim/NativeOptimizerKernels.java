@@ -83,14 +83,26 @@ public final class NativeOptimizerKernels implements OptimizerKernels {
 
     @Override
     public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
+        step(h, gradient, st, 0, -1);
+    }
+
+    @Override
+    public void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
+        OptimChecks.blockRange(st, blockBegin, blockEnd);
+        step(h, gradient, st, blockBegin, blockEnd);
+    }
+
+    /** blockEnd < 0: every block. */
+    private void step(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
         OptimChecks.gradient(gradient, st.n);
         if (st.n == 0) return;
         List<StateSpec> specs = st.kind.states();
         long[] maps = new long[specs.size()];
         for (int s = 0; s < maps.length; s++) maps[s] = NativeQuantKernels.codebook(specs.get(s).map());
         try {
-            check(BnbNative.optim8bit(h.toWords(), ArrayMemory.of(gradient).address(), st.n, st.blocksize, st.codes, st.absmax,
-                    maps, st.bytePhase));
+            long g = ArrayMemory.of(gradient).address();
+            check(blockEnd < 0 ? BnbNative.optim8bit(h.toWords(), g, st.n, st.blocksize, st.codes, st.absmax, maps, st.bytePhase)
+                    : BnbNative.optim8bitRange(h.toWords(), g, st.n, st.blocksize, st.codes, st.absmax, maps, st.bytePhase, blockBegin, blockEnd));
         } finally {
             // raw addresses only cross JNI: the owners must outlive the call
             Reference.reachabilityFence(gradient);

@@ -17,6 +17,14 @@ final class OptimChecks {
         if (n > 0 && !ArrayMemory.of(g).isContiguous()) throw new IllegalArgumentException("gradient must be contiguous");
     }
 
+    /** A range of blocks of the state: 0 <= begin <= end <= its number of blocks. */
+    static void blockRange(OptimState8bit st, long begin, long end) {
+        long nb = org.bnb4j.quant.Blockwise.numBlocks(st.n, st.blocksize);
+        if (begin < 0 || end < begin || end > nb) {
+            throw new IllegalArgumentException("block range [" + begin + ", " + end + ") is not inside the state's " + nb + " blocks");
+        }
+    }
+
     static void step32(OptimHyper h, INDArray g, INDArray[] states) {
         gradient(g, g == null ? 0 : g.length());
         int k = h.kind.numStates();

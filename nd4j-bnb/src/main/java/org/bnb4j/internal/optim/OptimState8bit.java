@@ -154,6 +154,8 @@ public final class OptimState8bit {
     QuantMap map(int s) { return kind.state(s).map(); }
 
     public OptimKind kind() { return kind; }
+    /** Address of state s's first code byte (codes of block b start blocksize * b bytes further on). */
+    public long codesAddress(int s) { return codes[s]; }
     public long length() { return n; }
     public int blocksize() { return blocksize; }
     /** The arrays holding this state (the packed view, or codes1, absmax1[, codes2, absmax2[, codes3, absmax3]]). */

@@ -16,6 +16,13 @@ public interface OptimizerKernels {
     void step8bit(OptimHyper h, INDArray gradient, OptimState8bit state);
 
     /**
+     * {@link #step8bit} on blocks [blockBegin, blockEnd) only (gradient and state are the whole
+     * parameter vector's): every block stepped once, in any order of ranges, gives the bits of the whole
+     * step. Paged state is stepped a range at a time so that its pages can be written out behind it.
+     */
+    void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit state, long blockBegin, long blockEnd);
+
+    /**
      * 32-bit state: one FLOAT array of the gradient's length per state, in the order of
      * {@link OptimKind} (Adam: m, v; AdEMAMix: m1, v, m2).
      */

@@ -219,6 +219,12 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         }
     }
 
+    /** Ranges (paged state, which needs the native library and so its kernels) take the scalar path. */
+    @Override
+    public void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
+        JavaOptimizerKernels.INSTANCE.step8bitBlocks(h, gradient, st, blockBegin, blockEnd);
+    }
+
     @Override
     public int absmaxChecksum(OptimState8bit st) {
         return JavaOptimizerKernels.INSTANCE.absmaxChecksum(st);

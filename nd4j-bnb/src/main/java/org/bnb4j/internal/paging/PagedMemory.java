@@ -92,6 +92,17 @@ public final class PagedMemory {
         if (bytes > 0) BnbNative.pageAdvise(address, bytes, BnbNative.PAGE_WILLNEED);
     }
 
+    /**
+     * Writes the dirty pages wholly inside [address, address + bytes) to the file and drops them from this
+     * process: clean, they are the first memory the OS reclaims. Only for paged ranges (on ordinary
+     * memory dropping pages would lose them): the caller keeps the range inside a {@link Result}'s.
+     */
+    public static void flush(long address, long bytes) {
+        if (bytes <= 0) return;
+        int rc = BnbNative.pageFlush(address, bytes);
+        if (rc != 0) throw new PagedStateException("paged state: writing state pages to their file failed: errno " + (-rc));
+    }
+
     /** Writes the pages out and drops them from memory (benchmarks and tests); false where the OS cannot. */
     public static boolean pageOut(long address, long bytes) {
         return bytes == 0 || BnbNative.pageAdvise(address, bytes, BnbNative.PAGE_PAGEOUT) == 0;

@@ -285,6 +285,43 @@ class OptimizerKernelsTest {
         assertArrayEquals(bytes(view), bytes(restored), "state bits after writeFloat/readFloat");
     }
 
+    /**
+     * Stepping block ranges (paged state streams its step so) gives the bits of the whole step, whatever
+     * the ranges and their order, packed (n odd: every byte phase) and plain, natively and in Java.
+     */
+    @ParameterizedTest
+    @EnumSource(OptimKind.class)
+    void blockRangesGiveTheWholeStep(OptimKind kind) {
+        long n = 40_003;
+        int blocksize = 256;
+        long nb = Blockwise.numBlocks(n, blocksize);
+        long[][] splits = {{0, nb}, {0, 1, 2, 77, nb - 1, nb}, {0, 50, 100, nb}};
+        java.util.List<OptimizerKernels> impls = new java.util.ArrayList<>(java.util.List.of(JavaOptimizerKernels.INSTANCE));
+        KernelProvider.nativeKernels().ifPresent(p -> impls.add(p.optimizerKernels()));
+        for (OptimizerKernels k : impls) {
+            for (long[] cuts : splits) {
+                long words = OptimState8bit.packedLength(kind, n, blocksize);
+                INDArray whole = Nd4j.create(DataType.FLOAT, words), ranged = Nd4j.create(DataType.FLOAT, words);
+                OptimState8bit sw = OptimState8bit.packed(kind, whole, n, blocksize), sr = OptimState8bit.packed(kind, ranged, n, blocksize);
+                for (int t = 1; t <= 3; t++) {
+                    OptimHyper h = kind.example(t);
+                    INDArray g = gradient(10 + t, n, t == 2), gw = g.dup(), gr = g.dup();
+                    k.step8bit(h, gw, sw);
+                    // the ranges in reverse order: each block depends on its own data only
+                    for (int c = cuts.length - 1; c > 0; c--) k.step8bitBlocks(h, gr, sr, cuts[c - 1], cuts[c]);
+                    String what = k.getClass().getSimpleName() + " " + kind + " cuts " + Arrays.toString(cuts) + " step " + t;
+                    assertArrayEquals(bytes(gw), bytes(gr), what + ": update");
+                    assertArrayEquals(bytes(whole), bytes(ranged), what + ": packed state");
+                }
+            }
+            OptimState8bit st = OptimState8bit.packed(kind, Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, n, blocksize)), n, blocksize);
+            INDArray g = gradient(1, n, false);
+            assertThrows(IllegalArgumentException.class, () -> k.step8bitBlocks(kind.example(1), g, st, 5, 4));
+            assertThrows(IllegalArgumentException.class, () -> k.step8bitBlocks(kind.example(1), g, st, 0, nb + 1));
+            assertThrows(IllegalArgumentException.class, () -> k.step8bitBlocks(kind.example(1), g, st, -1, 2));
+        }
+    }
+
     /** OptimHyper.builder: what is not set takes the documented default (stepSize = lr, epsHat = eps, no bounds). */
     @Test
     void hyperBuilderDefaults() {
