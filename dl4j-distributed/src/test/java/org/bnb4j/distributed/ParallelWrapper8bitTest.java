@@ -1,7 +1,6 @@
 package org.bnb4j.distributed;
 
 
-import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.bnb4j.updaters.config.Lion8bit;
@@ -17,10 +16,8 @@ import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 
@@ -131,16 +128,6 @@ class ParallelWrapper8bitTest {
         return ((BlockwiseGradientUpdater) b.getGradientUpdater()).packedStateWords(n).dup();
     }
 
-    static INDArray[] dequantized(Model m) {
-        UpdaterBlock b = UpdaterStateAveraging.updater(m).getUpdaterBlocks().get(0);
-        long n = b.getParamOffsetEnd() - b.getParamOffsetStart();
-        OptimState8bit st = ((BlockwiseGradientUpdater) b.getGradientUpdater()).packedState(n);
-        INDArray[] v = new INDArray[st.kind().numStates()];
-        for (int s = 0; s < v.length; s++) v[s] = Nd4j.create(DataType.FLOAT, n);
-        st.dequantize(v);
-        return v;
-    }
-
     /** Records, per worker model, its 8-bit state before each of its steps. */
     static final class StateRecorder extends BaseTrainingListener {
         final Map<Model, List<INDArray>> before = new IdentityHashMap<>();
@@ -189,40 +176,19 @@ class ParallelWrapper8bitTest {
             a.fit(Spirals.data(20, 10 + i));
             b.fit(Spirals.data(20, 20 + i));
         }
-        INDArray[] va = dequantized(a), vb = dequantized(b);
+        INDArray[] va = AveragedStates.dequantized(a), vb = AveragedStates.dequantized(b);
         assertNotEquals(va[0], vb[0], "the two states must differ for the test to mean anything");
         UpdaterStateAveraging.Stats stats = UpdaterStateAveraging.average(List.of(a, b));
         assertEquals(1, stats.blocks8bit);
-        INDArray[] after = dequantized(a);
         assertEquals(packedWords(a), packedWords(b));
-        float[] signed = org.bnb4j.quant.QuantMap.dynamic(true).values(), unsigned = org.bnb4j.quant.QuantMap.dynamic(false).values();
-        int blocksize = o.config(8).getBlocksize();
-        for (int s = 0; s < va.length; s++) {
-            float[] avg = va[s].add(vb[s]).divi(2).toFloatVector(), got = after[s].toFloatVector();
-            float[] map = s == 1 ? unsigned : signed;
-            for (int start = 0; start < avg.length; start += blocksize) {
-                int end = Math.min(avg.length, start + blocksize);
-                float scale = 0;
-                for (int i = start; i < end; i++) scale = Math.max(scale, Math.abs(avg[i]));
-                for (int i = start; i < end; i++) {
-                    float step = scale * gapAround(map, scale == 0 ? 0 : avg[i] / scale);
-                    assertTrue(Math.abs(got[i] - avg[i]) <= step * 1.0001f + 1e-30f,
-                            o + " state " + (s + 1) + " element " + i + ": " + got[i] + " vs average " + avg[i] + " (step " + step + ")");
-                }
-            }
-        }
+        INDArray[] avg = new INDArray[va.length];
+        for (int s = 0; s < va.length; s++) avg[s] = va[s].add(vb[s]).divi(2);
+        BlockwiseUpdaterConfig c = o.config(8);
+        String e = AveragedStates.withinOneStep(c.kind(), c.getBlocksize(), avg, AveragedStates.dequantized(a));
+        assertNull(e, e);
         // the next steps accept the averaged state
         a.fit(Spirals.data(20, 30));
         b.fit(Spirals.data(20, 31));
-    }
-
-    /** The largest distance between neighbouring codes around y (the codes just below and above it, and theirs). */
-    static float gapAround(float[] map, float y) {
-        int i = 0;
-        while (i < map.length - 1 && map[i + 1] <= y) i++;
-        float g = 0;
-        for (int j = Math.max(0, i - 1); j < Math.min(map.length - 1, i + 2); j++) g = Math.max(g, map[j + 1] - map[j]);
-        return g;
     }
 
     /**

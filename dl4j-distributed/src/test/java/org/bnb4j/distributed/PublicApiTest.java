@@ -39,15 +39,6 @@ class PublicApiTest {
             "org.bnb4j", "org.bnb4j.quant", "org.bnb4j.ops", "org.bnb4j.samediff", "org.bnb4j.optim",
             "org.bnb4j.updaters", "org.bnb4j.updaters.config", "org.bnb4j.distributed");
 
-    /**
-     * Known exceptions, each a public member that still takes or gives an internal type (listed so that
-     * no new one slips in): BlockwiseQuantizer's constructor picks a kernel implementation for tests
-     * and benchmarks (users call Blockwise, which uses the active one).
-     */
-    static final Set<String> KNOWN = Set.of(
-            "public org.bnb4j.quant.BlockwiseQuantizer(org.bnb4j.internal.kernels.QuantKernels)",
-            "public org.bnb4j.internal.kernels.QuantKernels org.bnb4j.quant.BlockwiseQuantizer.kernels()");
-
     static boolean internal(String name) {
         return name.startsWith("org.bnb4j.internal.");
     }
@@ -82,7 +73,6 @@ class PublicApiTest {
                 for (Type t : m.getGenericExceptionTypes()) check(t, m.toString(), leaks);
             }
         }
-        leaks.removeIf(l -> KNOWN.contains(l.substring(0, l.indexOf(" -> "))));
         assertTrue(leaks.isEmpty(), "internal types in the public API:\n" + String.join("\n", leaks));
     }
 

@@ -18,11 +18,14 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.Random;
 
-/** Three interleaved spirals in 2-D and the 2-64-64-3 RELU MLP the distributed tests train on them. */
-final class Spirals {
+/**
+ * Three interleaved spirals in 2-D and the 2-64-64-3 RELU MLP the distributed tests train on them;
+ * dl4j-spark's tests train the same ones (public for them: they take it from this module's test-jar).
+ */
+public final class Spirals {
     private Spirals() {}
 
-    static DataSet data(int perClass, long seed) {
+    public static DataSet data(int perClass, long seed) {
         Random r = new Random(seed);
         int classes = 3, n = classes * perClass;
         float[][] x = new float[n][2], y = new float[n][classes];
@@ -39,12 +42,12 @@ final class Spirals {
         return d;
     }
 
-    static DataSetIterator iterator(DataSet d, int batch) {
+    public static DataSetIterator iterator(DataSet d, int batch) {
         return new ListDataSetIterator<>(d.asList(), batch);
     }
 
     /** 2-64-64-3: 4547 parameters, one updater block (above the default min8bitSize of 4096). */
-    static MultiLayerNetwork mlp(IUpdater u, long seed) {
+    public static MultiLayerNetwork mlp(IUpdater u, long seed) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).updater(u).weightInit(WeightInit.XAVIER)
                 .list()
                 .layer(new DenseLayer.Builder().nIn(2).nOut(64).activation(Activation.RELU).build())
@@ -57,7 +60,7 @@ final class Spirals {
     }
 
     /** The same 2-64-64-3 network as a ComputationGraph. */
-    static ComputationGraph graph(IUpdater u, long seed) {
+    public static ComputationGraph graph(IUpdater u, long seed) {
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).updater(u).weightInit(WeightInit.XAVIER)
                 .graphBuilder().addInputs("in")
                 .addLayer("a", new DenseLayer.Builder().nIn(2).nOut(64).activation(Activation.RELU).build(), "in")

@@ -2,14 +2,13 @@ package org.bnb4j.spark;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.bnb4j.internal.optim.OptimState8bit;
+import org.bnb4j.distributed.AveragedStates;
+import org.bnb4j.distributed.Spirals;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
 import org.bnb4j.updaters.config.Lion8bit;
-import org.bnb4j.internal.updaters.BlockwiseGradientUpdater;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -19,11 +18,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 
@@ -56,7 +54,7 @@ class ParameterAveragingTrainingMaster8bitTest {
     @BeforeAll
     static void start() {
         sc = SparkLocal.start("bnb4j-paramavg");
-        trainRdd = Spirals.rdd(sc, TRAIN, 2);
+        trainRdd = SparkLocal.rdd(sc, TRAIN, 2);
     }
 
     @AfterAll
@@ -140,16 +138,6 @@ class ParameterAveragingTrainingMaster8bitTest {
         public void postUpdate(MultiDataSet minibatch, Model model) {}
     }
 
-    static INDArray[] dequantized(Model m) {
-        UpdaterBlock b = FloatUpdaterState.updater(m).getUpdaterBlocks().get(0);
-        long n = b.getParamOffsetEnd() - b.getParamOffsetStart();
-        OptimState8bit st = ((BlockwiseGradientUpdater) b.getGradientUpdater()).packedState(n);
-        INDArray[] v = new INDArray[st.kind().numStates()];
-        for (int s = 0; s < v.length; s++) v[s] = Nd4j.create(DataType.FLOAT, n);
-        st.dequantize(v);
-        return v;
-    }
-
     /**
      * After each split the master's state is the float average of the workers' dequantized states
      * (recorded on the workers after their last step), within one quantization step of the block's new
@@ -180,7 +168,7 @@ class ParameterAveragingTrainingMaster8bitTest {
             // what DL4J's aggregation averaged is the float mean of the workers' states
             double diff = mean.sub(averaged).norm1Number().doubleValue() / Math.max(1e-30, mean.norm1Number().doubleValue());
             if (diff > 1e-6) failures.add("split " + split + ": aggregated state differs from the workers' mean by " + diff);
-            String e = withinOneStep(o, mean, dequantized(master));
+            String e = withinOneStep(o, mean, AveragedStates.dequantized(master));
             if (e != null) failures.add("split " + split + ": " + e);
             checked[0]++;
             if (split == total) checked[1] += total;
@@ -194,40 +182,20 @@ class ParameterAveragingTrainingMaster8bitTest {
         assertEquals(List.of(), failures);
         assertTrue(checked[0] >= 4, "splits averaged in two fit() calls: " + checked[0]);
         assertEquals(checked[1], checked[0], "every split was averaged");
-        assertTrue(dequantized(net)[0].amaxNumber().doubleValue() > 0, "the master's state is zero");
+        assertTrue(AveragedStates.dequantized(net)[0].amaxNumber().doubleValue() > 0, "the master's state is zero");
         net.fit(TEST); // the master's requantized, sealed state is one the updater accepts
     }
 
-    /** null when every element of the master's state is within one quantization step of the mean, else the first failure. */
+    /**
+     * null when every element of the master's state is within one quantization step of the workers' mean
+     * (the summable state: the float states one after the other), else the first failure.
+     */
     static String withinOneStep(Opt o, INDArray mean, INDArray[] got) {
-        float[] signed = org.bnb4j.quant.QuantMap.dynamic(true).values(), unsigned = org.bnb4j.quant.QuantMap.dynamic(false).values();
-        int blocksize = o.config(8).getBlocksize();
         long n = got[0].length();
-        for (int s = 0; s < got.length; s++) {
-            float[] avg = mean.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(s * n, (s + 1) * n)).toFloatVector(), g = got[s].toFloatVector();
-            float[] map = (o == Opt.ADAM8BIT && s == 1) ? unsigned : signed;
-            for (int start = 0; start < avg.length; start += blocksize) {
-                int end = Math.min(avg.length, start + blocksize);
-                float scale = 0;
-                for (int i = start; i < end; i++) scale = Math.max(scale, Math.abs(avg[i]));
-                for (int i = start; i < end; i++) {
-                    float step = scale * gapAround(map, scale == 0 ? 0 : avg[i] / scale);
-                    if (!(Math.abs(g[i] - avg[i]) <= step * 1.0001f + 1e-30f)) {
-                        return o + " state " + (s + 1) + " element " + i + ": " + g[i] + " vs average " + avg[i] + " (step " + step + ")";
-                    }
-                }
-            }
-        }
-        return null;
-    }
-
-    /** The largest distance between neighbouring codes around y (the codes just below and above it, and theirs). */
-    static float gapAround(float[] map, float y) {
-        int i = 0;
-        while (i < map.length - 1 && map[i + 1] <= y) i++;
-        float g = 0;
-        for (int j = Math.max(0, i - 1); j < Math.min(map.length - 1, i + 2); j++) g = Math.max(g, map[j + 1] - map[j]);
-        return g;
+        INDArray[] avg = new INDArray[got.length];
+        for (int s = 0; s < got.length; s++) avg[s] = mean.get(NDArrayIndex.interval(s * n, (s + 1) * n));
+        BlockwiseUpdaterConfig c = o.config(8);
+        return AveragedStates.withinOneStep(c.kind(), c.getBlocksize(), avg, got);
     }
 
     /**

@@ -2,6 +2,7 @@ package org.bnb4j.spark;
 
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.bnb4j.distributed.Spirals;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
@@ -69,7 +70,7 @@ class SharedTrainingMasterTest {
         MultiLayerNetwork net = Spirals.mlp(Adam8bit.builder().learningRate(1e-2).build(), 7);
         double initial = net.score(TEST);
         SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, net, master(40123));
-        JavaRDD<DataSet> rdd = Spirals.rdd(sc, TRAIN, 2);
+        JavaRDD<DataSet> rdd = SparkLocal.rdd(sc, TRAIN, 2);
         long t0 = System.nanoTime();
         StringBuilder curve = new StringBuilder();
         double[] losses = new double[6];

@@ -1,9 +1,11 @@
 package org.bnb4j.spark;
 
 import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.nd4j.linalg.dataset.DataSet;
 
-/** A local[2] Spark context on the loopback interface, without the web UI. */
+/** A local[2] Spark context on the loopback interface, without the web UI, and the RDDs the tests train on. */
 final class SparkLocal {
     private SparkLocal() {}
 
@@ -14,5 +16,10 @@ final class SparkLocal {
                 .set("spark.ui.enabled", "false")
                 .set("spark.ui.showConsoleProgress", "false");
         return new JavaSparkContext(conf);
+    }
+
+    /** The examples as an RDD of one-example DataSets (rddDataSetNumExamples = 1) in the given number of partitions. */
+    static JavaRDD<DataSet> rdd(JavaSparkContext sc, DataSet d, int partitions) {
+        return sc.parallelize(d.asList(), partitions);
     }
 }

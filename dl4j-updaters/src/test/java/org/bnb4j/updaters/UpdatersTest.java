@@ -111,6 +111,18 @@ class UpdatersTest {
         assertEquals(java.util.EnumSet.allOf(OptimKind.class), seen, "every OptimKind needs its entry in TestUpdaters");
     }
 
+    /** BlockwiseUpdaterConfig.forKind gives each optimizer's config class (the one its entry tests) with the learning rate asked for. */
+    @Test
+    void forKindGivesEachOptimizersConfig() {
+        for (TestUpdaters.Entry e : TestUpdaters.ALL) {
+            BlockwiseUpdaterConfig c = BlockwiseUpdaterConfig.forKind(e.kind(), 0.0125);
+            assertEquals(e.kind(), c.kind(), e + ": kind");
+            assertEquals(e.trains().get().getClass(), c.getClass(), e + ": config class");
+            assertEquals(0.0125, c.getLearningRate(), e + ": learning rate");
+            c.validate();   // its other hyper-parameters are valid defaults
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("configs")
     void everyUpdaterRoundTripsThroughJson(BlockwiseUpdaterConfig u) {

@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
 @Command(name = "train-comparison", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a char-LSTM with 32-bit and 8-bit optimizers side by side and write a report.")
 public final class TrainComparison implements Callable<Integer> {
-    @Option(names = "--updaters", split = ",", description = "comma-separated updaters (default: ${DEFAULT-VALUE}); any of: adam, adam8bit, adam32bit, nesterovs, sgd8bit, rmsprop, rmsprop8bit, adagrad, adagrad8bit, lion8bit, ademamix8bit")
+    @Option(names = "--updaters", split = ",", completionCandidates = Updaters.Names.class,
+            description = "comma-separated updaters (default: ${DEFAULT-VALUE}); any of: ${COMPLETION-CANDIDATES}")
     List<String> updaters = List.of("adam", "adam8bit");
     @Option(names = "--steps", description = "training steps per updater (default: ${DEFAULT-VALUE})")
     int steps = 250;

@@ -1,6 +1,7 @@
 package org.bnb4j.examples;
 
 import org.bnb4j.examples.lm.ReportWriter;
+import org.bnb4j.examples.lm.Updaters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,21 @@ class TrainComparisonTest {
         assertEquals(2, code[0]);
         assertTrue(err.contains("--hidden"), err);
         assertEquals(0, TrainComparison.run("--help"));
+    }
+
+    /** The help lists every updater name the option accepts (taken from Updaters, not written out). */
+    @Test
+    void helpListsEveryUpdater() {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true));
+        try {
+            assertEquals(0, TrainComparison.run("--help"));
+        } finally {
+            System.setOut(old);
+        }
+        String help = buf.toString().replaceAll("\\s+", " ");
+        assertTrue(help.contains(String.join(", ", Updaters.NAMES)), help);
     }
 
     /** The whole job on a tiny configuration: trains both updaters and writes the report. */

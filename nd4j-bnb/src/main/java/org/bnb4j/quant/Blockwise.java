@@ -1,10 +1,9 @@
 package org.bnb4j.quant;
 
-import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.kernels.BlockwiseQuantizer;
 import org.bnb4j.internal.kernels.KernelProvider;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
 
@@ -21,7 +20,8 @@ import java.util.Arrays;
  *   <li>dequantized = map[code] * absmax, in float, then rounded to the output type (nearest even);</li>
  *   <li>+-Inf in the input is rejected with {@link org.bnb4j.quant.NonFiniteInputException}.</li>
  * </ul>
- * Runs on the implementation chosen by {@link Kernels#get()} (native when it loads).
+ * Runs on the kernels chosen once per process: the native library when it loads, else the pure-Java
+ * ones ({@link org.bnb4j.Bnb4j#kernels()} names them).
  */
 public final class Blockwise {
     public static final int DEFAULT_BLOCKSIZE = 4096;
@@ -30,12 +30,12 @@ public final class Blockwise {
 
     private Blockwise() {}
 
+    /** The quantizer on the active kernels (a holder: the kernels are chosen at first use, not when this class loads). */
     private static final class Default {
         static final BlockwiseQuantizer INSTANCE = new BlockwiseQuantizer(KernelProvider.get().quantKernels());
     }
 
-    /** The quantizer on the active kernels. */
-    public static BlockwiseQuantizer quantizer() {
+    private static BlockwiseQuantizer quantizer() {
         return Default.INSTANCE;
     }
 
@@ -132,39 +132,6 @@ public final class Blockwise {
     public static void checkFloatType(DataType t, String what) {
         if (t != DataType.FLOAT && t != DataType.DOUBLE && t != DataType.HALF && t != DataType.BFLOAT16) {
             throw new IllegalArgumentException(what + " must be FLOAT, DOUBLE, HALF or BFLOAT16, got " + t);
-        }
-    }
-
-    static void checkCodes(INDArray codes, long n) {
-        if (codes == null) throw new IllegalArgumentException("codes array is null");
-        if (codes.dataType() != DataType.UBYTE && codes.dataType() != DataType.UINT8) {
-            throw new IllegalArgumentException("codes must be UINT8 (UBYTE), got " + codes.dataType());
-        }
-        if (codes.length() != n) {
-            throw new IllegalArgumentException("codes must have " + n + " elements, got " + codes.length());
-        }
-        if (n > 0 && !ArrayMemory.of(codes).isContiguous()) {
-            throw new IllegalArgumentException("codes must be a contiguous array (C order), got a strided view");
-        }
-    }
-
-    static void checkAbsmax(INDArray absmax, long nb) {
-        if (absmax == null) throw new IllegalArgumentException("absmax array is null");
-        if (absmax.dataType() != DataType.FLOAT) {
-            throw new IllegalArgumentException("absmax must be FLOAT, got " + absmax.dataType());
-        }
-        if (absmax.length() != nb) {
-            throw new IllegalArgumentException("absmax must have one value per block (" + nb + "), got " + absmax.length());
-        }
-        if (nb > 0 && !ArrayMemory.of(absmax).isContiguous()) {
-            throw new IllegalArgumentException("absmax must be a contiguous array (C order), got a strided view");
-        }
-    }
-
-    static void checkHostBackend() {
-        if (!Nd4j.getEnvironment().isCPU()) {
-            throw new UnsupportedOperationException("bnb4j quantizes arrays of the CPU backend (nd4j-native); "
-                    + "the active ND4J backend is " + Nd4j.getBackend().getClass().getSimpleName());
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.bnb4j.quant;
 
 import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.kernels.BlockwiseQuantizer;
 import org.bnb4j.internal.kernels.HostBuffers;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -70,7 +71,7 @@ public final class QuantState {
     private final long[] shape;
     private final DataType dataType;
 
-    QuantState(INDArray codes, INDArray absmax, QuantMap map, int blocksize, long[] shape, DataType dataType) {
+    private QuantState(INDArray codes, INDArray absmax, QuantMap map, int blocksize, long[] shape, DataType dataType) {
         this.codes = codes;
         this.absmax = absmax;
         this.map = map;
@@ -90,8 +91,8 @@ public final class QuantState {
         Blockwise.checkFloatType(dataType, "original data type");
         long n = Blockwise.elementCount(shape);
         if (shape.length == 0 && codes != null && codes.length() == 0) n = 0; // the empty scalar
-        Blockwise.checkCodes(codes, n);
-        Blockwise.checkAbsmax(absmax, Blockwise.numBlocks(n, blocksize));
+        BlockwiseQuantizer.checkCodes(codes, n);
+        BlockwiseQuantizer.checkAbsmax(absmax, Blockwise.numBlocks(n, blocksize));
         return new QuantState(codes, absmax, map, blocksize, shape, dataType);
     }
 

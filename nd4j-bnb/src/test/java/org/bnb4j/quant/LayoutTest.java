@@ -1,5 +1,7 @@
 package org.bnb4j.quant;
 
+import org.bnb4j.internal.kernels.BlockwiseQuantizer;
+import org.bnb4j.internal.kernels.KernelProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -43,7 +45,7 @@ class LayoutTest {
             assertEquals(t, back.dataType());
             assertArrayEquals(x.shape(), back.shape());
             // the Java oracle agrees on views too
-            QuantState j = new BlockwiseQuantizer(org.bnb4j.internal.kernels.KernelProvider.reference().quantKernels()).quantize(x, QuantMap.dynamic(), 256);
+            QuantState j = new BlockwiseQuantizer(KernelProvider.reference().quantKernels()).quantize(x, QuantMap.dynamic(), 256);
             assertSameBits(ref.codes(), j.codes(), "java codes on view");
         }
     }

@@ -1,5 +1,6 @@
 package org.bnb4j.quant;
 
+import org.bnb4j.internal.kernels.BlockwiseQuantizer;
 import org.bnb4j.internal.kernels.KernelProvider;
 import org.bnb4j.quant.NonFiniteInputException;
 import org.bnb4j.internal.nativeops.BnbNative;

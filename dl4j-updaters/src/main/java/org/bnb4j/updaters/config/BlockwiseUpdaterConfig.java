@@ -82,6 +82,23 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         this.learningRateSchedule = learningRateSchedule;
     }
 
+    /**
+     * The config of {@code kind} at its defaults but the learning rate: the one place that knows
+     * which config class runs which kernel, so code that offers every optimizer (a command line, a
+     * sweep) iterates over {@link OptimKind#values()} and picks up a new one by itself. The switch
+     * has no default: a new OptimKind does not compile until its config is named here.
+     */
+    public static BlockwiseUpdaterConfig forKind(OptimKind kind, double learningRate) {
+        return switch (kind) {
+            case ADAM -> new Adam8bit(learningRate);
+            case MOMENTUM -> new SGD8bit(learningRate);
+            case RMSPROP -> new RMSprop8bit(learningRate);
+            case ADAGRAD -> new Adagrad8bit(learningRate);
+            case LION -> new Lion8bit(learningRate);
+            case ADEMAMIX -> new AdEMAMix8bit(learningRate);
+        };
+    }
+
     /** The fused kernel this optimizer runs. */
     public abstract OptimKind kind();
 

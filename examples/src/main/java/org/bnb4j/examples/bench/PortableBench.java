@@ -1,5 +1,6 @@
 package org.bnb4j.examples.bench;
 
+import org.bnb4j.internal.kernels.BlockwiseQuantizer;
 import org.bnb4j.internal.kernels.KernelProvider;
 import org.bnb4j.internal.kernels.QuantKernels;
 import org.bnb4j.internal.optim.JavaOptimizerKernels;
@@ -7,7 +8,6 @@ import org.bnb4j.optim.OptimKind;
 import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.internal.optim.OptimizerKernels;
 import org.bnb4j.quant.Blockwise;
-import org.bnb4j.quant.BlockwiseQuantizer;
 import org.bnb4j.quant.QuantMap;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.Lion8bit;

@@ -4,7 +4,6 @@ import org.bnb4j.internal.kernels.ArrayMemory;
 import org.bnb4j.internal.kernels.KernelProvider;
 import org.bnb4j.internal.nativeops.BnbNative;
 import org.bnb4j.quant.Blockwise;
-import org.bnb4j.quant.BlockwiseQuantizer;
 import org.bnb4j.quant.QuantMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -52,12 +51,11 @@ public final class QuantizeBench {
         Reference.reachabilityFence(x);
         Reference.reachabilityFence(copyDst);
 
-        BlockwiseQuantizer q = Blockwise.quantizer();
         for (int blocksize : new int[]{256, 4096}) {
             long nb = Blockwise.numBlocks(n, blocksize);
             INDArray absmax = Nd4j.create(DataType.FLOAT, nb);
-            double tq = Timer.medianSeconds(WARMUP, runs, () -> q.quantize(x, QuantMap.dynamic(), blocksize, codes, absmax));
-            double td = Timer.medianSeconds(WARMUP, runs, () -> q.dequantize(codes, absmax, QuantMap.dynamic(), blocksize, out));
+            double tq = Timer.medianSeconds(WARMUP, runs, () -> Blockwise.quantize(x, QuantMap.dynamic(), blocksize, codes, absmax));
+            double td = Timer.medianSeconds(WARMUP, runs, () -> Blockwise.dequantize(codes, absmax, QuantMap.dynamic(), blocksize, out));
             long bytesQ = floatBytes + n + 4 * nb, bytesD = n + 4 * nb + floatBytes;
             double gq = bytesQ / tq / 1e9, gd = bytesD / td / 1e9, both = (bytesQ + bytesD) / (tq + td) / 1e9;
             System.out.printf(Locale.ROOT, "blocksize %4d quantize    %8.2f ms  %6.2f GB/s  %5.2f Gelem/s  %4.0f%% of copy%n",

@@ -5,10 +5,10 @@ import org.bnb4j.quant.NonFiniteInputException;
 import org.bnb4j.quant.QuantMap;
 
 /**
- * One implementation of the block-wise quantization contract. {@link Kernels#get()} picks one at
+ * One implementation of the block-wise quantization contract. {@link KernelProvider#get()} picks one at
  * start-up: the native library when it loads, otherwise the vectorized Java kernels when the JVM
  * has the jdk.incubator.vector module, else {@link JavaQuantKernels}. Arguments are
- * validated by the caller ({@code org.bnb4j.quant.Blockwise}); codes and absmax are dense.
+ * validated by the caller ({@link BlockwiseQuantizer}); codes and absmax are dense.
  */
 public interface QuantKernels {
 

@@ -34,7 +34,7 @@ import java.util.stream.IntStream;
  * optimizer's {@link VectorRule} where one is registered ({@link #VECTOR_RULES}), else its scalar
  * rule element by element on the work arrays (bit for bit by construction, only slower): a new
  * optimizer runs here without a vector rule. Loaded only when the jdk.incubator.vector module is
- * present (see {@link OptimizerKernels#get()}).
+ * present (see {@link org.bnb4j.internal.kernels.KernelProvider#vectorized()}).
  */
 final class VectorOptimizerKernels implements OptimizerKernels {
     private static final VectorSpecies<Float> F = VectorCodes.F;

@@ -6,7 +6,6 @@ import org.bnb4j.optim.OptimKind;
 import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.internal.optim.OptimizerKernels;
 import org.bnb4j.quant.Blockwise;
-import org.bnb4j.quant.BlockwiseQuantizer;
 import org.bnb4j.quant.QuantMap;
 import org.bnb4j.quant.QuantState;
 import org.junit.jupiter.api.Test;

@@ -3,11 +3,11 @@ package org.bnb4j.internal.optim;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 
+import org.bnb4j.internal.kernels.BlockwiseQuantizer;
 import org.bnb4j.internal.kernels.KernelProvider;
 import org.bnb4j.quant.NonFiniteInputException;
 import org.bnb4j.internal.nativeops.BnbNative;
 import org.bnb4j.quant.Blockwise;
-import org.bnb4j.quant.BlockwiseQuantizer;
 import org.bnb4j.quant.QuantMap;
 import org.bnb4j.quant.QuantState;
 import org.junit.jupiter.api.AfterEach;

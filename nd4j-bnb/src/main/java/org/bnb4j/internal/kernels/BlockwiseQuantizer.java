@@ -1,16 +1,19 @@
-package org.bnb4j.quant;
+package org.bnb4j.internal.kernels;
 
-import org.bnb4j.internal.kernels.ArrayMemory;
-import org.bnb4j.internal.kernels.QuantKernels;
+import org.bnb4j.quant.Blockwise;
+import org.bnb4j.quant.QuantMap;
+import org.bnb4j.quant.QuantState;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 
 /**
- * Block-wise quantization bound to one kernel implementation: validates every argument, allocates
- * outputs where the caller gave none, and runs the kernels in place on the arrays' memory.
- * {@link Blockwise} is the static facade over the active implementation.
+ * Internal: block-wise quantization bound to one kernel implementation: validates every argument,
+ * allocates outputs where the caller gave none, and runs the kernels in place on the arrays' memory.
+ * {@link Blockwise}, the public API, runs one on {@link KernelProvider#get()}'s kernels; tests and
+ * benchmarks build one on the kernels they compare (which is why this is not API: choosing kernels
+ * is not something users do).
  */
 public final class BlockwiseQuantizer {
     private final QuantKernels kernels;
@@ -18,10 +21,6 @@ public final class BlockwiseQuantizer {
     public BlockwiseQuantizer(QuantKernels kernels) {
         if (kernels == null) throw new IllegalArgumentException("kernels is null");
         this.kernels = kernels;
-    }
-
-    public QuantKernels kernels() {
-        return kernels;
     }
 
     /** Nearest-code quantization into new arrays. */
@@ -49,17 +48,19 @@ public final class BlockwiseQuantizer {
         Blockwise.checkFloatType(x.dataType(), "input");
         if (map == null) throw new IllegalArgumentException("quantization map is null");
         Blockwise.checkBlocksize(blocksize);
-        Blockwise.checkHostBackend();
+        checkHostBackend();
         long n = x.length();
         long nb = Blockwise.numBlocks(n, blocksize);
         if (codes == null) codes = Nd4j.create(DataType.UBYTE, n);
-        else Blockwise.checkCodes(codes, n);
+        else checkCodes(codes, n);
         if (absmax == null) absmax = Nd4j.create(DataType.FLOAT, nb);
-        else Blockwise.checkAbsmax(absmax, nb);
+        else checkAbsmax(absmax, nb);
         if (n > 0) {
             kernels.quantize(ArrayMemory.of(x), map, blocksize, ArrayMemory.of(codes), ArrayMemory.of(absmax), stochastic, seed);
         }
-        return new QuantState(codes, absmax, map, blocksize, x.shape(), x.dataType());
+        // QuantState.of checks the parts again: a few comparisons next to the kernels' pass over x, and
+        // being the one way to make a state it lets no unchecked one exist.
+        return QuantState.of(codes, absmax, map, blocksize, x.shape(), x.dataType());
     }
 
     /** A new array of the original shape and data type. */
@@ -86,10 +87,10 @@ public final class BlockwiseQuantizer {
         if (map == null) throw new IllegalArgumentException("quantization map is null");
         Blockwise.checkBlocksize(blocksize);
         Blockwise.checkFloatType(out.dataType(), "output");
-        Blockwise.checkHostBackend();
+        checkHostBackend();
         long n = out.length();
-        Blockwise.checkCodes(codes, n);
-        Blockwise.checkAbsmax(absmax, Blockwise.numBlocks(n, blocksize));
+        checkCodes(codes, n);
+        checkAbsmax(absmax, Blockwise.numBlocks(n, blocksize));
         if (n > 0) {
             kernels.dequantize(ArrayMemory.of(codes), ArrayMemory.of(absmax), map, blocksize, ArrayMemory.of(out));
         }
@@ -99,5 +100,43 @@ public final class BlockwiseQuantizer {
     @Override
     public String toString() {
         return "BlockwiseQuantizer[" + kernels.name() + "]";
+    }
+
+    // ---- the checks of the parts a state is made of, shared with QuantState.of ----
+
+    /** @throws IllegalArgumentException unless codes is a contiguous UINT8 array of n elements */
+    public static void checkCodes(INDArray codes, long n) {
+        if (codes == null) throw new IllegalArgumentException("codes array is null");
+        if (codes.dataType() != DataType.UBYTE && codes.dataType() != DataType.UINT8) {
+            throw new IllegalArgumentException("codes must be UINT8 (UBYTE), got " + codes.dataType());
+        }
+        if (codes.length() != n) {
+            throw new IllegalArgumentException("codes must have " + n + " elements, got " + codes.length());
+        }
+        if (n > 0 && !ArrayMemory.of(codes).isContiguous()) {
+            throw new IllegalArgumentException("codes must be a contiguous array (C order), got a strided view");
+        }
+    }
+
+    /** @throws IllegalArgumentException unless absmax is a contiguous FLOAT array of nb elements */
+    public static void checkAbsmax(INDArray absmax, long nb) {
+        if (absmax == null) throw new IllegalArgumentException("absmax array is null");
+        if (absmax.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("absmax must be FLOAT, got " + absmax.dataType());
+        }
+        if (absmax.length() != nb) {
+            throw new IllegalArgumentException("absmax must have one value per block (" + nb + "), got " + absmax.length());
+        }
+        if (nb > 0 && !ArrayMemory.of(absmax).isContiguous()) {
+            throw new IllegalArgumentException("absmax must be a contiguous array (C order), got a strided view");
+        }
+    }
+
+    /** @throws UnsupportedOperationException unless ND4J runs on the CPU backend, whose memory the kernels address */
+    public static void checkHostBackend() {
+        if (!Nd4j.getEnvironment().isCPU()) {
+            throw new UnsupportedOperationException("bnb4j quantizes arrays of the CPU backend (nd4j-native); "
+                    + "the active ND4J backend is " + Nd4j.getBackend().getClass().getSimpleName());
+        }
     }
 }
