@@ -164,6 +164,10 @@ enum bnb_page_status : int32_t {
 };
 int32_t bnb_page_map(void* addr, uint64_t len, const void* root, uint64_t root_bytes, const char* dir, int32_t mode,
                      bnb_paged_range* out, char* msg, int32_t msg_cap);
+// New paged memory of its own: an unlinked file of `bytes` (rounded up to pages) in dir, mapped at an
+// address the OS picks (out), reading as zero. bnb_page_free unmaps it (and the file goes with it).
+int32_t bnb_page_alloc(uint64_t bytes, const char* dir, bnb_paged_range* out, char* msg, int32_t msg_cap);
+int32_t bnb_page_free(void* addr, uint64_t len);
 // Advice for the pages of [addr, addr + len): WILLNEED starts reading them in (asynchronously);
 // PAGEOUT writes them out and drops them (benchmarks). 0, or -errno.
 enum bnb_page_advice : int32_t { BNB_PAGE_WILLNEED = 0, BNB_PAGE_PAGEOUT = 1 };

@@ -213,6 +213,24 @@ JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageMap(JN
   return status == BNB_PAGE_OK || status == BNB_PAGE_ALREADY ? nullptr : env->NewStringUTF(msg);
 }
 
+// Paged memory of its own: null on success (out = {status, address, bytes}); otherwise the reason.
+JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageAlloc(JNIEnv* env, jclass, jlong bytes, jstring dir, jlongArray out) {
+  if (dir == nullptr || out == nullptr || env->GetArrayLength(out) < 3 || bytes <= 0) return env->NewStringUTF("bad arguments");
+  const char* d = env->GetStringUTFChars(dir, nullptr);
+  if (d == nullptr) return nullptr;  // OutOfMemoryError pending
+  bnb_paged_range r{};
+  char msg[512] = {};
+  const int32_t status = bnb_page_alloc(static_cast<uint64_t>(bytes), d, &r, msg, sizeof msg);
+  env->ReleaseStringUTFChars(dir, d);
+  const jlong o[3] = {status, static_cast<jlong>(r.lo), static_cast<jlong>(r.len)};
+  env->SetLongArrayRegion(out, 0, 3, o);
+  return status == BNB_PAGE_OK ? nullptr : env->NewStringUTF(msg);
+}
+
+JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageFree(JNIEnv*, jclass, jlong addr, jlong len) {
+  return len <= 0 ? -22 : bnb_page_free(ptr<void>(addr), static_cast<uint64_t>(len));
+}
+
 JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageAdvise(JNIEnv*, jclass, jlong addr, jlong len, jint advice) {
   return len < 0 ? -22 : bnb_page_advise(ptr<void>(addr), static_cast<uint64_t>(len), advice);
 }

@@ -188,6 +188,32 @@ bool copy_resident(int fd, uint8_t* lo, uint64_t len) {
   return true;
 }
 
+// A new file of `bytes` zero bytes in dir, every block reserved, its name already gone: from here on it
+// lives only as long as the descriptor and the mappings of it, so a crash leaves nothing on disk.
+// Returns the descriptor, or -1 with *status and msg set.
+int open_state_file(const char* dir, uint64_t bytes, int32_t* status, char* msg, int32_t msg_cap) {
+  std::string path = std::string(dir) + "/" + kFilePrefix + std::to_string(getpid()) + "-" + std::to_string(g_file_seq.fetch_add(1));
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    message(msg, msg_cap, "cannot create %s: %s", path.c_str(), std::strerror(errno));
+    *status = BNB_PAGE_ERR_FILE;
+    return -1;
+  }
+  unlink(path.c_str());
+  // Reserve every block now: a write fault on a file that cannot grow would be a SIGBUS mid-step.
+  const int rc = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+  if (rc != 0) {
+    struct statvfs st{};
+    const uint64_t avail = statvfs(dir, &st) == 0 ? static_cast<uint64_t>(st.f_bavail) * st.f_frsize : 0;
+    message(msg, msg_cap, "cannot reserve %" PRIu64 " bytes in %s (%" PRIu64 " bytes available): %s", bytes, dir, avail,
+            std::strerror(rc));
+    close(fd);
+    *status = rc == ENOSPC || rc == EFBIG ? BNB_PAGE_ERR_SPACE : BNB_PAGE_ERR_FILE;
+    return -1;
+  }
+  return fd;
+}
+
 }  // namespace
 
 extern "C" {
@@ -227,25 +253,9 @@ int32_t bnb_page_map(void* addr, uint64_t len, const void* root, uint64_t root_b
   }
 
   const uint64_t bytes = hi - lo;
-  std::string path = std::string(dir) + "/" + kFilePrefix + std::to_string(getpid()) + "-" + std::to_string(g_file_seq.fetch_add(1));
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    message(msg, msg_cap, "cannot create %s: %s", path.c_str(), std::strerror(errno));
-    return BNB_PAGE_ERR_FILE;
-  }
-  // The name goes at once: from here on the file lives only as long as this fd and the mapping, so a
-  // crash leaves nothing on disk.
-  unlink(path.c_str());
-  // Reserve every block now: a write fault on a file that cannot grow would be a SIGBUS mid-step.
-  int rc = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
-  if (rc != 0) {
-    struct statvfs st{};
-    const uint64_t avail = statvfs(dir, &st) == 0 ? static_cast<uint64_t>(st.f_bavail) * st.f_frsize : 0;
-    message(msg, msg_cap, "cannot reserve %" PRIu64 " bytes in %s (%" PRIu64 " bytes available): %s", bytes, dir, avail,
-            std::strerror(rc));
-    close(fd);
-    return rc == ENOSPC || rc == EFBIG ? BNB_PAGE_ERR_SPACE : BNB_PAGE_ERR_FILE;
-  }
+  int32_t status = BNB_PAGE_OK;
+  const int fd = open_state_file(dir, bytes, &status, msg, msg_cap);
+  if (fd < 0) return status;
   if (mode == BNB_PAGE_KEEP && !copy_resident(fd, reinterpret_cast<uint8_t*>(lo), bytes)) {
     message(msg, msg_cap, "cannot write the state into %s: %s", dir, std::strerror(errno));
     close(fd);
@@ -273,6 +283,32 @@ int32_t bnb_page_map(void* addr, uint64_t len, const void* root, uint64_t root_b
   out->len = bytes;
   return BNB_PAGE_OK;
 }
+
+int32_t bnb_page_alloc(uint64_t bytes, const char* dir, bnb_paged_range* out, char* msg, int32_t msg_cap) {
+  if (out == nullptr || dir == nullptr || bytes == 0) {
+    message(msg, msg_cap, "bad arguments");
+    return BNB_PAGE_ERR_ARG;
+  }
+  out->lo = 0;
+  out->len = 0;
+  const uint64_t ps = page_size(), len = (bytes + ps - 1) / ps * ps;
+  int32_t status = BNB_PAGE_OK;
+  const int fd = open_state_file(dir, len, &status, msg, msg_cap);
+  if (fd < 0) return status;
+  void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int err = errno;
+  close(fd);
+  if (m == MAP_FAILED) {
+    message(msg, msg_cap, "cannot map a file of %" PRIu64 " bytes in %s: %s", len, dir, std::strerror(err));
+    return BNB_PAGE_ERR_FILE;
+  }
+  madvise(m, len, MADV_SEQUENTIAL);
+  out->lo = reinterpret_cast<uintptr_t>(m);
+  out->len = len;
+  return BNB_PAGE_OK;
+}
+
+int32_t bnb_page_free(void* addr, uint64_t len) { return munmap(addr, len) == 0 ? 0 : -errno; }
 
 int32_t bnb_page_advise(void* addr, uint64_t len, int32_t advice) {
   const uint64_t ps = page_size();

@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.MultiLayerUpdater;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -212,6 +213,49 @@ class PagedStateTest {
         fit(mem, 5, 1);
         fit(restored, 5, 1);
         assertEquals(restored.params(), mem.params());
+    }
+
+    /**
+     * install(): DL4J's updater on a view that is paged memory from the start. Nothing of it is resident
+     * until a step uses it, training is bit-identical, a state already there is kept, and a
+     * ComputationGraph gets the same.
+     */
+    @Test
+    void installPagesTheWholeViewFromTheStart() throws IOException {
+        assumeTrue(nativeLoaded(), "paging needs the native library");
+        BlockwiseUpdaterConfig base = Adam8bit.builder().learningRate(1e-3).build();
+        MultiLayerNetwork mem = net(base), pag = net(paged(base));
+        long bytes = PagedUpdaterState.install(pag);
+        INDArray view = pag.getUpdater().getStateViewArray();
+        assertEquals(bytes, 4 * view.length());
+        assertEquals(4 * mem.getUpdater().getStateViewArray().length(), bytes, "DL4J's own sizing");
+        assertTrue(PagedMemory.residentBytes(view) < bytes / 100, "resident before the first step: " + PagedMemory.residentBytes(view));
+        fit(mem, 0, 3);
+        fit(pag, 0, 3);
+        assertEquals(mem.params(), pag.params());
+        assertEquals(mem.getUpdater().getStateViewArray(), pag.getUpdater().getStateViewArray());
+        // installing again (a trained network) keeps the state
+        PagedUpdaterState.install(pag);
+        assertNotSame(view, pag.getUpdater().getStateViewArray());
+        fit(mem, 3, 2);
+        fit(pag, 3, 2);
+        assertEquals(mem.params(), pag.params());
+        // a network without paged updaters is refused
+        MultiLayerNetwork plain = net(base);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> PagedUpdaterState.install(plain));
+        assertTrue(e.getMessage().contains("paged(true)"), e.getMessage());
+
+        ComputationGraph g = mem.toComputationGraph(), gp = net(paged(base)).toComputationGraph();
+        gp.setParams(g.params().dup());
+        gp.getUpdater().setStateViewArray(g.getUpdater().getStateViewArray().dup());
+        PagedUpdaterState.install(gp);
+        for (int i = 5; i < 7; i++) {
+            g.fit(batch(100 + i));
+            gp.fit(batch(100 + i));
+        }
+        assertEquals(g.params(), gp.params());
+        mem.close();
+        pag.close();
     }
 
     @Test

@@ -79,6 +79,8 @@ public final class ScaleRun {
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(width).nOut(16).activation(Activation.IDENTITY).build())
                 .build());
         net.init();
+        // paged: DL4J's updater on a view that is a file mapping from the start (never resident as a whole)
+        if (name.startsWith("paged-")) org.bnb4j.updaters.PagedUpdaterState.install(net);
         System.out.printf(Locale.ROOT, "INIT resident %d MB (anon %d MB, file %d MB)%n", Processes.statusBytes("VmRSS") >> 20,
                 Processes.statusBytes("RssAnon") >> 20, Processes.statusBytes("RssFile") >> 20);
         Nd4j.getRandom().setSeed(2);

@@ -94,7 +94,8 @@ final class PagedState {
         boolean stream = streaming.equals("always") || (streaming.equals("auto") && !fitsInMemory());
         if (!stream) PagedMemory.willNeed(address, bytes);
         else if (streamedSteps++ == 0) {
-            log.info("{}: {} MB of paged state do not fit in the memory left: steps stream it through memory", who, bytes >> 20);
+            if (streaming.equals("always")) log.info("{}: {} MB of paged state, streamed (bnb4j.paged.streaming=always)", who, bytes >> 20);
+            else log.info("{}: {} MB of paged state do not fit in the memory left: steps stream it through memory", who, bytes >> 20);
         }
         return stream;
     }

@@ -117,6 +117,12 @@ public final class BnbNative {
      */
     public static native String pageMap(long addr, long len, long root, long rootBytes, String dir, int mode, long[] out);
 
+    /** New paged memory of its own (bnb4j.h bnb_page_alloc): null, out = {status, address, bytes}; else why. */
+    public static native String pageAlloc(long bytes, String dir, long[] out);
+
+    /** Unmaps memory of {@link #pageAlloc}: 0 or -errno. */
+    public static native int pageFree(long addr, long len);
+
     /** madvise on the pages of [addr, addr + len): 0 or -errno. */
     public static native int pageAdvise(long addr, long len, int advice);
 

@@ -6,6 +6,11 @@ import org.bnb4j.internal.nativeops.NativeLibraryLoader;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.file.Path;
 
@@ -84,6 +89,47 @@ public final class PagedMemory {
                         + "directory with pagedDirectory(...) or free space. The state is unchanged.");
             default:
                 throw new PagedStateException("paged state: cannot use directory " + dir + ": " + why + ". The state is unchanged.");
+        }
+    }
+
+    private static final Cleaner UNMAPPER = Cleaner.create();
+
+    /**
+     * A new array of {@code length} elements of {@code type} in paged memory of its own (an unlinked file
+     * in {@code dir}), reading as zero, none of it resident until used. The mapping (and with it the
+     * file) goes when the array's buffer is collected; closing the array does not unmap it earlier
+     * (views of it may still be in use).
+     *
+     * @throws PagedStateException when the directory cannot take the file
+     */
+    public static INDArray allocate(DataType type, long length, Path dir) {
+        String unavailable = unavailableReason();
+        if (unavailable != null) throw new PagedStateException(unavailable);
+        if (length <= 0) throw new IllegalArgumentException("length must be > 0, got " + length);
+        long bytes = length * ArrayMemory.elementSize(type);
+        long[] out = new long[3];
+        String why = BnbNative.pageAlloc(bytes, dir.toString(), out);
+        if (why != null) {
+            if (out[0] == BnbNative.PAGE_ERR_SPACE) {
+                throw new PagedStateException("paged state: too little disk space in " + dir + " (" + why + "); choose another "
+                        + "directory with pagedDirectory(...) or free space");
+            }
+            throw new PagedStateException("paged state: cannot use directory " + dir + ": " + why);
+        }
+        long address = out[1], mapped = out[2];
+        Pointer p = new RawPointer(address, bytes);
+        DataBuffer buffer = Nd4j.createBuffer(p, length, type);
+        // the buffer owns nothing (an external pointer): unmap once nothing can reach it any more
+        UNMAPPER.register(buffer, () -> BnbNative.pageFree(address, mapped));
+        return Nd4j.create(buffer, new long[]{length}, new long[]{1}, 0, 'c', type);
+    }
+
+    /** A javacpp pointer over memory javacpp does not own. */
+    private static final class RawPointer extends Pointer {
+        RawPointer(long address, long bytes) {
+            this.address = address;
+            this.capacity = bytes;
+            this.limit = bytes;
         }
     }
 

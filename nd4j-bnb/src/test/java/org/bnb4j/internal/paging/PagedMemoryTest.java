@@ -99,6 +99,28 @@ class PagedMemoryTest {
     }
 
     @Test
+    void allocatedPagedArraysAreZeroUntouchedAndUnmappedWhenCollected() throws Exception {
+        long before = pagedMappings();
+        INDArray a = PagedMemory.allocate(DataType.FLOAT, BIG, dir);
+        assertEquals(before + 1, pagedMappings());
+        assertEquals(0, PagedMemory.residentBytes(a), "nothing resident before use");
+        assertEquals(0.0, a.sumNumber().doubleValue());
+        a.assign(2);
+        assertEquals(2.0 * BIG, a.sumNumber().doubleValue(), 1e-3 * BIG);
+        // it is paged memory already: paging it again changes nothing
+        assertEquals(PagedMemory.Outcome.ALREADY_PAGED, PagedMemory.page(a, dir, false).outcome);
+        assertEquals(2.0 * BIG, a.sumNumber().doubleValue(), 1e-3 * BIG);
+        a = null;
+        for (int i = 0; i < 100 && pagedMappings() > before; i++) {
+            System.gc();
+            Thread.sleep(100);
+        }
+        assertEquals(before, pagedMappings(), "the mapping goes once the array is collected");
+        PagedStateException e = assertThrows(PagedStateException.class, () -> PagedMemory.allocate(DataType.FLOAT, 10, dir.resolve("missing")));
+        assertTrue(e.getMessage().contains("missing"), e.getMessage());
+    }
+
+    @Test
     void smallArraysStayInMemoryWithAReason() {
         INDArray small = Nd4j.linspace(DataType.FLOAT, 1, 5000, 1);
         INDArray copy = small.dup();
