@@ -20,7 +20,7 @@ public enum OptimKind {
      * clamped to the moment bound; update = stepSize * m / (sqrt(v) + epsHat) (bias corrections folded
      * into stepSize and epsHat, see {@link OptimHyper#adam}).
      */
-    ADAM(0, 0, StateSpec.signed("m"), StateSpec.unsigned("v")) {
+    ADAM(0, 0, "Adam8bit", StateSpec.signed("m"), StateSpec.unsigned("v")) {
         @Override
         float update(OptimHyper h, float g, float[] s) {
             float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);
@@ -37,7 +37,7 @@ public enum OptimKind {
         }
     },
     /** SGD with momentum: s = (t == 1) ? g : beta1 * s + g; update = lr * s. */
-    MOMENTUM(1, 1, StateSpec.signed("momentum")) {
+    MOMENTUM(1, 1, "SGD8bit", StateSpec.signed("momentum")) {
         @Override
         float update(OptimHyper h, float g, float[] s) {
             float st = h.firstStep ? g : h.beta1 * s[0] + g;
@@ -54,7 +54,7 @@ public enum OptimKind {
      * s = beta1 * s + (1 - beta1) * g^2; update = lr * g / (sqrt(s) + eps). Its non-negative state (and
      * Adagrad's) is on the signed map, as in bitsandbytes' 1-state optimizers: saved states depend on it.
      */
-    RMSPROP(2, 2, StateSpec.signed("v")) {
+    RMSPROP(2, 2, "RMSprop8bit", StateSpec.signed("v")) {
         @Override
         float update(OptimHyper h, float g, float[] s) {
             float st = h.beta1 * s[0] + h.oneMinusBeta1 * (g * g);
@@ -68,7 +68,7 @@ public enum OptimKind {
         }
     },
     /** s = s + g^2; update = lr * g / (sqrt(s) + eps). */
-    ADAGRAD(3, 3, StateSpec.signed("sum")) {
+    ADAGRAD(3, 3, "Adagrad8bit", StateSpec.signed("sum")) {
         @Override
         float update(OptimHyper h, float g, float[] s) {
             float st = s[0] + g * g;
@@ -82,7 +82,7 @@ public enum OptimKind {
         }
     },
     /** update = lr * sign(beta1 * s + (1 - beta1) * g); s = beta2 * s + (1 - beta2) * g. */
-    LION(4, 4, StateSpec.signed("m")) {
+    LION(4, 4, "Lion8bit", StateSpec.signed("m")) {
         @Override
         float update(OptimHyper h, float g, float[] s) {
             float c = h.beta1 * s[0] + h.oneMinusBeta1 * g;
@@ -100,7 +100,7 @@ public enum OptimKind {
      * + alpha * m2) / (sqrt(v) / sqrt(1 - beta2^t) + eps), m1 and m2 clamped to their moment bounds.
      * States: m1, v, m2.
      */
-    ADEMAMIX(5, 5, StateSpec.signed("m1"), StateSpec.unsigned("v"), StateSpec.signed("m2")) {
+    ADEMAMIX(5, 5, "AdEMAMix8bit", StateSpec.signed("m1"), StateSpec.unsigned("v"), StateSpec.signed("m2")) {
         @Override
         float update(OptimHyper h, float g, float[] s) {
             float v = h.beta2 * s[1] + h.oneMinusBeta2 * (g * g);
@@ -121,9 +121,11 @@ public enum OptimKind {
 
     final int code;
     private final int persistentId;
+    private final String updaterConfig;
     private final List<StateSpec> states;
 
-    OptimKind(int code, int persistentId, StateSpec... states) {
+    OptimKind(int code, int persistentId, String updaterConfig, StateSpec... states) {
+        this.updaterConfig = updaterConfig;
         this.code = code;
         this.persistentId = persistentId;
         this.states = List.of(states);
@@ -159,6 +161,14 @@ public enum OptimKind {
     }
 
     /** The number saved states are tagged with: never reused, never changed (golden checkpoints pin it). */
+    /**
+     * The simple name of its DL4J updater config in {@code org.bnb4j.updaters.config} (dl4j-updaters), e.g.
+     * "Adam8bit": how code that offers every optimizer finds its config without a list of its own.
+     */
+    public String updaterConfig() {
+        return updaterConfig;
+    }
+
     public int persistentId() {
         return persistentId;
     }

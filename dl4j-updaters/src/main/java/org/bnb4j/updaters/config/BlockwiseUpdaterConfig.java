@@ -83,20 +83,23 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     }
 
     /**
-     * The config of {@code kind} at its defaults but the learning rate: the one place that knows
-     * which config class runs which kernel, so code that offers every optimizer (a command line, a
-     * sweep) iterates over {@link OptimKind#values()} and picks up a new one by itself. The switch
-     * has no default: a new OptimKind does not compile until its config is named here.
+     * The config of {@code kind} at its defaults but the learning rate: the class its declaration
+     * names ({@link OptimKind#updaterConfig()}), so code that offers every optimizer (a command line, a
+     * sweep) iterates over {@link OptimKind#values()} and picks up a new one by itself, with no list to
+     * extend. A kind whose named class is missing or runs another kernel fails here, naming it
+     * ({@code UpdatersTest} calls this for every kind).
      */
     public static BlockwiseUpdaterConfig forKind(OptimKind kind, double learningRate) {
-        return switch (kind) {
-            case ADAM -> new Adam8bit(learningRate);
-            case MOMENTUM -> new SGD8bit(learningRate);
-            case RMSPROP -> new RMSprop8bit(learningRate);
-            case ADAGRAD -> new Adagrad8bit(learningRate);
-            case LION -> new Lion8bit(learningRate);
-            case ADEMAMIX -> new AdEMAMix8bit(learningRate);
-        };
+        String name = BlockwiseUpdaterConfig.class.getPackageName() + "." + kind.updaterConfig();
+        BlockwiseUpdaterConfig c;
+        try {
+            c = (BlockwiseUpdaterConfig) Class.forName(name).getConstructor(double.class).newInstance(learningRate);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException(kind + " names " + name + " as its updater config, which is not a BlockwiseUpdaterConfig "
+                    + "with a (double learningRate) constructor", e);
+        }
+        if (c.kind() != kind) throw new IllegalStateException(name + " runs " + c.kind() + ", but " + kind + " names it");
+        return c;
     }
 
     /** The fused kernel this optimizer runs. */

@@ -46,7 +46,7 @@ class PagedMemoryTest {
         INDArray expected = a.dup();
         long before = pagedMappings();
         PagedMemory.Result r = PagedMemory.page(a, dir, false);
-        assertEquals(PagedMemory.Outcome.PAGED, r.outcome);
+        assertEquals(PagedMemory.Outcome.PAGED, r.outcome, r.reason);
         assertTrue(r.bytes >= 4 * BIG - 8192 && r.bytes <= 4 * BIG, "whole pages inside the array: " + r.bytes);
         assertEquals(before + 1, pagedMappings());
         assertEquals(expected, a);
@@ -67,7 +67,7 @@ class PagedMemoryTest {
         // a view starting and ending inside pages: its edges are zeroed as ordinary memory, the neighbours kept
         INDArray view = whole.get(NDArrayIndex.interval(1001, BIG - 999));
         PagedMemory.Result r = PagedMemory.page(view, dir, true);
-        assertEquals(PagedMemory.Outcome.PAGED, r.outcome);
+        assertEquals(PagedMemory.Outcome.PAGED, r.outcome, r.reason);
         assertEquals(0.0, view.sumNumber().doubleValue());
         assertEquals(0.0, view.maxNumber().doubleValue());
         assertEquals(1001f, whole.getFloat(1000));
