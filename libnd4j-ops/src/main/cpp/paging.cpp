@@ -166,28 +166,6 @@ bool read_all(int fd, uint8_t* dst, uint64_t bytes, uint64_t offset) {
   return true;
 }
 
-// Copies the pages of [lo, lo + len) that are resident into the file. A page that was never
-// touched is not resident and reads as zero, which the new file already is there, so a view that
-// was allocated but not yet written costs nothing.
-bool copy_resident(int fd, uint8_t* lo, uint64_t len) {
-  const uint64_t ps = page_size();
-  const uint64_t pages = len / ps;
-  std::vector<unsigned char> vec(static_cast<size_t>(pages));
-  if (mincore(lo, len, vec.data()) != 0) return write_all(fd, lo, len, 0);
-  uint64_t p = 0;
-  while (p < pages) {
-    if (!(vec[p] & 1)) {
-      ++p;
-      continue;
-    }
-    uint64_t q = p;
-    while (q < pages && (vec[q] & 1)) ++q;
-    if (!write_all(fd, lo + p * ps, (q - p) * ps, p * ps)) return false;
-    p = q;
-  }
-  return true;
-}
-
 // A new file of `bytes` zero bytes in dir, every block reserved, its name already gone: from here on it
 // lives only as long as the descriptor and the mappings of it, so a crash leaves nothing on disk.
 // Returns the descriptor, or -1 with *status and msg set.
@@ -256,7 +234,8 @@ int32_t bnb_page_map(void* addr, uint64_t len, const void* root, uint64_t root_b
   int32_t status = BNB_PAGE_OK;
   const int fd = open_state_file(dir, bytes, &status, msg, msg_cap);
   if (fd < 0) return status;
-  if (mode == BNB_PAGE_KEEP && !copy_resident(fd, reinterpret_cast<uint8_t*>(lo), bytes)) {
+  // All of it: mincore cannot tell a page never touched (zero) from one swapped out (data).
+  if (mode == BNB_PAGE_KEEP && !write_all(fd, reinterpret_cast<uint8_t*>(lo), bytes, 0)) {
     message(msg, msg_cap, "cannot write the state into %s: %s", dir, std::strerror(errno));
     close(fd);
     return BNB_PAGE_ERR_FILE;

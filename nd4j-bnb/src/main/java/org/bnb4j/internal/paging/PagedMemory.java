@@ -55,7 +55,7 @@ public final class PagedMemory {
      * Maps a new file in {@code dir} over {@code array}'s whole pages.
      *
      * @param fresh true: the array reads as zero afterwards (a new state; nothing is copied); false: its
-     *              contents are kept (the pages in memory are written to the file first)
+     *              contents are kept (written to the file first)
      * @throws PagedStateException when the directory cannot take the file (cannot create or map it, too
      *                             little space); the array is then as it was
      */

@@ -24,8 +24,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * with the array, and the arrays that must stay in memory refused with a reason.
  */
 class PagedMemoryTest {
-    /** Larger than glibc's largest mmap threshold (32 MiB): malloc always maps such an array on its own. */
-    static final long BIG = 10_000_000;   // 40 MB of FLOAT
+    /**
+     * More than 64 MiB: a Java thread's malloc arena is made of heaps of at most 64 MiB, so glibc maps
+     * such an array on its own every time (a smaller one may be cut from a free block of the arena).
+     */
+    static final long BIG = 20_000_000;   // 80 MB of FLOAT
 
     @TempDir
     Path dir;
