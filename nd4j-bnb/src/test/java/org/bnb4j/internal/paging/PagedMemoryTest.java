@@ -168,6 +168,23 @@ class PagedMemoryTest {
         assertThrows(PagedStateException.class, () -> PagingDirectory.check(dir, Long.MAX_VALUE));
     }
 
+    /**
+     * The native reservation fails cleanly: a file larger than ext4 allows (16 TiB) is refused by
+     * fallocate at once (EFBIG, nothing allocated), reported as a space error naming the directory, and
+     * nothing is mapped. Only on ext4, where that limit is known: elsewhere fallocate could fill the disk.
+     */
+    @Test
+    void aReservationTheFileSystemRefusesIsASpaceError() throws IOException {
+        assumeTrue("ext4".equals(Files.getFileStore(dir).type()), "needs ext4's 16 TiB file size limit");
+        long before = pagedMappings();
+        PagedStateException e = assertThrows(PagedStateException.class, () -> PagedMemory.allocate(DataType.FLOAT, 16L << 40, dir));
+        assertTrue(e.getMessage().contains("too little disk space in " + dir), e.getMessage());
+        assertEquals(before, pagedMappings());
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count());
+        }
+    }
+
     @Test
     void filesOfEndedProcessesAreSwept() throws Exception {
         Process p = new ProcessBuilder("true").start();
