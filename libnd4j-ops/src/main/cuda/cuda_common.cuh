@@ -1,8 +1,14 @@
 // Pieces every CUDA kernel file uses: errors, the launch shape of a block-wise kernel, the block-scale
 // reduction, element loads/stores of the INDArray types.
 #pragma once
+#ifdef BNB_CUDA_EMULATION
+#include "cuda_emu.h"  // src/test/cuda: these files compiled as C++ for gpu_check_emu
+#else
 #include <cuda_runtime.h>
+#endif
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 #include "bnb4j_cuda.h"
 #include "dtype.h"
 #include "element.h"
@@ -38,6 +44,17 @@ inline BlockShape block_shape(int blocksize) {
   const int t = blocksize <= 512 ? 32 : blocksize / kMaxPer;
   return BlockShape{t, blocksize / t, kThreads / t};
 }
+// Queues kernel k on grid x kThreads threads (the emulation runs it at once, see cuda_emu.h).
+template <class... P, class... A>
+inline void launch(void (*k)(P...), int grid, cudaStream_t s, A&&... args) {
+#ifdef BNB_CUDA_EMULATION
+  (void)s;
+  emu::launch(grid, kThreads, [&] { k(args...); });
+#else
+  k<<<grid, kThreads, 0, s>>>(std::forward<A>(args)...);
+#endif
+}
+
 // CUDA blocks for `work` groups: at most what the device keeps resident at once (kernel's occupancy).
 int grid_for(const void* kernel, int64_t work, size_t smem);
 

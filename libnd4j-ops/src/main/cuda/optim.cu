@@ -142,7 +142,7 @@ BNB_CUDA_API int64_t bnb_cuda_optim8bit_blockwise(const bnb_optim_hyper* hp, flo
     if (grad == nullptr) return;
     const int64_t groups = ((n + blocksize - 1) / blocksize + p.shape.groups - 1) / p.shape.groups;
     auto* k = optim8_kernel<O>;
-    k<<<grid_for((const void*)k, groups, 0), kThreads, 0, as_stream(stream)>>>(p);
+    launch(k, grid_for((const void*)k, groups, 0), as_stream(stream), p);
     status = launched();
   });
   return status;
@@ -166,7 +166,7 @@ BNB_CUDA_API int64_t bnb_cuda_optim32(const bnb_optim_hyper* hp, float* grad, in
     if (n == 0) { status = BNB_OK; return; }
     if (grad == nullptr) return;
     auto* k = optim32_kernel<O>;
-    k<<<grid_for((const void*)k, (n + kThreads - 1) / kThreads, 0), kThreads, 0, as_stream(stream)>>>(p);
+    launch(k, grid_for((const void*)k, (n + kThreads - 1) / kThreads, 0), as_stream(stream), p);
     status = launched();
   });
   return status;
@@ -187,6 +187,6 @@ BNB_CUDA_API int64_t bnb_cuda_absmax_checksum(const float* const* absmax, int32_
   const cudaError_t err = cudaMemsetAsync(out, 0, sizeof(uint32_t), s);  // the CPU's value for nb = 0 too
   if (err != cudaSuccess) return fail(err);
   if (nb == 0) return BNB_OK;
-  checksum_kernel<<<grid_for((const void*)checksum_kernel, (nb + kThreads - 1) / kThreads, 0), kThreads, 0, s>>>(p);
+  launch(checksum_kernel, grid_for((const void*)checksum_kernel, (nb + kThreads - 1) / kThreads, 0), s, p);
   return launched();
 }

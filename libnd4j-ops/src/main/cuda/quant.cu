@@ -88,8 +88,8 @@ BNB_CUDA_API int64_t bnb_cuda_quantize_blockwise(const float* map, const void* s
   with_dtype(dtype, [&](auto d) {
     constexpr int D = decltype(d)::value;
     auto* k = quantize_kernel<D>;
-    k<<<grid_for((const void*)k, groups, 0), kThreads, 0, s>>>(map, static_cast<const typename Elem<D>::T*>(src), n, codes,
-                                                                 absmax, blocksize, shape, stochastic, seed, first_inf);
+    launch(k, grid_for((const void*)k, groups, 0), s, map, static_cast<const typename Elem<D>::T*>(src), n, codes, absmax, blocksize,
+           shape, stochastic, seed, first_inf);
   });
   return launched();
 }
@@ -102,8 +102,8 @@ BNB_CUDA_API int64_t bnb_cuda_dequantize_blockwise(const float* map, const uint8
   with_dtype(dtype, [&](auto d) {
     constexpr int D = decltype(d)::value;
     auto* k = dequantize_kernel<D>;
-    k<<<grid_for((const void*)k, (n + kThreads - 1) / kThreads, 0), kThreads, 0, as_stream(stream)>>>(
-        map, codes, absmax, n, blocksize, static_cast<typename Elem<D>::T*>(dst));
+    launch(k, grid_for((const void*)k, (n + kThreads - 1) / kThreads, 0), as_stream(stream), map, codes, absmax, n, blocksize,
+           static_cast<typename Elem<D>::T*>(dst));
   });
   return launched();
 }

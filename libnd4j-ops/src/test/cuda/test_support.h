@@ -1,7 +1,11 @@
 // What gpu_check and gpu_bench share: bitsandbytes' maps (as org.bnb4j.quant.QuantMap builds them),
 // the hyper-parameters of step t (as org.bnb4j.optim.OptimHyper derives them), CUDA error checks.
 #pragma once
+#ifdef BNB_CUDA_EMULATION
+#include "cuda_emu.h"
+#else
 #include <cuda_runtime.h>
+#endif
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
