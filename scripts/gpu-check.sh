@@ -56,5 +56,5 @@ if [ "${BNB4J_GPU_BENCH:-1}" != "0" ]; then
     echo "python3 not found: no PyTorch comparison"
   fi
 fi
-step "done: gpu_check exit status $rc"
+step "done in ${SECONDS} s: gpu_check exit status $rc"
 exit "$rc"

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include "cuda_common.cuh"
 
 namespace bnb {
@@ -17,12 +20,27 @@ int64_t fail(cudaError_t err) {
 }
 
 int grid_for(const void* kernel, int64_t work, size_t smem) {
-  int dev = 0, sms = 1, per_sm = 1;
-  // Failures leave the defaults: a smaller grid still covers all work (the blocks loop).
-  if (cudaGetDevice(&dev) == cudaSuccess) cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem) != cudaSuccess || per_sm < 1) per_sm = 1;
-  cudaGetLastError();  // a failed query is not the caller's error
-  const int64_t resident = (int64_t)sms * per_sm;
+  // The occupancy query costs microseconds, as much as a small step: asked once per kernel and device.
+  static std::mutex mu;
+  static std::map<std::tuple<const void*, int, size_t>, int64_t> cache;
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) dev = -1;
+  int64_t resident;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find(std::make_tuple(kernel, dev, smem));
+    if (it != cache.end()) {
+      resident = it->second;
+    } else {
+      int sms = 1, per_sm = 1;
+      // Failures leave the defaults: a smaller grid still covers all work (the blocks loop).
+      if (dev >= 0) cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+      if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem) != cudaSuccess || per_sm < 1) per_sm = 1;
+      cudaGetLastError();  // a failed query is not the caller's error
+      resident = (int64_t)sms * per_sm;
+      cache.emplace(std::make_tuple(kernel, dev, smem), resident);
+    }
+  }
   return (int)(work < resident ? (work < 1 ? 1 : work) : resident);
 }
 

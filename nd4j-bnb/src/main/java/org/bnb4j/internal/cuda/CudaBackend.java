@@ -41,11 +41,29 @@ public final class CudaBackend {
         }
     }
 
+    /** ND4J's backend, looked up once (it is chosen once per process). */
+    private static final class Active {
+        static final String BACKEND = activeBackendClass();
+        static final boolean CUDA = isCuda(BACKEND);
+    }
+
+    /**
+     * Fails when ND4J's active backend is CUDA: for code that reads or writes arrays through host
+     * addresses (HostBuffers: the Java kernels, state averaging, raw copies), which would see stale host
+     * copies there.
+     */
+    public static void requireHostMemory(String what) {
+        if (Active.CUDA) {
+            throw new UnsupportedBackendException("bnb4j: " + what + " works on host memory, but ND4J's active backend is " + Active.BACKEND
+                    + " (CUDA): its arrays live in GPU memory and their host copies may be stale. On the CUDA backend bnb4j runs "
+                    + "its kernels through libbnb4j_cuda only.");
+        }
+    }
+
     /** The kernels for ND4J's active backend: null for a host backend (the usual choice applies). */
     public static KernelProvider providerForActiveBackend() {
-        String backend = activeBackendClass();
-        if (!isCuda(backend)) return null;
-        return choose(backend, CudaLibraryLoader::load, Nd4jCudaPointers::new);
+        if (!Active.CUDA) return null;
+        return choose(Active.BACKEND, CudaLibraryLoader::load, Nd4jCudaPointers::new);
     }
 
     /** A factory of the device pointers (nd4j-cuda's, reached by reflection; it may fail). */

@@ -33,6 +33,7 @@ class CudaBackendTest {
         // this test JVM runs nd4j-native
         assertFalse(CudaBackend.isCuda(CudaBackend.activeBackendClass()));
         assertNull(CudaBackend.providerForActiveBackend());
+        CudaBackend.requireHostMemory("this test");  // host memory is fine on the CPU backend
     }
 
     @Test
