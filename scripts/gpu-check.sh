@@ -7,6 +7,7 @@
 #   BNB4J_GPU_BUILD=/dir                 build directory (default: /tmp/bnb4j-gpu-build)
 #   BNB4J_GPU_BENCH=0                    test only
 #   BNB4J_CUDA_ARCHS="80-real;90-real"   architectures (default: the GPU's, else sm_80, sm_90 + PTX)
+#   BNB4J_CMAKE_ARGS="..."               more cmake configure arguments (word-split)
 # Exit status: 0 all passed; 1 a test failed; 77 no CUDA device (built, nothing run); else a build error.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,7 +35,7 @@ archs="${archs:-80-real;90-real;90-virtual}"
 
 step "configure ($build, CUDA architectures $archs)"
 cmake -S "$root/libnd4j-ops" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBNB4J_CUDA=ON \
-  -DBNB4J_CUDA_ARCHS="$archs" -DBNB4J_OUTPUT_DIR="$build/out" || { echo "gpu-check: configure failed"; exit 3; }
+  -DBNB4J_CUDA_ARCHS="$archs" -DBNB4J_OUTPUT_DIR="$build/out" ${BNB4J_CMAKE_ARGS:-} || { echo "gpu-check: configure failed"; exit 3; }
 step "build (-j$jobs)"
 start=$(date +%s)
 cmake --build "$build" --parallel "$jobs" --target bnb4j bnb4j_cuda gpu_check gpu_bench || { echo "gpu-check: build failed"; exit 3; }
