@@ -34,8 +34,16 @@ fi
 archs="${archs:-80-real;90-real;90-virtual}"
 
 step "configure ($build, CUDA architectures $archs)"
-cmake -S "$root/libnd4j-ops" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBNB4J_CUDA=ON \
-  -DBNB4J_CUDA_ARCHS="$archs" -DBNB4J_OUTPUT_DIR="$build/out" ${BNB4J_CMAKE_ARGS:-} || { echo "gpu-check: configure failed"; exit 3; }
+configure() {
+  cmake -S "$root/libnd4j-ops" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBNB4J_CUDA=ON \
+    -DBNB4J_CUDA_ARCHS="$archs" -DBNB4J_OUTPUT_DIR="$build/out" ${BNB4J_CMAKE_ARGS:-}
+}
+if ! configure; then
+  # The usual cause on a GPU machine: a host compiler newer than this nvcc officially supports.
+  echo "gpu-check: configure failed; retrying once with nvcc -allow-unsupported-compiler"
+  rm -rf "$build"
+  CUDAFLAGS="${CUDAFLAGS:-} -allow-unsupported-compiler" configure || { echo "gpu-check: configure failed"; exit 3; }
+fi
 step "build (-j$jobs)"
 start=$(date +%s)
 cmake --build "$build" --parallel "$jobs" --target bnb4j bnb4j_cuda gpu_check gpu_bench || { echo "gpu-check: build failed"; exit 3; }

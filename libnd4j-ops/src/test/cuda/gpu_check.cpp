@@ -153,7 +153,9 @@ void check_quantize(const std::vector<Map>& maps) {
         if (g_quick && dtype != BNB_FLOAT && &map != &maps[0]) continue;  // the other maps once, through FLOAT
         for (Data kind : {Data::Normal, Data::Wide, Data::Adversarial, Data::Tiny}) {
           for (int stochastic : {0, 1}) {
-            const size_t n = (size_t)bs * 37 + (bs == 64 && !g_quick ? 100003 : 13);  // a partial last block; one large case
+            // a partial last block; at blocksize 64 a size over what one grid of an H200 covers, so that the
+            // grid-stride loops loop on a GPU too
+            const size_t n = (size_t)bs * 37 + (bs == 64 && !g_quick ? 2000003 : 13);
             const size_t nb = (n + bs - 1) / bs;
             const std::vector<float> x = make_data(kind, n, bs, 1000 + bs + (int)kind, true);
             const std::vector<uint8_t> src = as_dtype(x, dtype);
@@ -194,7 +196,7 @@ void check_dequantize(const std::vector<Map>& maps) {
     Group g(fmt("dequantize dtype=%s (every blocksize, map; scales 0, denormal, huge, Inf, NaN)", dtype_name(dtype)));
     for (int bs : kBlocksizes) {
       for (const Map& map : maps) {
-        const size_t n = (size_t)bs * 41 + 7, nb = (n + bs - 1) / bs;
+        const size_t n = (size_t)bs * 41 + (bs == 64 && !g_quick ? 2000007 : 7), nb = (n + bs - 1) / bs;
         std::mt19937_64 rng(7 + bs);
         std::vector<uint8_t> codes(n);
         for (auto& c : codes) c = (uint8_t)rng();
@@ -235,7 +237,7 @@ void check_optim8(const Map& sgn, const Map& uns) {
       for (int phase : {-1, 0, 1, 3, BNB_PHASE_HALF_WORDS | 0, BNB_PHASE_HALF_WORDS | 1}) {
         if (g_quick && (phase == 0 || phase == (BNB_PHASE_HALF_WORDS | 0))) continue;
         for (int random_start : {0, 1}) {
-          const size_t n = (size_t)bs * 23 + (bs == 256 && !g_quick ? 65537 : 29), nb = (n + bs - 1) / bs;
+          const size_t n = (size_t)bs * 23 + (bs == 64 && !g_quick ? 1500007 : 29), nb = (n + bs - 1) / bs;
           std::mt19937_64 rng(31 * bs + phase + 7 * random_start + 1000 * kind);
           // The states as one byte stream (state k at byte k * n), as the packed DL4J view lays them out.
           std::vector<uint8_t> codes(K * n);
@@ -294,7 +296,7 @@ void check_optim32() {
     if (bnb_optim_describe(kind, &info) != BNB_OK) break;
     const int K = info.num_states;
     Group g(fmt("optim32 %s (4 steps, adversarial gradients)", info.name));
-    const size_t n = g_quick ? 30011 : 300007;
+    const size_t n = g_quick ? 30011 : 1000003;
     std::vector<float> st(K * n, 0.0f);
     DevBuf<float> d_st(K * n), d_grad(n);
     d_st.put(st.data(), K * n);
