@@ -142,8 +142,7 @@ extern "C" int64_t bnb_quantize_blockwise(const bnb_codebook* cbh, const void* s
         float inv;
         Norm mode = norm_mode(am, &inv);
         for (int64_t i = 0; i < len; ++i) {
-          float y = mode == Norm::Div ? x[i] / inv : x[i] * inv;
-          codes[start + i] = (uint8_t)search_stochastic(cb.values, y, uniform01(seed, (uint64_t)(start + i)));
+          codes[start + i] = (uint8_t)search_stochastic(cb.values, normalise(x[i], mode, inv), uniform01(seed, (uint64_t)(start + i)));
         }
       } else {
         k.encode(cb, x, len, am, codes + start);

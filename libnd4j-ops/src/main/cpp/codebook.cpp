@@ -197,19 +197,6 @@ bool build(Codebook* cb, const float* v) {
 
 }  // namespace
 
-int search_stochastic(const float* c, float y, float r) {
-  if (y != y) return 0;
-  if (y < c[0]) return 0;
-  int lo = 0, hi = 255;  // largest f with c[f] <= y
-  while (lo < hi) {
-    int mid = (lo + hi + 1) >> 1;
-    if (c[mid] <= y) lo = mid; else hi = mid - 1;
-  }
-  if (lo == 255 || c[lo] == y) return lo;
-  float p_up = (y - c[lo]) / (c[lo + 1] - c[lo]);
-  return r < p_up ? lo + 1 : lo;
-}
-
 }  // namespace bnb
 
 extern "C" bnb_codebook* bnb_codebook_create(const float* values256, int64_t* status) {

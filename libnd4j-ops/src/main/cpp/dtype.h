@@ -1,13 +1,13 @@
 // Element conversions between the INDArray storage types and float. Rounding is
 // round-to-nearest-even everywhere; the Java implementation (org.bnb4j.internal.kernels.Fp16) mirrors
-// these bit for bit so the two implementations agree exactly.
+// these bit for bit so the two implementations agree exactly. Shared with the CUDA kernels (BNB_HD).
 #pragma once
 #include <cstdint>
-#include "kernels.h"
+#include "portable.h"
 
 namespace bnb {
 
-inline float half_to_float(uint16_t h) {
+BNB_HD inline float half_to_float(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
   if (exp == 0) {
@@ -18,7 +18,7 @@ inline float half_to_float(uint16_t h) {
   return u2f(sign | ((exp + 112u) << 23) | (mant << 13));
 }
 
-inline uint16_t float_to_half(float f) {
+BNB_HD inline uint16_t float_to_half(float f) {
   uint32_t u = f2u(f);
   uint32_t sign = (u >> 16) & 0x8000u;
   u &= 0x7fffffffu;
@@ -34,9 +34,9 @@ inline uint16_t float_to_half(float f) {
   return (uint16_t)(sign | (u >> 13));
 }
 
-inline float bf16_to_float(uint16_t h) { return u2f((uint32_t)h << 16); }
+BNB_HD inline float bf16_to_float(uint16_t h) { return u2f((uint32_t)h << 16); }
 
-inline uint16_t float_to_bf16(float f) {
+BNB_HD inline uint16_t float_to_bf16(float f) {
   uint32_t u = f2u(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);  // quiet NaN
   u += 0x7fffu + ((u >> 16) & 1u);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <cmath>
 #include "bnb4j.h"
+#include "element.h"
 #include "portable.h"
 
 namespace bnb {
@@ -81,26 +82,7 @@ struct alignas(64) Codebook {
 };
 
 
-// bitsandbytes' dQuantize (non-stochastic): 7-step binary search from pivot 127, then one
-// midpoint compare; exact midpoints go to the final pivot (always even).
-inline int search_reference(const float* c, float x) {
-  int pivot = 127, upper_pivot = 255, lower_pivot = 0;
-  float lower = -1.0f, upper = 1.0f;
-  float val = c[pivot];
-  for (int step = 64; step > 0; step >>= 1) {
-    if (x > val) { lower_pivot = pivot; lower = val; pivot += step; }
-    else         { upper_pivot = pivot; upper = val; pivot -= step; }
-    val = c[pivot];
-  }
-  if (upper_pivot == 255) upper = c[255];
-  if (lower_pivot == 0) lower = c[0];
-  if (x > val) {
-    float mid = (upper + val) * 0.5f;
-    return x > mid ? upper_pivot : pivot;
-  }
-  float mid = (lower + val) * 0.5f;
-  return x < mid ? lower_pivot : pivot;
-}
+// search_reference, the normalisation and stochastic rounding are in element.h (shared with CUDA).
 
 // Table-driven search (scalar form of what the SIMD kernels do).
 inline uint32_t lut_key(uint32_t bits) { return ((bits >> 16) & 0x3fffu) | ((bits >> 17) & 0x4000u); }
@@ -141,30 +123,6 @@ inline int search_fast(const FastEnc& fe, float y) {
   const uint32_t t = fe.plane[1][j] | (uint32_t)fe.plane[2][j] << 8 | (uint32_t)fe.plane[3][j] << 16;
   return fe.plane[0][j] + (mant >= t ? 1 : 0);
 }
-
-// Normalisation shared by every path (and by the Java oracle): multiply by the reciprocal like
-// bitsandbytes' kernel; an all-zero block scales by 0; a block so small that 1/absmax overflows
-// divides instead, so denormal blocks still quantize correctly.
-enum class Norm { Zero, Mul, Div };
-inline Norm norm_mode(float absmax, float* inv) {
-  if (absmax == 0.0f) { *inv = 0.0f; return Norm::Zero; }
-  float r = 1.0f / absmax;
-  if (std::isinf(r)) { *inv = absmax; return Norm::Div; }
-  *inv = r;
-  return Norm::Mul;
-}
-
-// Stochastic rounding: counter-based uniform in [0,1) from (seed, global element index).
-inline uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-inline float uniform01(uint64_t seed, uint64_t index) {
-  return (float)(mix64(seed ^ mix64(index)) >> 40) * (1.0f / 16777216.0f);
-}
-int search_stochastic(const float* c, float y, float r);
 
 struct StateMaps;    // optim.h
 struct BlockSource;  // optim.h

@@ -24,21 +24,7 @@ constexpr int64_t kOptim32MinPerThread = 8192;
 constexpr int64_t kChecksumChunk = 16384;          // blocks
 constexpr int64_t kChecksumMinPerThread = 32768;  // blocks
 
-inline float state_value(const float* map, uint8_t byte, Slot slot, float absmax) {
-  return map[code_of_byte(byte, slot)] * absmax;
-}
-
-// The byte of state value s in a block with scale absmax: the reference search, the sign fix where
-// the state has it, then the packing rules of its slot (state_bytes.h).
-inline uint8_t encode_state(const Codebook& cb, float s, float absmax, bool with_sign_fix, Slot slot) {
-  float inv;
-  Norm mode = norm_mode(absmax, &inv);
-  float y = mode == Norm::Div ? s / inv : s * inv;
-  int c = search_reference(cb.values, y);
-  if (with_sign_fix) c = fix_sign(cb.values, c, s);
-  if (dropped(c, slot)) c = nearer_neighbour(cb.values, c, y);
-  return stored_byte(c, slot);
-}
+// state_value and state_byte (element.h) are the per-element codec the CUDA step runs too.
 
 // The reference block step of optimizer O (and the path of the scalar ISA and of HALF-word states).
 template <class O>
@@ -56,15 +42,14 @@ void scalar_block(const bnb_optim_hyper& h, const StateMaps& maps, const OptimBl
     b.grad[i] = step_element<O>(h, b.grad[i], st);
     for_states<K>([&](auto k) {
       s[k][i] = st[k];
-      const float x = std::fabs(st[k]);
-      if (x > m[k]) m[k] = x;  // NaN compares false: ignored
+      m[k] = absmax_fold(m[k], st[k]);  // NaN ignored
     });
   }
   for_states<K>([&](auto k) {
     m[k] = stored_scale(b.phase[k], m[k]);
     *b.absmax[k] = m[k];
     for (int64_t i = 0; i < b.len; ++i)
-      b.codes[k][i] = encode_state(maps[k], s[k][i], m[k], O::states[k].sign_fix, slot_of(b.phase[k], i));
+      b.codes[k][i] = state_byte(maps[k].values, s[k][i], m[k], O::states[k].sign_fix, slot_of(b.phase[k], i));
   });
 }
 
@@ -171,16 +156,6 @@ extern "C" int32_t bnb_optim_describe(int32_t kind, bnb_optim_info* out) {
   return known ? BNB_OK : BNB_ERR_ARG;
 }
 
-namespace {
-inline uint32_t rotl32(uint32_t x, int r) { r &= 31; return r == 0 ? x : (x << r) | (x >> (32 - r)); }
-inline uint32_t fmix32(uint32_t k) {
-  k ^= k >> 16;
-  k *= 0x85ebca6bu;
-  k ^= k >> 13;
-  k *= 0xc2b2ae35u;
-  return k ^ (k >> 16);
-}
-}  // namespace
 
 extern "C" uint32_t bnb_absmax_checksum(const float* const* absmax, int32_t num_states, int64_t nb) {
   if (absmax == nullptr || num_states < 1 || num_states > kMaxStates || nb <= 0) return 0;
@@ -193,9 +168,7 @@ extern "C" uint32_t bnb_absmax_checksum(const float* const* absmax, int32_t num_
   parallel_chunks(nb, 1, kChecksumChunk, kChecksumMinPerThread, [&](int64_t lo, int64_t hi) {
     uint32_t part = 0;
     for (int64_t b = lo; b < hi; ++b) {
-      uint32_t x = (uint32_t)b * 0x9E3779B9u;
-      for (int k = 0; k < num_states; ++k) x ^= rotl32(bnb::f2u(a[k][b]), 11 * k);
-      part += fmix32(x);
+      part += checksum_word(b, a, num_states);
     }
     sum.fetch_add(part, std::memory_order_relaxed);
   });

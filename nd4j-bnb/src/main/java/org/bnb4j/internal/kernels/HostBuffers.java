@@ -1,5 +1,7 @@
 package org.bnb4j.internal.kernels;
 
+import org.bnb4j.internal.cuda.CudaBackend;
+
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -23,6 +25,7 @@ public final class HostBuffers {
 
     /** A buffer over {@code bytes} bytes at {@code address}. */
     public static ByteBuffer wrap(long address, long bytes) {
+        CudaBackend.requireHostMemory("a direct buffer over an array");
         if (bytes > Integer.MAX_VALUE) {
             throw new UnsupportedOperationException("the pure-Java path handles arrays up to 2 GiB; this one spans "
                     + bytes + " bytes (the native library has no such limit)");
@@ -44,6 +47,7 @@ public final class HostBuffers {
      * alias, or any view of it, is in use.
      */
     public static INDArray aliasBytes(INDArray owner, long byteOffset, long length) {
+        CudaBackend.requireHostMemory("a UINT8 alias of an array");
         ArrayMemory m = ArrayMemory.of(owner);
         if (!m.isContiguous()) throw new IllegalArgumentException("can only alias a contiguous array");
         long ownerBytes = m.length() * ArrayMemory.elementSize(m.dataType());
@@ -64,6 +68,7 @@ public final class HostBuffers {
      * (Nd4j.createBuffer would copy the pointer and drop that link, so the factory is called directly).
      */
     public static INDArray aliasFloats(INDArray owner, long byteOffset, long length) {
+        CudaBackend.requireHostMemory("a FLOAT alias of an array");
         ArrayMemory m = ArrayMemory.of(owner);
         if (!m.isContiguous()) throw new IllegalArgumentException("can only alias a contiguous array");
         long ownerBytes = m.length() * ArrayMemory.elementSize(m.dataType());

@@ -1,5 +1,6 @@
 package org.bnb4j.internal.kernels;
 
+import org.bnb4j.internal.cuda.CudaBackend;
 import org.bnb4j.internal.nativeops.BnbNative;
 import org.bnb4j.internal.nativeops.IsaRequest;
 import org.bnb4j.internal.nativeops.NativeLibraryLoader;
@@ -154,8 +155,13 @@ public abstract class KernelProvider {
         static final KernelProvider PROVIDER;
 
         static {
-            NativeLibraryLoader.Result r = Native.LOAD;
-            if (Native.PROVIDER != null) {
+            // ND4J's CUDA backend keeps arrays in GPU memory: the host kernels must not run on them.
+            KernelProvider device = CudaBackend.providerForActiveBackend();
+            NativeLibraryLoader.Result r = device != null ? null : Native.LOAD;
+            if (device != null) {
+                PROVIDER = device;
+                log.info("bnb4j: ND4J's CUDA backend is active: using {} kernels", device.name());
+            } else if (Native.PROVIDER != null) {
                 PROVIDER = Native.PROVIDER;
                 logNative(r);
             } else {
@@ -184,6 +190,11 @@ public abstract class KernelProvider {
                 log.debug("bnb4j: OpenMP runtime {}", omp.get(0));
             }
         }
+    }
+
+    /** Two fixed kernel objects under one name (the CUDA backend's choice, {@link CudaBackend}). */
+    public static KernelProvider of(String name, QuantKernels quant, OptimizerKernels optim) {
+        return new Fixed(name, quant, optim, false);
     }
 
     /** A provider of two fixed kernel objects. */

@@ -45,12 +45,27 @@ final class LibraryCache {
     }
 
     static Extraction extract(byte[] bytes, List<Path> roots, PathTrust trust) throws CacheUnavailableException {
+        return extract(bytes, roots, trust, LIB);
+    }
+
+    /** The same for another library of the jar (libbnb4j_cuda.so), under its own file name. */
+    static Extraction extract(byte[] bytes, List<Path> roots, String fileName) throws CacheUnavailableException {
+        PathTrust trust;
+        try {
+            trust = PathTrust.currentUser();
+        } catch (IOException e) {
+            throw new CacheUnavailableException(List.of(describe(e)));
+        }
+        return extract(bytes, roots, trust, fileName);
+    }
+
+    static Extraction extract(byte[] bytes, List<Path> roots, PathTrust trust, String fileName) throws CacheUnavailableException {
         byte[] digest = sha256(bytes);
         String dirName = HexFormat.of().formatHex(digest).substring(0, 16);
         List<String> skipped = new ArrayList<>();
         for (Path root : roots) {
             try {
-                return new Extraction(extractInto(root, dirName, bytes, digest, trust), List.copyOf(skipped));
+                return new Extraction(extractInto(root, dirName, fileName, bytes, digest, trust), List.copyOf(skipped));
             } catch (IOException | RuntimeException e) {
                 // RuntimeException: SecurityException or an odd provider's UnsupportedOperationException.
                 skipped.add(root + ": " + describe(e));
@@ -59,14 +74,14 @@ final class LibraryCache {
         throw new CacheUnavailableException(skipped);
     }
 
-    private static Path extractInto(Path root, String dirName, byte[] bytes, byte[] digest, PathTrust trust)
+    private static Path extractInto(Path root, String dirName, String fileName, byte[] bytes, byte[] digest, PathTrust trust)
             throws IOException {
         Path dir = trust.ownerOnlyChild(trust.ownerOnlyDirectory(root), dirName);
-        Path target = dir.resolve(LIB);
+        Path target = dir.resolve(fileName);
         if (intact(target, bytes.length, digest, trust)) return target;
         // Damaged, truncated, missing or open to others: a fresh copy is renamed over it, never
         // written in place (another JVM may have the old file mapped).
-        Path tmp = Files.createTempFile(dir, LIB, ".tmp"); // rw------- on POSIX
+        Path tmp = Files.createTempFile(dir, fileName, ".tmp"); // rw------- on POSIX
         try {
             Files.write(tmp, bytes);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);

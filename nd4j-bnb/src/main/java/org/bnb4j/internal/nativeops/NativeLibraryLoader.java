@@ -146,7 +146,7 @@ public final class NativeLibraryLoader {
         return new Result(Outcome.LOADED, x.file().toString(), x.skipped());
     }
 
-    private static List<Path> cacheRoots() {
+    static List<Path> cacheRoots() {
         String configured = System.getProperty("bnb4j.cacheDir");
         if (configured != null) return List.of(Paths.get(configured));
         List<Path> roots = new ArrayList<>();

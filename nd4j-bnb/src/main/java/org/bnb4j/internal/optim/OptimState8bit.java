@@ -80,6 +80,11 @@ public final class OptimState8bit {
         return new OptimState8bit(kind, n, blocksize, codes, absmax, phase, view);
     }
 
+    /** The arrays the state lives in (the packed view, or each state's codes and absmax): for the CUDA kernels. */
+    INDArray[] owners() {
+        return owners.clone();
+    }
+
     /** State in its own arrays: UINT8 codes and FLOAT absmax per state (e.g. for SameDiff). */
     public static OptimState8bit allocate(OptimKind kind, long n, int blocksize) {
         long nb = Blockwise.numBlocks(n, blocksize);
