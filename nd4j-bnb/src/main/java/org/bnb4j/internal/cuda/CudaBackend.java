@@ -126,6 +126,11 @@ public final class CudaBackend {
         }
 
         @Override
+        public void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit state, long blockBegin, long blockEnd) {
+            throw new UnsupportedBackendException(message);
+        }
+
+        @Override
         public void step32(OptimHyper h, INDArray gradient, INDArray... states) {
             throw new UnsupportedBackendException(message);
         }

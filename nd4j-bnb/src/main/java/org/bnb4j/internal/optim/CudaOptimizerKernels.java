@@ -45,6 +45,20 @@ public final class CudaOptimizerKernels implements OptimizerKernels {
         }
     }
 
+    /**
+     * Only the whole range: block ranges serve paged state, which lives in host memory (a file mapping)
+     * and so never on the CUDA backend.
+     */
+    @Override
+    public void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
+        OptimChecks.blockRange(st, blockBegin, blockEnd);
+        if (blockBegin != 0 || blockEnd != org.bnb4j.quant.Blockwise.numBlocks(st.length(), st.blocksize())) {
+            throw new org.bnb4j.internal.cuda.UnsupportedBackendException("bnb4j: stepping a range of blocks (paged state) needs host "
+                    + "memory; the CUDA kernels step whole states");
+        }
+        step8bit(h, gradient, st);
+    }
+
     @Override
     public int absmaxChecksum(OptimState8bit st) {
         try {

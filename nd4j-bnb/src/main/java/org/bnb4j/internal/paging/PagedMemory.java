@@ -47,6 +47,11 @@ public final class PagedMemory {
 
     /** Null when paging works here, else why not (paging needs the native library's mapping code). */
     public static String unavailableReason() {
+        try {
+            org.bnb4j.internal.cuda.CudaBackend.requireHostMemory("paged state");
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
         NativeLibraryLoader.Result r = NativeLibraryLoader.load();
         return r.loaded ? null : "paged state needs bnb4j's native library (Linux x86-64), which is not loaded: " + r.detail;
     }
