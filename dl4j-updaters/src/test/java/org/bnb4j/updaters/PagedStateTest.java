@@ -5,7 +5,11 @@ import org.bnb4j.internal.paging.PagedMemory;
 import org.bnb4j.internal.updaters.BlockwiseGradientUpdater;
 import org.bnb4j.updaters.config.Adam8bit;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
+import org.bnb4j.updaters.config.AdEMAMix8bit;
 import org.bnb4j.updaters.config.Lion8bit;
+import org.bnb4j.updaters.config.PagedAdEMAMix8bit;
+import org.bnb4j.updaters.config.PagedAdam8bit;
+import org.bnb4j.updaters.config.PagedLion8bit;
 import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -29,6 +33,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.weightinit.impl.XavierInitScheme;
 
@@ -37,6 +42,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -269,6 +275,42 @@ class PagedStateTest {
             assertTrue(e.getMessage().contains("native library"), e.getMessage());
         }
         assertEquals(params, n.params());
+    }
+
+    /** bitsandbytes' names: PagedAdam8bit, PagedLion8bit, PagedAdEMAMix8bit are their optimizer with paged on. */
+    @Test
+    void pagedConfigClassesAreTheirOptimizerWithPagingOn() {
+        List<BlockwiseUpdaterConfig> configs = List.of(new PagedAdam8bit(2e-3), PagedLion8bit.builder().learningRate(1e-4).beta1(0.95).build(),
+                PagedAdEMAMix8bit.builder().learningRate(1e-3).alpha(4).pagedDirectory("/var/tmp").build(), new PagedAdam8bit());
+        for (BlockwiseUpdaterConfig c : configs) {
+            assertTrue(c.isPaged(), c.toString());
+            BlockwiseUpdaterConfig copy = c.clone();
+            assertEquals(c.getClass(), copy.getClass());
+            assertEquals(c, copy);
+            MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().updater(c).list()
+                    .layer(new OutputLayer.Builder().nIn(4).nOut(2).build()).build();
+            IUpdater back = ((org.deeplearning4j.nn.conf.layers.BaseLayer) MultiLayerConfiguration.fromJson(conf.toJson()).getConf(0).getLayer()).getIUpdater();
+            assertEquals(c.getClass(), back.getClass());
+            assertEquals(c, back);
+        }
+        assertEquals(PagedLion8bit.class, configs.get(1).getClass());
+        assertEquals(0.95, ((Lion8bit) configs.get(1)).getBeta1());
+        assertEquals("/var/tmp", configs.get(2).getPagedDirectory());
+        assertEquals(4.0, ((AdEMAMix8bit) configs.get(2)).getAlpha());
+        // the same values with paging off are another configuration
+        Adam8bit plain = new Adam8bit(2e-3);
+        assertNotEquals(plain, configs.get(0));
+        assertNotEquals(configs.get(0), plain);
+        if (nativeLoaded()) {
+            // and it trains exactly as its optimizer with paged(true)
+            MultiLayerNetwork a = net(new PagedAdam8bit(1e-3)), b = net(Adam8bit.builder().learningRate(1e-3).paged(true).build());
+            fit(a, 0, 2);
+            fit(b, 0, 2);
+            assertEquals(a.params(), b.params());
+            assertTrue(updater(a).pagedBytes() > 0);
+            a.close();
+            b.close();
+        }
     }
 
     @Test

@@ -66,7 +66,7 @@ public class AdEMAMix8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
-        AdEMAMix8bit a = new AdEMAMix8bit();
+        AdEMAMix8bit a = blank();
         a.beta1 = beta1;
         a.beta2 = beta2;
         a.beta3 = beta3;
@@ -77,9 +77,18 @@ public class AdEMAMix8bit extends BlockwiseUpdaterConfig {
         return a;
     }
 
+    /** A new instance of this class at its defaults (PagedAdEMAMix8bit's clones stay PagedAdEMAMix8bit). */
+    protected AdEMAMix8bit blank() {
+        return new AdEMAMix8bit();
+    }
+
     public static final class Builder extends BaseBuilder<AdEMAMix8bit, Builder> {
         Builder() {
             super(new AdEMAMix8bit());
+        }
+
+        Builder(AdEMAMix8bit start) {
+            super(start);
         }
 
         public Builder beta1(double v) { c.beta1 = v; return this; }

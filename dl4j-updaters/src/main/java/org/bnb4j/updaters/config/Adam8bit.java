@@ -68,12 +68,25 @@ public class Adam8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
-        return new Adam8bit(learningRate, beta1, beta2, epsilon);
+        Adam8bit a = blank();
+        a.beta1 = beta1;
+        a.beta2 = beta2;
+        a.epsilon = epsilon;
+        return a;
+    }
+
+    /** A new instance of this class at its defaults (PagedAdam8bit's clones stay PagedAdam8bit). */
+    protected Adam8bit blank() {
+        return new Adam8bit();
     }
 
     public static final class Builder extends BaseBuilder<Adam8bit, Builder> {
         Builder() {
             super(new Adam8bit());
+        }
+
+        Builder(Adam8bit start) {
+            super(start);
         }
 
         public Builder beta1(double v) { c.beta1 = v; return this; }

@@ -62,12 +62,24 @@ public class Lion8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
-        return new Lion8bit(learningRate, beta1, beta2);
+        Lion8bit a = blank();
+        a.beta1 = beta1;
+        a.beta2 = beta2;
+        return a;
+    }
+
+    /** A new instance of this class at its defaults (PagedLion8bit's clones stay PagedLion8bit). */
+    protected Lion8bit blank() {
+        return new Lion8bit();
     }
 
     public static final class Builder extends BaseBuilder<Lion8bit, Builder> {
         Builder() {
             super(new Lion8bit());
+        }
+
+        Builder(Lion8bit start) {
+            super(start);
         }
 
         public Builder beta1(double v) { c.beta1 = v; return this; }

@@ -22,8 +22,9 @@ import java.nio.file.Path;
  * ordinary memory; the mapping goes when the array's memory is freed, and the file with it (it has no
  * name: a crash leaves nothing behind).
  *
- * <p>Only arrays whose memory malloc mapped on its own can be paged (every array of 32 MiB or more,
- * and smaller ones at times): {@link Outcome#NOT_PAGEABLE} says why an array stays in memory.
+ * <p>Only arrays whose memory malloc mapped on its own can be paged (always those of more than 64 MiB,
+ * which no malloc arena heap of a Java thread can hold; smaller ones usually): {@link Outcome#NOT_PAGEABLE}
+ * says why an array stays in memory.
  */
 public final class PagedMemory {
     private PagedMemory() {}
