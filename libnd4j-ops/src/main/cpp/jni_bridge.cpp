@@ -5,8 +5,13 @@
 #include <cstring>
 #include <vector>
 #include "bnb4j.h"
+#include "jni_util.h"
 
 namespace {
+
+using bnb_jni::ptr;
+using bnb_jni::read_addresses;
+using bnb_jni::read_hyper;
 
 struct Layout {
   int32_t rank = 0;
@@ -29,51 +34,11 @@ bool read_layout(JNIEnv* env, jlongArray shape, jlongArray strides, Layout* out)
   return true;
 }
 
-template <typename T>
-T* ptr(jlong address) { return reinterpret_cast<T*>(static_cast<intptr_t>(address)); }
-
-// The hyper-parameters as Java lays them out (OptimHyper.toWords): the words of bnb_optim_hyper, floats
-// as raw bits. The array's length must be the struct's; its size word is checked by the entry point.
-bool read_hyper(JNIEnv* env, jintArray words, bnb_optim_hyper* out) {
-  static_assert(sizeof(bnb_optim_hyper) % 4 == 0 && sizeof(jint) == 4, "bnb_optim_hyper is a run of 32-bit words");
-  constexpr jsize kWords = sizeof(bnb_optim_hyper) / 4;
-  if (words == nullptr || env->GetArrayLength(words) != kWords) return false;
-  jint w[kWords];
-  env->GetIntArrayRegion(words, 0, kWords, w);
-  std::memcpy(out, w, sizeof(bnb_optim_hyper));
-  return true;
-}
-
-// The word offsets Java's OptimHyper writes (its W_* constants).
-#define BNB_HYPER_WORD(field, word) static_assert(offsetof(bnb_optim_hyper, field) == 4 * (word), #field " is not word " #word)
-BNB_HYPER_WORD(size, 0);
-BNB_HYPER_WORD(kind, 1);
-BNB_HYPER_WORD(first_step, 2);
-BNB_HYPER_WORD(lr, 3);
-BNB_HYPER_WORD(beta1, 4);
-BNB_HYPER_WORD(beta2, 5);
-BNB_HYPER_WORD(eps, 6);
-BNB_HYPER_WORD(step_size, 7);
-BNB_HYPER_WORD(eps_hat, 8);
-BNB_HYPER_WORD(one_minus_beta1, 9);
-BNB_HYPER_WORD(one_minus_beta2, 10);
-BNB_HYPER_WORD(beta3, 11);
-BNB_HYPER_WORD(one_minus_beta3, 12);
-BNB_HYPER_WORD(alpha, 13);
-BNB_HYPER_WORD(bias_correction1, 14);
-BNB_HYPER_WORD(sqrt_bias_correction2, 15);
-BNB_HYPER_WORD(ratio1, 16);
-BNB_HYPER_WORD(ratio3, 17);
-static_assert(sizeof(bnb_optim_hyper) == 4 * 18, "OptimHyper.WORDS");
-#undef BNB_HYPER_WORD
-
-// One address per state (1 .. BNB_MAX_STATES of them): the count, or -1.
-int32_t read_addresses(JNIEnv* env, jlongArray a, jlong* out) {
-  if (a == nullptr) return -1;
-  const jsize k = env->GetArrayLength(a);
-  if (k < 1 || k > BNB_MAX_STATES) return -1;
-  env->GetLongArrayRegion(a, 0, k, out);
-  return k;
+// A paging call's result for Java: out = {status, first address, bytes}; null when ok, else the reason.
+jstring paged_result(JNIEnv* env, int32_t status, bool ok, const bnb_paged_range& r, const char* msg, jlongArray out) {
+  const jlong o[3] = {status, static_cast<jlong>(r.lo), static_cast<jlong>(r.len)};
+  env->SetLongArrayRegion(out, 0, 3, o);
+  return ok ? nullptr : env->NewStringUTF(msg);
 }
 
 // The 8-bit step on every block (block_end < 0) or on blocks [block_begin, block_end).
@@ -122,9 +87,8 @@ JNIEXPORT void JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_setParallelSp
 }
 
 JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_codebookCreate(JNIEnv* env, jclass, jfloatArray values) {
-  if (values == nullptr || env->GetArrayLength(values) != 256) return 0;
   float v[256];
-  env->GetFloatArrayRegion(values, 0, 256, v);
+  if (!bnb_jni::read_map(env, values, v)) return 0;
   int64_t status = 0;
   return reinterpret_cast<jlong>(bnb_codebook_create(v, &status));
 }
@@ -208,9 +172,7 @@ JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageMap(JN
   const int32_t status = bnb_page_map(ptr<void>(addr), static_cast<uint64_t>(len), ptr<void>(root), static_cast<uint64_t>(root_bytes), d,
                                       mode, &r, msg, sizeof msg);
   env->ReleaseStringUTFChars(dir, d);
-  const jlong o[3] = {status, static_cast<jlong>(r.lo), static_cast<jlong>(r.len)};
-  env->SetLongArrayRegion(out, 0, 3, o);
-  return status == BNB_PAGE_OK || status == BNB_PAGE_ALREADY ? nullptr : env->NewStringUTF(msg);
+  return paged_result(env, status, status == BNB_PAGE_OK || status == BNB_PAGE_ALREADY, r, msg, out);
 }
 
 // Paged memory of its own: null on success (out = {status, address, bytes}); otherwise the reason.
@@ -222,9 +184,7 @@ JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageAlloc(
   char msg[512] = {};
   const int32_t status = bnb_page_alloc(static_cast<uint64_t>(bytes), d, &r, msg, sizeof msg);
   env->ReleaseStringUTFChars(dir, d);
-  const jlong o[3] = {status, static_cast<jlong>(r.lo), static_cast<jlong>(r.len)};
-  env->SetLongArrayRegion(out, 0, 3, o);
-  return status == BNB_PAGE_OK ? nullptr : env->NewStringUTF(msg);
+  return paged_result(env, status, status == BNB_PAGE_OK, r, msg, out);
 }
 
 JNIEXPORT jint JNICALL Java_org_bnb4j_internal_nativeops_BnbNative_pageFree(JNIEnv*, jclass, jlong addr, jlong len) {

@@ -6,30 +6,13 @@
 #include <cuda_runtime.h>
 #include <cstring>
 #include "bnb4j_cuda.h"
+#include "jni_util.h"
 
 namespace {
 
-template <typename T>
-T* ptr(jlong address) { return reinterpret_cast<T*>(static_cast<intptr_t>(address)); }
-
-// The hyper-parameters as Java's OptimHyper.toWords lays them out (the words of bnb_optim_hyper; the
-// offsets are checked in jni_bridge.cpp).
-bool read_hyper(JNIEnv* env, jintArray words, bnb_optim_hyper* out) {
-  constexpr jsize kWords = sizeof(bnb_optim_hyper) / 4;
-  if (words == nullptr || env->GetArrayLength(words) != kWords) return false;
-  jint w[kWords];
-  env->GetIntArrayRegion(words, 0, kWords, w);
-  std::memcpy(out, w, sizeof(bnb_optim_hyper));
-  return true;
-}
-
-int32_t read_addresses(JNIEnv* env, jlongArray a, jlong* out) {
-  if (a == nullptr) return -1;
-  const jsize k = env->GetArrayLength(a);
-  if (k < 1 || k > BNB_MAX_STATES) return -1;
-  env->GetLongArrayRegion(a, 0, k, out);
-  return k;
-}
+using bnb_jni::ptr;
+using bnb_jni::read_addresses;
+using bnb_jni::read_hyper;
 
 // A device word for a result, queued on the stream and freed after it is read back.
 template <typename T>
@@ -59,9 +42,8 @@ JNIEXPORT jstring JNICALL Java_org_bnb4j_internal_cuda_BnbCudaNative_lastError(J
 }
 
 JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_cuda_BnbCudaNative_mapCreate(JNIEnv* env, jclass, jfloatArray values) {
-  if (values == nullptr || env->GetArrayLength(values) != 256) return 0;
   float v[256];
-  env->GetFloatArrayRegion(values, 0, 256, v);
+  if (!bnb_jni::read_map(env, values, v)) return 0;
   int64_t status = 0;
   return reinterpret_cast<jlong>(bnb_cuda_map_create(v, &status));
 }

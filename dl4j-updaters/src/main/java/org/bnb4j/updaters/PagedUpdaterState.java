@@ -38,7 +38,7 @@ public final class PagedUpdaterState {
     /** For a MultiLayerNetwork (after init()). Returns the bytes of the paged view. */
     public static long install(MultiLayerNetwork net) {
         Layer[] layers = net.getLayers();
-        INDArray view = pagedView(List.of(layers), directory(List.of(layers)), net.params().dataType());
+        INDArray view = pagedView(List.of(layers), net.params().dataType());
         Updater old = net.getUpdater(false);
         copyState(old == null ? null : old.getStateViewArray(), view);
         MultiLayerUpdater u = new MultiLayerUpdater(net, view);
@@ -51,7 +51,7 @@ public final class PagedUpdaterState {
     public static long install(ComputationGraph graph) {
         List<Trainable> trainable = new ArrayList<>();
         for (GraphVertex v : graph.getVertices()) if (v.numParams() > 0) trainable.add(v);
-        INDArray view = pagedView(trainable, directory(trainable), graph.params().dataType());
+        INDArray view = pagedView(trainable, graph.params().dataType());
         ComputationGraphUpdater old = graph.getUpdater(false);
         copyState(old == null ? null : old.getStateViewArray(), view);
         ComputationGraphUpdater u = new ComputationGraphUpdater(graph, view);
@@ -60,27 +60,19 @@ public final class PagedUpdaterState {
         return view.length() * view.data().getElementSize();
     }
 
-    /** DL4J sizes the view as the sum of each parameter's stateSize (BaseMultiLayerUpdater). */
-    private static INDArray pagedView(List<? extends Trainable> layers, Path dir, org.nd4j.linalg.api.buffer.DataType type) {
+    /**
+     * A paged view of the size DL4J gives it (the sum of each parameter's stateSize, BaseMultiLayerUpdater)
+     * in the directory of the network's paged updaters: it must have at least one, and they must agree.
+     */
+    private static INDArray pagedView(List<? extends Trainable> layers, org.nd4j.linalg.api.buffer.DataType type) {
         long size = 0;
-        for (Trainable t : layers) {
-            Map<String, INDArray> params = t.paramTable(false);
-            if (params == null) continue;
-            for (Map.Entry<String, INDArray> e : params.entrySet()) size += t.getConfig().getUpdaterByParam(e.getKey()).stateSize(e.getValue().length());
-        }
-        if (size == 0) throw new IllegalStateException("this network's updaters keep no state: nothing to page");
-        PagingDirectory.check(dir, size * org.bnb4j.internal.kernels.ArrayMemory.elementSize(type));
-        return PagedMemory.allocate(type, size, dir);
-    }
-
-    /** The directory of the network's paged updaters: it must have at least one, and they must agree. */
-    private static Path directory(List<? extends Trainable> layers) {
         Path dir = null;
         for (Trainable t : layers) {
             Map<String, INDArray> params = t.paramTable(false);
             if (params == null) continue;
-            for (String var : params.keySet()) {
-                IUpdater u = t.getConfig().getUpdaterByParam(var);
+            for (Map.Entry<String, INDArray> e : params.entrySet()) {
+                IUpdater u = t.getConfig().getUpdaterByParam(e.getKey());
+                size += u.stateSize(e.getValue().length());
                 if (!(u instanceof BlockwiseUpdaterConfig) || !((BlockwiseUpdaterConfig) u).isPaged()) continue;
                 Path d = PagingDirectory.resolve(((BlockwiseUpdaterConfig) u).getPagedDirectory());
                 if (dir != null && !dir.equals(d)) {
@@ -90,7 +82,8 @@ public final class PagedUpdaterState {
             }
         }
         if (dir == null) throw new IllegalStateException("no updater of this network is configured with paged(true)");
-        return dir;
+        PagingDirectory.check(dir, size * org.bnb4j.internal.kernels.ArrayMemory.elementSize(type));
+        return PagedMemory.allocate(type, size, dir);
     }
 
     private static void copyState(INDArray old, INDArray view) {

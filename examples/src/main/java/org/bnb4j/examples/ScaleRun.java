@@ -50,23 +50,8 @@ public final class ScaleRun {
      * array's resident pages.
      */
     static long residentState(INDArray state) {
-        long from = org.bnb4j.internal.kernels.ArrayMemory.of(state).address(), to = from + state.length() * state.data().getElementSize();
-        long kb = 0;
-        boolean paged = false, ours = false;
-        try {
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/smaps"))) {
-                if (l.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
-                    String[] r = l.substring(0, l.indexOf(' ')).split("-");
-                    ours = l.contains("/bnb4j-paged-") && Long.parseUnsignedLong(r[0], 16) < to && Long.parseUnsignedLong(r[1], 16) > from;
-                    paged |= ours;
-                } else if (ours && l.startsWith("Rss:")) {
-                    kb += Long.parseLong(l.substring(4).replace("kB", "").trim());
-                }
-            }
-        } catch (java.io.IOException e) {
-            return -1;
-        }
-        return paged ? kb * 1024 : PagedMemory.residentBytes(state);
+        long mapped = PagedMemory.mappedResidentBytes(state);
+        return mapped >= 0 ? mapped : PagedMemory.residentBytes(state);
     }
 
     public static void main(String[] args) {

@@ -1,11 +1,11 @@
 package org.bnb4j.internal.cuda;
 
 import org.bnb4j.internal.kernels.ArrayMemory;
+import org.bnb4j.internal.kernels.NativeQuantKernels;
 import org.bnb4j.internal.kernels.QuantKernels;
 import org.bnb4j.internal.nativeops.BnbNative;
 import org.bnb4j.quant.NonFiniteInputException;
 import org.bnb4j.quant.QuantMap;
-import org.nd4j.linalg.api.buffer.DataType;
 
 import java.lang.ref.Reference;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,7 +43,7 @@ public final class CudaQuantKernels implements QuantKernels {
         contiguous(x, "input");
         if (x.length() == 0) return;
         try {
-            long status = BnbCudaNative.quantize(deviceMap(map), pointers.address(x.owner()), dtypeCode(x.dataType()), x.length(),
+            long status = BnbCudaNative.quantize(deviceMap(map), pointers.address(x.owner()), NativeQuantKernels.dtypeCode(x.dataType()), x.length(),
                     pointers.address(codes.owner()), pointers.address(absmax.owner()), blocksize, stochastic, seed, pointers.stream());
             pointers.written(codes.owner());
             pointers.written(absmax.owner());
@@ -62,7 +62,7 @@ public final class CudaQuantKernels implements QuantKernels {
         if (out.length() == 0) return;
         try {
             check(BnbCudaNative.dequantize(deviceMap(map), pointers.address(codes.owner()), pointers.address(absmax.owner()), out.length(),
-                    blocksize, pointers.address(out.owner()), dtypeCode(out.dataType()), pointers.stream()));
+                    blocksize, pointers.address(out.owner()), NativeQuantKernels.dtypeCode(out.dataType()), pointers.stream()));
             pointers.written(out.owner());
         } finally {
             Reference.reachabilityFence(codes);
@@ -82,15 +82,5 @@ public final class CudaQuantKernels implements QuantKernels {
         if (status == BnbCudaNative.ERR_CUDA) throw new IllegalStateException("bnb4j: CUDA error: " + BnbCudaNative.lastError());
         throw new IllegalStateException("bnb4j: the CUDA kernel rejected its arguments (status " + status + "); "
                 + "this is a bnb4j bug: the Java side validates them first");
-    }
-
-    static int dtypeCode(DataType t) {
-        switch (t) {
-            case FLOAT: return 0;
-            case DOUBLE: return 1;
-            case HALF: return 2;
-            case BFLOAT16: return 3;
-            default: throw new IllegalArgumentException("unsupported data type " + t);
-        }
     }
 }

@@ -103,7 +103,8 @@ public final class NativeQuantKernels implements QuantKernels {
                 + "this is a bnb4j bug: the Java side validates them first");
     }
 
-    static int dtypeCode(DataType t) {
+    /** The native libraries' element-type code (bnb4j.h bnb_dtype; the CUDA library uses the same). */
+    public static int dtypeCode(DataType t) {
         switch (t) {
             case FLOAT: return 0;
             case DOUBLE: return 1;

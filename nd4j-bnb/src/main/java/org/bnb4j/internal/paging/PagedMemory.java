@@ -90,12 +90,17 @@ public final class PagedMemory {
             case BnbNative.PAGE_OK: return new Result(Outcome.PAGED, out[1], out[2], null);
             case BnbNative.PAGE_ALREADY: return new Result(Outcome.ALREADY_PAGED, out[1], out[2], null);
             case BnbNative.PAGE_NOT_PAGEABLE: return new Result(Outcome.NOT_PAGEABLE, 0, 0, why);
-            case BnbNative.PAGE_ERR_SPACE:
-                throw new PagedStateException("paged state: too little disk space in " + dir + " (" + why + "); choose another "
-                        + "directory with pagedDirectory(...) or free space. The state is unchanged.");
-            default:
-                throw new PagedStateException("paged state: cannot use directory " + dir + ": " + why + ". The state is unchanged.");
+            default: throw failure(status, dir, why, ". The state is unchanged.");
         }
+    }
+
+    /** The error of a failed mapping: too little space, or a directory that cannot take the file. */
+    private static PagedStateException failure(long status, Path dir, String why, String after) {
+        if (status == BnbNative.PAGE_ERR_SPACE) {
+            return new PagedStateException("paged state: too little disk space in " + dir + " (" + why + "); choose another "
+                    + "directory with pagedDirectory(...) or free space" + after);
+        }
+        return new PagedStateException("paged state: cannot use directory " + dir + ": " + why + after);
     }
 
     private static final Cleaner UNMAPPER = Cleaner.create();
@@ -115,13 +120,7 @@ public final class PagedMemory {
         long bytes = length * ArrayMemory.elementSize(type);
         long[] out = new long[3];
         String why = BnbNative.pageAlloc(bytes, dir.toString(), out);
-        if (why != null) {
-            if (out[0] == BnbNative.PAGE_ERR_SPACE) {
-                throw new PagedStateException("paged state: too little disk space in " + dir + " (" + why + "); choose another "
-                        + "directory with pagedDirectory(...) or free space");
-            }
-            throw new PagedStateException("paged state: cannot use directory " + dir + ": " + why);
-        }
+        if (why != null) throw failure(out[0], dir, why, "");
         long address = out[1], mapped = out[2];
         Pointer p = new RawPointer(address, bytes);
         DataBuffer buffer = Nd4j.createBuffer(p, length, type);
@@ -158,6 +157,38 @@ public final class PagedMemory {
     /** Writes the pages out and drops them from memory (benchmarks and tests); false where the OS cannot. */
     public static boolean pageOut(long address, long bytes) {
         return bytes == 0 || BnbNative.pageAdvise(address, bytes, BnbNative.PAGE_PAGEOUT) == 0;
+    }
+
+    /**
+     * Bytes of the paged-file mappings over the array's memory that this process has resident now (their
+     * Rss in /proc/self/smaps; pages only in the page cache are the OS's to drop), or -1 when none of
+     * the array is paged.
+     */
+    public static long mappedResidentBytes(INDArray array) {
+        long from, to;
+        try {
+            from = ArrayMemory.of(array).address();
+            to = from + array.length() * ArrayMemory.elementSize(array.dataType());
+        } finally {
+            Reference.reachabilityFence(array);
+        }
+        long kb = 0;
+        boolean paged = false, ours = false;
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/smaps"))) {
+                if (l.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                    String[] range = l.substring(0, l.indexOf(' ')).split("-");
+                    ours = l.contains("/" + PagingDirectory.FILE_PREFIX) && Long.parseUnsignedLong(range[0], 16) < to
+                            && Long.parseUnsignedLong(range[1], 16) > from;
+                    paged |= ours;
+                } else if (ours && l.startsWith("Rss:")) {
+                    kb += Long.parseLong(l.substring(4).replace("kB", "").trim());
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read /proc/self/smaps: " + e.getMessage(), e);
+        }
+        return paged ? kb * 1024 : -1;
     }
 
     /** Bytes of the array's pages that are in memory now. */
