@@ -117,16 +117,22 @@ struct Maps {
   }
 };
 
+// BNB4J_BENCH_PHASE=0: the states packed in FLOAT words, as in DL4J's updater view (default -1: plain bytes).
+int32_t bench_phase() {
+  static const int32_t p = std::getenv("BNB4J_BENCH_PHASE") ? std::atoi(std::getenv("BNB4J_BENCH_PHASE")) : -1;
+  return p;
+}
+
 using Kernel = void (*)(Data&, const Maps&);
 void k_adam8(Data& d, const Maps& m) {
   // the gradient becomes the update: restore a copy-free stand-in (scale it back up) is not needed
   // for timing; values stay finite and the state keeps evolving.
   const bnb_state8 st[] = {{d.c1.data(), d.a1.data(), m.s}, {d.c2.data(), d.a2.data(), m.u}};
-  bnb_optim8bit_blockwise(&adam_hp, d.grad.data(), d.n, 256, st, 2, -1);
+  bnb_optim8bit_blockwise(&adam_hp, d.grad.data(), d.n, 256, st, 2, bench_phase());
 }
 void k_lion8(Data& d, const Maps& m) {
   const bnb_state8 st[] = {{d.c1.data(), d.a1.data(), m.s}};
-  bnb_optim8bit_blockwise(&lion_hp, d.grad.data(), d.n, 256, st, 1, -1);
+  bnb_optim8bit_blockwise(&lion_hp, d.grad.data(), d.n, 256, st, 1, bench_phase());
 }
 void k_adam32(Data& d, const Maps&) {
   float* const st[] = {d.s1.data(), d.s2.data()};

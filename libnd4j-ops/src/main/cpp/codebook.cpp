@@ -172,6 +172,7 @@ bool build(Codebook* cb, const float* v) {
     cb->values[i] = v[i];
     for (int p = 0; p < 4; ++p) cb->vplane[p][i] = (uint8_t)(f2u(v[i]) >> (8 * p));
   }
+  for (int i = 0; i < 256; ++i) cb->values_sigma[i] = v[sigma((uint8_t)i)];
   // Step L's pivots are 127 +- 64 +- ... (L terms): (2b + 1) * 2^(7 - L) - 1 for b < 2^L.
   for (int level = 0; level <= 7; ++level)
     for (int b = 0; b < (1 << level); ++b) cb->levels[(1 << level) - 1 + b] = v[((2 * b + 1) << (7 - level)) - 1];

@@ -67,6 +67,7 @@ struct alignas(64) Codebook {
   FastEnc fast[2];             // [0]: search(y); [1]: search with the optimizers' sign fix (see sign_fixed)
   alignas(64) uint8_t vplane[4][256];  // byte p of values[c] at vplane[p][c]: decoding by byte permutes
   float values[256];
+  float values_sigma[256];     // values[sigma(b)]: stored bytes at the top of packed FLOAT words, decoded (state_bytes.h)
   // The reference search's pivots level by level: its step L (0..6) compares with one of the 2^L
   // values at levels[2^L - 1 + b], b = the step's earlier outcomes as bits (1 = x > pivot), and its
   // final pivot is levels[127 + b] = values[2b]. [255] pads vector loads.

@@ -4,8 +4,9 @@
 // gathering map values, update (gradient -> update in place) while tracking the new absmax, encode
 // through the search tables (avx2_util.h). Tails shorter than 8 go through small buffers.
 #include <cstring>
+#include <type_traits>
 #include "avx2_util.h"
-#include "optim_simd.h"
+#include "optim.h"
 
 namespace bnb {
 namespace {
@@ -36,14 +37,14 @@ inline __m256i load_codes8(const uint8_t* codes, int64_t left) {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(buf)));
 }
 
-void decode_state(const Codebook& cb, const uint8_t* codes, int64_t len, float absmax, int32_t phase, float* out,
+// The map values of one state's codes (the update pass scales them by the block's absmax).
+void decode_state(const Codebook& cb, const uint8_t* codes, int64_t len, float, int32_t phase, float* out,
                   const OptimBlock* pf) {
-  const __m256 am = _mm256_set1_ps(absmax);
   const __m256i top = top_lanes(phase);
   for (int64_t i = 0; i < len; i += 8) {
     if (pf != nullptr && (i & 63) == 0) prefetch_ahead(*pf, i);
     const __m256i idx = sigma8(load_codes8(codes + i, len - i), top);
-    _mm256_store_ps(out + i, _mm256_mul_ps(_mm256_i32gather_ps(cb.values, idx, 4), am));
+    _mm256_store_ps(out + i, _mm256_i32gather_ps(cb.values, idx, 4));
   }
 }
 
@@ -110,35 +111,42 @@ struct V256 {
   }
 };
 
-// The update pass of optimizer O over one block: the update overwrites the gradient, the new states
-// go back to rows[k], mx[k] gets the new absmax of state k.
+// The update pass of optimizer O over one block: rows[k] holds state k's map values, times scale[k]
+// (decode_value: map[c] * absmax) they are the old states; the update overwrites the gradient, the new
+// states go back to rows[k], mx[k] gets the new absmax of state k.
 template <class O>
-void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int64_t len, float* mx) {
+void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int64_t len, const float* scale, float* mx) {
   constexpr int K = num_states<O>;
   const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
   const __m256 inf = _mm256_set1_ps(__builtin_inff());
-  __m256 acc[K];
-  for_states<K>([&](auto k) { acc[k] = zero; });
+  __m256 acc[K], am[K];
+  for_states<K>([&](auto k) { acc[k] = zero; am[k] = _mm256_set1_ps(scale[k]); });
   // A local copy: the gradient stores cannot alias it, so its fields stay in registers across the loop.
   const bnb_optim_hyper hl = h;
-  for (int64_t i = 0; i < len; i += 8) {
-    const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(len - i < 8 ? len - i : 8)), lane_index());
-    const __m256 g = _mm256_maskload_ps(grad + i, live);
+  // Eight lanes at i; tail: only the first len - i are live (masked gradient access, dead lanes add 0).
+  auto lanes = [&](int64_t i, auto tail) {
+    const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(len - i)), lane_index());
+    const __m256 g = tail ? _mm256_maskload_ps(grad + i, live) : _mm256_loadu_ps(grad + i);
     __m256 st[K];
-    for_states<K>([&](auto k) { st[k] = _mm256_load_ps(rows[k] + i); });
+    for_states<K>([&](auto k) { st[k] = _mm256_mul_ps(_mm256_load_ps(rows[k] + i), am[k]); });
     __m256 u = O::template update<V256>(hl, g, st);
     // non-finite gradient: state reset, zero update; ok = |g| < inf (false for NaN and +-Inf)
     const __m256 ok = _mm256_cmp_ps(_mm256_andnot_ps(sign, g), inf, _CMP_LT_OQ);
     u = _mm256_and_ps(u, ok);
-    _mm256_maskstore_ps(grad + i, live, u);
-    const __m256 lv = _mm256_castsi256_ps(live);
+    // (masked stores are slow on AMD cores: only the tail uses one)
+    if (tail) _mm256_maskstore_ps(grad + i, live, u); else _mm256_storeu_ps(grad + i, u);
     for_states<K>([&](auto k) {
       st[k] = _mm256_and_ps(st[k], ok);
       _mm256_store_ps(rows[k] + i, st[k]);
-      // max(x, acc) keeps acc when x is NaN: NaN is ignored, as in the scalar step; dead lanes add 0
-      acc[k] = _mm256_max_ps(_mm256_and_ps(_mm256_andnot_ps(sign, st[k]), lv), acc[k]);
+      // max(x, acc) keeps acc when x is NaN: NaN is ignored, as in the scalar step
+      __m256 a = _mm256_andnot_ps(sign, st[k]);
+      if (tail) a = _mm256_and_ps(a, _mm256_castsi256_ps(live));
+      acc[k] = _mm256_max_ps(a, acc[k]);
     });
-  }
+  };
+  int64_t i = 0;
+  for (; i + 8 <= len; i += 8) lanes(i, std::false_type{});
+  if (i < len) lanes(i, std::true_type{});
   for (int k = 0; k < K; ++k) {
     alignas(32) float l[8];
     _mm256_store_ps(l, acc[k]);
@@ -148,11 +156,174 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
   }
 }
 
+// ---- The fast step, for maps with a packed table (every bitsandbytes map): table lookups in the
+// form that costs least on the AMD cores measured (docs/PERFORMANCE.md): the decode in scalar code
+// (8 codes per 64-bit load, one table load each: half the time of a gather), the encode through one
+// gather of the packed table per 8 values, 32 codes packed and checked at once.
+
+// The map values of one state's stored bytes; bytes at the top of packed FLOAT words read
+// values_sigma (the sigma swap folded into the table).
+void decode_raw(const Codebook& cb, const uint8_t* codes, int64_t len, int32_t phase, float* out, const OptimBlock* pf) {
+  const float* t[4];
+  for (int j = 0; j < 4; ++j) t[j] = slot_of(phase, j) == kFloatTop ? cb.values_sigma : cb.values;
+  int64_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    if (pf != nullptr && (i & 63) == 0) prefetch_ahead(*pf, i);
+    uint64_t q;
+    std::memcpy(&q, codes + i, 8);
+    out[i + 0] = t[0][q & 0xff];
+    out[i + 1] = t[1][(q >> 8) & 0xff];
+    out[i + 2] = t[2][(q >> 16) & 0xff];
+    out[i + 3] = t[3][(q >> 24) & 0xff];
+    out[i + 4] = t[0][(q >> 32) & 0xff];
+    out[i + 5] = t[1][(q >> 40) & 0xff];
+    out[i + 6] = t[2][(q >> 48) & 0xff];
+    out[i + 7] = t[3][q >> 56];
+  }
+  for (; i < len; ++i) out[i] = t[i & 3][codes[i]];
+}
+
+// The packed-table key of 8 normalised values (bits b): sign + 14 bits of exponent/mantissa (kernels.h lut_key).
+inline __m256i packed_key(__m256i b) {
+  return _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x3fff)),
+                         _mm256_and_si256(_mm256_srli_epi32(b, 17), _mm256_set1_epi32(0x4000)));
+}
+
+// search_packed of 8 normalised values (bits b: finite, |y| < 2) from their packed entries e, with the sign
+// fix on the state's sign (state bits sb) when fix (values[c] is negative exactly for c < split; a code
+// of the wrong sign moves one step toward the state's sign: kernels.h sign_fixed).
+inline __m256i codes8_state(__m256i e, __m256i b, __m256i sb, __m256i split, bool fix) {
+  const __m256i low = _mm256_and_si256(_mm256_xor_si256(b, _mm256_srai_epi32(b, 31)), _mm256_set1_epi32(0xffff));
+  // code = (e & 0xff) + (low >= e >> 8) = (e & 0xff) + 1 + (e >> 8 > low ? -1 : 0)
+  __m256i c = _mm256_add_epi32(_mm256_add_epi32(_mm256_and_si256(e, _mm256_set1_epi32(0xff)), _mm256_set1_epi32(1)),
+                               _mm256_cmpgt_epi32(_mm256_srli_epi32(e, 8), low));
+  if (fix) {
+    const __m256i wrong = _mm256_xor_si256(_mm256_cmpgt_epi32(split, c), _mm256_srai_epi32(sb, 31));
+    const __m256i pos = _mm256_cmpgt_epi32(sb, _mm256_setzero_si256());  // state > +0 (not NaN here)
+    c = _mm256_sub_epi32(_mm256_add_epi32(c, _mm256_andnot_si256(pos, wrong)), _mm256_and_si256(wrong, pos));
+  }
+  return c;
+}
+
+// Four vectors of codes (0..255) as 32 bytes in element order.
+inline __m256i pack32(__m256i c0, __m256i c1, __m256i c2, __m256i c3) {
+  const __m256i p = _mm256_packus_epi16(_mm256_packus_epi32(c0, c1), _mm256_packus_epi32(c2, c3));
+  return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// One state's codes from its float scratch s. Blocks whose states may hold NaN or whose scale
+// divides (denormal absmax) take the general encoder. Top bytes of packed FLOAT words that land on
+// codes 1 or 254 take the nearer neighbour (per lane: rare), then sigma (only 0x7f -> 1, 0xff -> 254
+// remain to swap, as in vbmi's sigma64_encoded).
+void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
+                 bool may_nan, uint8_t* codes) {
+  float inv;
+  const Norm mode = norm_mode(absmax, &inv);
+  if (may_nan || mode == Norm::Div) {
+    encode_state(cb, s, len, absmax, with_sign_fix, phase, codes);
+    return;
+  }
+  const __m256 vinv = _mm256_set1_ps(inv);
+  const __m256i split = _mm256_set1_epi32(cb.sign_split);
+  const uint32_t* packed = cb.packed;
+  const bool has_top = phase >= 0;
+  const __m256i top = has_top ? _mm256_set1_epi32((int)(0xffu << (8 * ((3 - phase) & 3)))) : _mm256_setzero_si256();
+  // (s holds kMaxBlock floats: lanes past len read scratch; their codes are not stored)
+  for (int64_t i = 0; i < len; i += 32) {
+    __m256i c[4];
+    for (int q = 0; q < 4; ++q) {
+      const __m256 v = _mm256_load_ps(s + i + 8 * q);
+      const __m256i b = _mm256_castps_si256(_mm256_mul_ps(v, vinv));
+      const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(packed), packed_key(b), 4);
+      c[q] = codes8_state(e, b, _mm256_castps_si256(v), split, with_sign_fix);
+    }
+    __m256i p = pack32(c[0], c[1], c[2], c[3]);
+    const int64_t left = len - i;
+    if (has_top) {
+      const __m256i odd = _mm256_and_si256(top, _mm256_or_si256(_mm256_cmpeq_epi8(p, _mm256_set1_epi8(1)),
+                                                                 _mm256_cmpeq_epi8(p, _mm256_set1_epi8((char)254))));
+      uint32_t m = (uint32_t)_mm256_movemask_epi8(odd);
+      if (left < 32) m &= (1u << left) - 1;
+      if (m) {
+        alignas(32) uint8_t buf[32];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(buf), p);
+        for (; m; m &= m - 1) {
+          const int l = __builtin_ctz(m);
+          buf[l] = (uint8_t)nearer_neighbour(cb.values, buf[l], s[i + l] * inv);
+        }
+        p = _mm256_load_si256(reinterpret_cast<const __m256i*>(buf));
+      }
+      p = _mm256_blendv_epi8(p, _mm256_set1_epi8(1), _mm256_and_si256(top, _mm256_cmpeq_epi8(p, _mm256_set1_epi8(0x7f))));
+      p = _mm256_blendv_epi8(p, _mm256_set1_epi8((char)254),
+                             _mm256_and_si256(top, _mm256_cmpeq_epi8(p, _mm256_set1_epi8((char)0xff))));
+    }
+    if (left >= 32) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + i), p);
+    } else {
+      alignas(32) uint8_t buf[32];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(buf), p);
+      std::memcpy(codes + i, buf, (size_t)left);
+    }
+  }
+}
+
+// The general encoder with the fast one's signature (any map, NaN lanes, dividing scales).
+void encode_general(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
+                    bool, uint8_t* codes) {
+  encode_state(cb, s, len, absmax, with_sign_fix, phase, codes);
+}
+void decode_general(const Codebook& cb, const uint8_t* codes, int64_t len, int32_t phase, float* out, const OptimBlock* pf) {
+  decode_state(cb, codes, len, 0.0f, phase, out, pf);
+}
+
+// Blocks [lo, hi) of optimizer O: decode, update (scaling the map values, new absmax), encode, one
+// block at a time through one scratch per call.
+template <class O, class Decode, class Encode>
+void step_blocks(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi,
+                 Decode decode, Encode encode) {
+  constexpr int K = num_states<O>;
+  alignas(64) float s[K][kMaxBlock];
+  for (int64_t bi = lo; bi < hi; ++bi) {
+    const OptimBlock b = src.template at<K>(bi);
+    float* rows[K];
+    float scale[K], mx[K];
+    bool finite_in = true;
+    for_states<K>([&](auto k) {
+      rows[k] = s[k];
+      scale[k] = *b.absmax[k];
+      finite_in = finite_in && std::isfinite(scale[k]);
+      decode(maps[k], b.codes[k], b.len, b.phase[k], s[k], k == 0 ? &b : nullptr);
+    });
+    update_block<O>(h, b.grad, rows, b.len, scale, mx);
+    // finite old scales and finite or reset states: a new state is non-finite only if its absmax is
+    for_states<K>([&](auto k) {
+      *b.absmax[k] = mx[k];
+      encode(maps[k], O::states[k].sign_fix, s[k], b.len, mx[k], b.phase[k], !finite_in || !std::isfinite(mx[k]),
+             b.codes[k]);
+    });
+  }
+}
+
 }  // namespace
 
 void optim_blocks_avx2(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
-  three_pass_blocks(h, maps, src, lo, hi, decode_state,
-                    [](auto o, auto&&... args) { update_block<decltype(o)>(args...); }, encode_state);
+  with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o)>(h, maps, src, lo, hi, decode_general, encode_general); });
+}
+
+bool optim_avx2_fast_usable(int32_t kind, const StateMaps& maps) {
+  bool usable = false;
+  with_optimizer(kind, [&](auto o) {
+    using O = decltype(o);
+    usable = true;
+    for (int k = 0; k < num_states<O>; ++k)
+      usable = usable && maps[k].packed_ok && maps[k].path == SearchPath::Packed &&
+               (!O::states[k].sign_fix || maps[k].sign_split >= 0);
+  });
+  return usable;
+}
+
+void optim_blocks_avx2_fast(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
+  with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o)>(h, maps, src, lo, hi, decode_raw, encode_fast); });
 }
 
 }  // namespace bnb
