@@ -228,14 +228,34 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t
   const uint32_t* packed = cb.packed;
   const bool has_top = phase >= 0;
   const __m256i top = has_top ? _mm256_set1_epi32((int)(0xffu << (8 * ((3 - phase) & 3)))) : _mm256_setzero_si256();
-  // (s holds kMaxBlock floats: lanes past len read scratch; their codes are not stored)
+  const __m256i topd = top_lanes(phase);  // the same positions as dword lanes of a vector of 8
+  // The table lookups in scalar code (no gathers): keys of the whole block as 16-bit words, then one
+  // load per entry, then the vector finish. (s holds kMaxBlock floats: lanes past len read scratch;
+  // their codes are not stored.)
+  alignas(32) uint16_t key[kMaxBlock];
+  alignas(32) uint32_t ent[kMaxBlock];
+  const int64_t len32 = (len + 31) & ~(int64_t)31;
+  for (int64_t i = 0; i < len32; i += 16) {
+    const __m256i k0 = packed_key(_mm256_castps_si256(_mm256_mul_ps(_mm256_load_ps(s + i), vinv)));
+    const __m256i k1 = packed_key(_mm256_castps_si256(_mm256_mul_ps(_mm256_load_ps(s + i + 8), vinv)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(key + i),
+                       _mm256_permute4x64_epi64(_mm256_packus_epi32(k0, k1), 0xd8));
+  }
+  for (int64_t i = 0; i < len32; i += 4) {
+    uint64_t q;
+    std::memcpy(&q, key + i, 8);
+    ent[i] = packed[q & 0xffff];
+    ent[i + 1] = packed[(q >> 16) & 0xffff];
+    ent[i + 2] = packed[(q >> 32) & 0xffff];
+    ent[i + 3] = packed[q >> 48];
+  }
   for (int64_t i = 0; i < len; i += 32) {
     __m256i c[4];
     for (int q = 0; q < 4; ++q) {
       const __m256 v = _mm256_load_ps(s + i + 8 * q);
       const __m256i b = _mm256_castps_si256(_mm256_mul_ps(v, vinv));
-      const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(packed), packed_key(b), 4);
-      c[q] = codes8_state(e, b, _mm256_castps_si256(v), split, with_sign_fix);
+      c[q] = codes8_state(_mm256_load_si256(reinterpret_cast<const __m256i*>(ent + i + 8 * q)), b,
+                          _mm256_castps_si256(v), split, with_sign_fix);
     }
     __m256i p = pack32(c[0], c[1], c[2], c[3]);
     const int64_t left = len - i;
@@ -245,13 +265,25 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t
       uint32_t m = (uint32_t)_mm256_movemask_epi8(odd);
       if (left < 32) m &= (1u << left) - 1;
       if (m) {
-        alignas(32) uint8_t buf[32];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(buf), p);
-        for (; m; m &= m - 1) {
-          const int l = __builtin_ctz(m);
-          buf[l] = (uint8_t)nearer_neighbour(cb.values, buf[l], s[i + l] * inv);
+        // The nearer neighbour (state_bytes.h nearer_neighbour) of code 1 is 0 or 2, of 254 is 253 or 255:
+        // broadcast values, no lookups (such lanes are common in packed states).
+        for (int q = 0; q < 4; ++q) {
+          const __m256i is1 = _mm256_and_si256(topd, _mm256_cmpeq_epi32(c[q], _mm256_set1_epi32(1)));
+          const __m256i is254 = _mm256_and_si256(topd, _mm256_cmpeq_epi32(c[q], _mm256_set1_epi32(254)));
+          const __m256i oddq = _mm256_or_si256(is1, is254);
+          if (_mm256_testz_si256(oddq, oddq)) continue;
+          const __m256 y = _mm256_mul_ps(_mm256_load_ps(s + i + 8 * q), vinv);
+          const __m256 hi254 = _mm256_castsi256_ps(is254);
+          const __m256 lo = _mm256_blendv_ps(_mm256_set1_ps(cb.values[0]), _mm256_set1_ps(cb.values[253]), hi254);
+          const __m256 hi = _mm256_blendv_ps(_mm256_set1_ps(cb.values[2]), _mm256_set1_ps(cb.values[255]), hi254);
+          const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+          const __m256 dl = _mm256_and_ps(_mm256_sub_ps(y, lo), abs_mask), dh = _mm256_and_ps(_mm256_sub_ps(y, hi), abs_mask);
+          const __m256i up = _mm256_castps_si256(_mm256_cmp_ps(dh, dl, _CMP_LT_OQ));
+          // odd lanes: + 1 when up, else - 1
+          c[q] = _mm256_add_epi32(c[q], _mm256_and_si256(oddq, _mm256_sub_epi32(_mm256_and_si256(up, _mm256_set1_epi32(2)),
+                                                                               _mm256_set1_epi32(1))));
         }
-        p = _mm256_load_si256(reinterpret_cast<const __m256i*>(buf));
+        p = pack32(c[0], c[1], c[2], c[3]);
       }
       p = _mm256_blendv_epi8(p, _mm256_set1_epi8(1), _mm256_and_si256(top, _mm256_cmpeq_epi8(p, _mm256_set1_epi8(0x7f))));
       p = _mm256_blendv_epi8(p, _mm256_set1_epi8((char)254),
