@@ -6,6 +6,9 @@
 //   omp_bench sweep  [isa] [threads] [sizes...]   1 vs N threads per kernel and size
 //   omp_bench region                               empty-region cost and post-region spin
 //   omp_bench step   [isa] [n] [reps]              optimizer step times (for perf record / noisy runs)
+//   omp_bench lookups                              costs of the AVX2 step's table lookups and divider, 1 thread
+//                                                  (docs/PERFORMANCE.md "The AVX2 step")
+#include <immintrin.h>
 #include <omp.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -375,6 +378,130 @@ void stop_spinners() {
   }
 }
 
+// ---- lookups: what the AVX2 step's building blocks cost on this core, in ns per element (best of 200
+// runs over 64K elements, L1/L2-resident, 1 thread): a 256-entry float table looked up by byte codes
+// (decode) and a 32K-entry dword table looked up by 15-bit keys (the packed search table of the
+// encode), each by an 8-lane gather and by scalar loads; and the correctly rounded divider work of one
+// Adam element (sqrt, add, divide) on 8 and on 16 lanes.
+constexpr int kLookupN = 1 << 16;
+alignas(64) float lk_values[256];
+alignas(64) uint32_t lk_packed[32768];
+alignas(64) uint8_t lk_codes[kLookupN];
+alignas(64) uint16_t lk_keys[kLookupN];
+alignas(64) float lk_out[kLookupN];
+alignas(64) uint32_t lk_ent[kLookupN];
+
+__attribute__((target("avx2"), noinline)) void lk_decode_gather() {
+  for (int i = 0; i < kLookupN; i += 8) {
+    const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(lk_codes + i)));
+    _mm256_store_ps(lk_out + i, _mm256_i32gather_ps(lk_values, idx, 4));
+  }
+}
+__attribute__((noinline)) void lk_decode_scalar() {
+  for (int i = 0; i < kLookupN; i += 8) {
+    uint64_t q;
+    std::memcpy(&q, lk_codes + i, 8);
+    for (int k = 0; k < 8; ++k) lk_out[i + k] = lk_values[(q >> (8 * k)) & 0xff];
+  }
+}
+__attribute__((target("avx2"), noinline)) void lk_encode_gather() {
+  for (int i = 0; i < kLookupN; i += 8) {
+    const __m256i key = _mm256_cvtepu16_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(lk_keys + i)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lk_ent + i), _mm256_i32gather_epi32(reinterpret_cast<const int*>(lk_packed), key, 4));
+  }
+}
+// The register alternative (no memory lookups): each of the four byte planes of the values by 16
+// vpshufb (16-entry sub-tables on the low nibble) and a 15-blend tree on the high nibble's bits, then
+// the planes interleaved into floats: 32 codes per round.
+alignas(32) uint8_t lk_planes[4][16][32];
+__attribute__((target("avx2"), noinline)) void lk_decode_pshufb() {
+  for (int i = 0; i < kLookupN; i += 32) {
+    const __m256i c = _mm256_load_si256(reinterpret_cast<const __m256i*>(lk_codes + i));
+    const __m256i lo = _mm256_and_si256(c, _mm256_set1_epi8(0x0f));
+    // blend masks: bit k of the high nibble moved to each byte's top bit
+    const __m256i m0 = _mm256_slli_epi16(c, 3), m1 = _mm256_slli_epi16(c, 2), m2 = _mm256_slli_epi16(c, 1), m3 = c;
+    __m256i plane[4];
+    for (int p = 0; p < 4; ++p) {
+      __m256i t[16];
+      for (int h = 0; h < 16; ++h)
+        t[h] = _mm256_shuffle_epi8(_mm256_load_si256(reinterpret_cast<const __m256i*>(lk_planes[p][h])), lo);
+      for (int h = 0; h < 8; ++h) t[h] = _mm256_blendv_epi8(t[2 * h], t[2 * h + 1], m0);
+      for (int h = 0; h < 4; ++h) t[h] = _mm256_blendv_epi8(t[2 * h], t[2 * h + 1], m1);
+      for (int h = 0; h < 2; ++h) t[h] = _mm256_blendv_epi8(t[2 * h], t[2 * h + 1], m2);
+      plane[p] = _mm256_blendv_epi8(t[0], t[1], m3);
+    }
+    const __m256i a = _mm256_unpacklo_epi8(plane[0], plane[1]), b = _mm256_unpackhi_epi8(plane[0], plane[1]);
+    const __m256i d = _mm256_unpacklo_epi8(plane[2], plane[3]), e = _mm256_unpackhi_epi8(plane[2], plane[3]);
+    // (element order inside the 32 floats is not restored: only the cost matters here)
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lk_out + i), _mm256_unpacklo_epi16(a, d));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lk_out + i + 8), _mm256_unpackhi_epi16(a, d));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lk_out + i + 16), _mm256_unpacklo_epi16(b, e));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lk_out + i + 24), _mm256_unpackhi_epi16(b, e));
+  }
+}
+__attribute__((noinline)) void lk_encode_scalar() {
+  for (int i = 0; i < kLookupN; i += 4) {
+    uint64_t q;
+    std::memcpy(&q, lk_keys + i, 8);
+    for (int k = 0; k < 4; ++k) lk_ent[i + k] = lk_packed[(q >> (16 * k)) & 0xffff];
+  }
+}
+__attribute__((target("avx2"), noinline)) void lk_divider8() {
+  for (int i = 0; i < kLookupN; i += 8) {
+    const __m256 v = _mm256_load_ps(lk_out + i);
+    _mm256_store_ps(lk_out + i, _mm256_div_ps(v, _mm256_add_ps(_mm256_sqrt_ps(v), _mm256_set1_ps(1e-8f))));
+  }
+}
+__attribute__((target("avx512f"), noinline)) void lk_divider16() {
+  for (int i = 0; i < kLookupN; i += 16) {
+    const __m512 v = _mm512_load_ps(lk_out + i);
+    _mm512_store_ps(lk_out + i, _mm512_div_ps(v, _mm512_add_ps(_mm512_sqrt_ps(v), _mm512_set1_ps(1e-8f))));
+  }
+}
+
+int lookups() {
+  std::mt19937 r(3);
+  for (int i = 0; i < 256; ++i) lk_values[i] = (float)i / 255.0f;
+  for (int p = 0; p < 4; ++p)
+    for (int i = 0; i < 256; ++i) {
+      uint32_t b;
+      std::memcpy(&b, &lk_values[i], 4);
+      lk_planes[p][i >> 4][i & 15] = lk_planes[p][i >> 4][16 + (i & 15)] = (uint8_t)(b >> (8 * p));
+    }
+  for (int i = 0; i < 32768; ++i) lk_packed[i] = (uint32_t)i * 2654435761u;
+  // keys of states spread over six decades below the block's absmax, both signs (as Adam's m)
+  std::uniform_real_distribution<float> e(-6.0f, 0.0f);
+  for (int i = 0; i < kLookupN; ++i) {
+    lk_codes[i] = (uint8_t)r();
+    const float y = std::pow(10.0f, e(r)) * ((r() & 1) ? 1.0f : -1.0f);
+    uint32_t b;
+    std::memcpy(&b, &y, 4);
+    lk_keys[i] = (uint16_t)(((b >> 16) & 0x3fff) | ((b >> 17) & 0x4000));
+    lk_out[i] = 1.0f + (float)(i % 97);
+  }
+  auto best = [](void (*f)()) {
+    double b = 1e30;
+    for (int rep = 0; rep < 200; ++rep) {
+      const double t0 = now();
+      f();
+      b = std::min(b, now() - t0);
+    }
+    return b * 1e9 / kLookupN;
+  };
+  std::printf("lookups, ns per element (1 thread):\n");
+  if (__builtin_cpu_supports("avx2")) {
+    std::printf("  decode, 256 floats by byte codes: gather %.3f  scalar loads %.3f  vpshufb byte planes %.3f\n",
+                best(lk_decode_gather), best(lk_decode_scalar), best(lk_decode_pshufb));
+    std::printf("  encode, 32K dwords by 15-bit keys: gather %.3f  scalar loads %.3f\n", best(lk_encode_gather), best(lk_encode_scalar));
+    std::printf("  Adam's sqrt + add + divide: 8 lanes %.3f", best(lk_divider8));
+    if (__builtin_cpu_supports("avx512f")) std::printf("  16 lanes %.3f", best(lk_divider16));
+    std::printf("\n");
+  } else {
+    std::printf("  no AVX2 on this CPU\n");
+  }
+  return 0;
+}
+
 int run(int argc, char** argv);
 
 }  // namespace
@@ -408,6 +535,7 @@ int run(int argc, char** argv) {
   if (mode == "region") return region();
   if (mode == "step") return step(argc, argv);
   if (mode == "stress") return stress(argc, argv);
+  if (mode == "lookups") return lookups();
   if (mode == "load") {  // a busy OpenMP process (see BNB4J_BENCH_NOISY_OMP)
     std::vector<float> a(1 << 16, 1.0f);
     for (unsigned long it = 0;; ++it) {
@@ -416,7 +544,7 @@ int run(int argc, char** argv) {
       if (it % 64 == 0) usleep(1000);
     }
   }
-  std::fprintf(stderr, "usage: omp_bench sweep|region|step ...\n");
+  std::fprintf(stderr, "usage: omp_bench sweep|region|step|stress|lookups ...\n");
   return 2;
 }
 }  // namespace

@@ -107,7 +107,7 @@ inline int search_packed(const Codebook& cb, float y) {
 // quantization, so a code of the wrong sign moves one step toward the state's sign. y carries the
 // state's sign (y = s * (1/absmax) or s / absmax with absmax > 0, or s * 0).
 inline int sign_fixed(const Codebook& cb, int c, float y) {
-  if (std::signbit(cb.values[c]) != std::signbit(y)) c += y > 0.0f ? 1 : -1;
+  if (y == y && std::signbit(cb.values[c]) != std::signbit(y)) c += y > 0.0f ? 1 : -1;
   return c;
 }
 

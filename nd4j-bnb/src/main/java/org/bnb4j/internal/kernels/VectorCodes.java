@@ -176,7 +176,7 @@ public final class VectorCodes {
             int code = CodeSearch.nearest(values, yl);
             if (s != null) {
                 float sv = s[i + l];
-                if (signFix && (code < signSplit) != (Float.floatToRawIntBits(sv) < 0)) code += sv > 0.0f ? 1 : -1;
+                if (signFix && !Float.isNaN(sv) && (code < signSplit) != (Float.floatToRawIntBits(sv) < 0)) code += sv > 0.0f ? 1 : -1;
                 if (topPhase >= 0 && ((topPhase + i - off + l) & 3) == 3) {
                     if (code == 1 || code == 254) {
                         float dl = Math.abs(yl - values[code - 1]), dh = Math.abs(yl - values[code + 1]);

@@ -106,7 +106,8 @@ final class StateCodec {
     static int encode(float[] map, float s, float absmax, boolean signFix, int slot) {
         float y = CodeSearch.normalize(s, absmax);
         int c = CodeSearch.nearest(map, y);
-        if (signFix && signBit(map[c]) != signBit(s)) c += s > 0.0f ? 1 : -1;
+        // a NaN state has no sign to keep: it keeps the code of NaN (moving it could leave the map)
+        if (signFix && !Float.isNaN(s) && signBit(map[c]) != signBit(s)) c += s > 0.0f ? 1 : -1;
         boolean dropped = slot == FLOAT_TOP ? c == 1 || c == 254 : slot == HALF_TOP && isHalfDropped(c);
         if (dropped) {
             float dl = Math.abs(y - map[c - 1]), dh = Math.abs(y - map[c + 1]);

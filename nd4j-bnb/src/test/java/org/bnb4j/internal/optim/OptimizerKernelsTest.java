@@ -141,6 +141,25 @@ class OptimizerKernelsTest {
         return Nd4j.createFromArray(g);
     }
 
+    /**
+     * A NaN state has no sign to keep: with or without the sign fix it takes the code of NaN (the
+     * reference search's, code 0), in every byte slot, whatever its sign bit. (The sign fix used to move
+     * a positive NaN to code -1, which is no code.)
+     */
+    @Test
+    void nanStatesKeepTheCodeOfNaN() {
+        float[] map = org.bnb4j.quant.QuantMap.dynamic(true).values();
+        int nanCode = org.bnb4j.internal.kernels.CodeSearch.nearest(map, Float.NaN);
+        assertEquals(0, nanCode);
+        for (float nan : new float[]{Float.NaN, Float.intBitsToFloat(0xffc00000), Float.intBitsToFloat(0x7f800001)}) {
+            for (boolean signFix : new boolean[]{false, true}) {
+                assertEquals(nanCode, StateCodec.encode(map, nan, 1f, signFix, StateCodec.PLAIN), "plain, sign fix " + signFix);
+                assertEquals(nanCode, StateCodec.encode(map, nan, 1f, signFix, StateCodec.FLOAT_TOP), "FLOAT top byte, sign fix " + signFix);
+                assertEquals(nanCode, StateCodec.encode(map, nan, 1f, signFix, StateCodec.HALF_TOP), "HALF top byte, sign fix " + signFix);
+            }
+        }
+    }
+
     /** The absmax checksum the updaters keep is the same number natively and in Java, and follows every change. */
     @ParameterizedTest
     @EnumSource(OptimKind.class)
@@ -179,6 +198,12 @@ class OptimizerKernelsTest {
                     for (int t = 1; t <= 8; t++) {
                         OptimHyper h = kind.example(t);
                         INDArray g = extremeGradient(t, n, blocksize);
+                        if (t == 5) {
+                            // a corrupted scale (+NaN, which no step produces): positive NaN states, which
+                            // keep the code of NaN (no sign fix), at plain and at packed top bytes
+                            for (OptimState8bit q : new OptimState8bit[]{qj, qn}) q.packedAbsmax().putScalar(new long[]{0, 3}, Float.NaN);
+                            for (OptimState8bit q : new OptimState8bit[]{sj, sn}) q.arrays()[1].putScalar(3, Float.NaN);
+                        }
                         INDArray gj = g.dup(), gn = g.dup();
                         JavaOptimizerKernels.INSTANCE.step8bit(h, gj, qj);
                         nat.step8bit(h, gn, qn);
