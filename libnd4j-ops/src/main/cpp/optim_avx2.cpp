@@ -64,12 +64,12 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
       const __m256i code_neg = cb.sign_split >= 0
           ? _mm256_cmpgt_epi32(_mm256_set1_epi32(cb.sign_split), c)
           : _mm256_srai_epi32(_mm256_castps_si256(_mm256_i32gather_ps(cb.values, c, 4)), 31);
-      // (NaN states keep their code: state_bytes.h fix_sign)
-      const __m256i wrong = _mm256_and_si256(_mm256_xor_si256(code_neg, _mm256_srai_epi32(_mm256_castps_si256(v), 31)),
-                                             _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_ORD_Q)));
+      const __m256i wrong = _mm256_xor_si256(code_neg, _mm256_srai_epi32(_mm256_castps_si256(v), 31));
       const __m256i pos = _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_GT_OQ));
-      // wrong lanes: +1 where the state is > 0, -1 otherwise
-      c = _mm256_add_epi32(c, _mm256_and_si256(wrong, _mm256_or_si256(_mm256_and_si256(pos, one), _mm256_andnot_si256(pos, _mm256_set1_epi32(-1)))));
+      const __m256i le = _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_LE_OQ));
+      // wrong lanes: +1 where the state is > 0, -1 where it is <= 0; a NaN state is neither and keeps
+      // its code (state_bytes.h fix_sign)
+      c = _mm256_add_epi32(c, _mm256_and_si256(wrong, _mm256_or_si256(_mm256_and_si256(pos, one), le)));
     }
     alignas(32) int32_t lane[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lane), c);

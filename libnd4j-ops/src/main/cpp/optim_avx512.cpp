@@ -57,11 +57,12 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
           ? _mm512_cmplt_epi32_mask(c, _mm512_set1_epi32(cb.sign_split))
           : _mm512_test_epi32_mask(_mm512_castps_si512(map.lookup(c)), _mm512_set1_epi32((int)0x80000000u));
       const __mmask16 state_neg = _mm512_test_epi32_mask(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000u));
-      // (NaN states keep their code: state_bytes.h fix_sign)
-      const __mmask16 wrong = (code_neg ^ state_neg) & _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
-      const __mmask16 pos = _mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ);
+      const __mmask16 wrong = code_neg ^ state_neg;
+      // +1 where the state is > 0, -1 where it is <= 0; a NaN state is neither and keeps its code
+      // (state_bytes.h fix_sign)
+      const __mmask16 pos = _mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), le = _mm512_cmp_ps_mask(v, zero, _CMP_LE_OQ);
       c = _mm512_mask_add_epi32(c, wrong & pos, c, one);
-      c = _mm512_mask_sub_epi32(c, wrong & (__mmask16)~pos, c, one);
+      c = _mm512_mask_sub_epi32(c, wrong & le, c, one);
     }
     const __mmask16 tm = top & m;
     if (tm) {
