@@ -1,8 +1,11 @@
 // AVX2 block step of the fused optimizers, for CPUs without AVX-512 (the scalar step is ~15x slower
 // than DL4J's Adam there). The optimizers' rules (optimizers.h) on 8 lanes at a time (V256), with the
-// float operations of the scalar step (optim.cpp) in the same order, in three passes over block-local buffers: decode the state(s) by
-// gathering map values, update (gradient -> update in place) while tracking the new absmax, encode
-// through the search tables (avx2_util.h). Tails shorter than 8 go through small buffers.
+// float operations of the scalar step (optim.cpp) in the same order, in three passes over a block's
+// float scratch: decode the state(s), update (gradient -> update in place, new absmax), encode.
+// Two forms of the decode and encode passes: the fast one (maps with a packed table: every
+// bitsandbytes map) looks its tables up with scalar loads, which cost less than 8-lane gathers on the
+// cores measured (docs/PERFORMANCE.md, "The AVX2 step"); the general one gathers, for any map, NaN
+// states and dividing scales.
 #include <cstring>
 #include <type_traits>
 #include "avx2_util.h"
@@ -37,9 +40,10 @@ inline __m256i load_codes8(const uint8_t* codes, int64_t left) {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(buf)));
 }
 
+// ---- The general passes (any map): gathers through the tables of avx2_util.h.
+
 // The map values of one state's codes (the update pass scales them by the block's absmax).
-void decode_state(const Codebook& cb, const uint8_t* codes, int64_t len, float, int32_t phase, float* out,
-                  const OptimBlock* pf) {
+void decode_gather(const Codebook& cb, const uint8_t* codes, int64_t len, int32_t phase, float* out, const OptimBlock* pf) {
   const __m256i top = top_lanes(phase);
   for (int64_t i = 0; i < len; i += 8) {
     if (pf != nullptr && (i & 63) == 0) prefetch_ahead(*pf, i);
@@ -48,8 +52,9 @@ void decode_state(const Codebook& cb, const uint8_t* codes, int64_t len, float, 
   }
 }
 
-void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax, bool sign_fix, int32_t phase,
-                  uint8_t* codes) {
+// One state's codes from its float scratch s (NaN lanes, dividing scales, any map).
+void encode_gather(const Codebook& cb, bool sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
+                   bool /*may_nan*/, uint8_t* codes) {
   float inv;
   const Norm mode = norm_mode(absmax, &inv);
   const __m256 vinv = _mm256_set1_ps(inv), zero = _mm256_setzero_ps();
@@ -158,10 +163,7 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
   }
 }
 
-// ---- The fast step, for maps with a packed table (every bitsandbytes map): table lookups in the
-// form that costs least on the AMD cores measured (docs/PERFORMANCE.md): the decode in scalar code
-// (8 codes per 64-bit load, one table load each: half the time of a gather), the encode through one
-// gather of the packed table per 8 values, 32 codes packed and checked at once.
+// ---- The fast passes, for maps with a packed table: no gathers.
 
 // The map values of one state's stored bytes; bytes at the top of packed FLOAT words read
 // values_sigma (the sigma swap folded into the table).
@@ -215,14 +217,14 @@ inline __m256i pack32(__m256i c0, __m256i c1, __m256i c2, __m256i c3) {
 
 // One state's codes from its float scratch s. Blocks whose states may hold NaN or whose scale
 // divides (denormal absmax) take the general encoder. Top bytes of packed FLOAT words that land on
-// codes 1 or 254 take the nearer neighbour (per lane: rare), then sigma (only 0x7f -> 1, 0xff -> 254
-// remain to swap, as in vbmi's sigma64_encoded).
+// codes 1 or 254 take the nearer neighbour, then sigma (only 0x7f -> 1, 0xff -> 254 remain to swap,
+// as in vbmi's sigma64_encoded).
 void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
                  bool may_nan, uint8_t* codes) {
   float inv;
   const Norm mode = norm_mode(absmax, &inv);
   if (may_nan || mode == Norm::Div) {
-    encode_state(cb, s, len, absmax, with_sign_fix, phase, codes);
+    encode_gather(cb, with_sign_fix, s, len, absmax, phase, may_nan, codes);
     return;
   }
   const __m256 vinv = _mm256_set1_ps(inv);
@@ -301,15 +303,6 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t
   }
 }
 
-// The general encoder with the fast one's signature (any map, NaN lanes, dividing scales).
-void encode_general(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
-                    bool, uint8_t* codes) {
-  encode_state(cb, s, len, absmax, with_sign_fix, phase, codes);
-}
-void decode_general(const Codebook& cb, const uint8_t* codes, int64_t len, int32_t phase, float* out, const OptimBlock* pf) {
-  decode_state(cb, codes, len, 0.0f, phase, out, pf);
-}
-
 // Blocks [lo, hi) of optimizer O: decode, update (scaling the map values, new absmax), encode, one
 // block at a time through one scratch per call.
 template <class O, class Decode, class Encode>
@@ -341,7 +334,7 @@ void step_blocks(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSou
 }  // namespace
 
 void optim_blocks_avx2(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
-  with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o)>(h, maps, src, lo, hi, decode_general, encode_general); });
+  with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o)>(h, maps, src, lo, hi, decode_gather, encode_gather); });
 }
 
 bool optim_avx2_fast_usable(int32_t kind, const StateMaps& maps) {

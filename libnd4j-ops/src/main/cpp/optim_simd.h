@@ -1,6 +1,6 @@
-// ISA-independent skeleton of the gather-based SIMD optimizer steps, instantiated by optim_avx2.cpp
-// and optim_avx512.cpp with their own vector operations. The update rules themselves are the
-// templates of optimizers.h, run there on the ISA's vector type V (V256, V512).
+// Skeleton of the gather-based SIMD optimizer step, instantiated by optim_avx512.cpp with its vector
+// operations. The update rules themselves are the templates of optimizers.h, run there on the ISA's
+// vector type (V512).
 #pragma once
 #include "optim.h"
 

@@ -4,7 +4,7 @@
 // dropped code, NaN states). The vector forms of these rules are noted where they are: sigma in
 // optim_avx2.cpp (sigma8), optim_avx512.cpp (sigma_lanes) and optim_vbmi.cpp (unsigma64,
 // sigma64_encoded; its byte table is built from sigma() itself), nearer_neighbour in optim_avx512.cpp
-// (per lane it made the AVX-512 packed step ~40% slower). The Java oracle (org.bnb4j.internal.optim.StateCodec)
+// (per lane it made the AVX-512 packed step ~40% slower) and in optim_avx2.cpp's fast encode. The Java oracle (org.bnb4j.internal.optim.StateCodec)
 // implements the same rules.
 //
 // NaN-safe byte packing is used when codes live inside words that a save writes as floating point
