@@ -235,6 +235,22 @@ int main() {
     if (ok) std::printf("PASS %s: %lld steps equal to the scalar path's bits\n", isa.c_str(), (long long)isa_steps);
     all_ok = all_ok && ok;
   }
+  // A sign-fixed state needs a map with values of both signs (else the fix could leave the map): refused.
+  {
+    bnb_optim_info info{};
+    bnb_optim_describe(0, &info);
+    std::vector<float> g(300, 0.01f), a(2, 1.0f), b(2, 1.0f);
+    std::vector<uint8_t> c1(300), c2(300);
+    const bnb_state8 st[] = {{c1.data(), a.data(), unsigned_map.cb}, {c2.data(), b.data(), unsigned_map.cb}};
+    const bnb_optim_hyper h = bnbtest::hyper(0, 1, INFINITY);
+    const int64_t r = bnb_optim8bit_blockwise(&h, g.data(), 300, 256, st, 2, -1);
+    if (r != BNB_ERR_ARG) {
+      std::printf("FAIL %s with an unsigned map for its sign-fixed state returned %lld, not BNB_ERR_ARG\n", info.name, (long long)r);
+      all_ok = false;
+    } else {
+      std::printf("PASS a sign-fixed state with a map of one sign is refused\n");
+    }
+  }
   bnb_select_isa(initial.c_str());
   if (isas.empty()) std::printf("PASS (no SIMD path on this CPU; nothing to compare)\n");
   return all_ok ? 0 : 1;
