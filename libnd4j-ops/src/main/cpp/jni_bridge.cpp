@@ -46,9 +46,8 @@ jlong optim8bit_blocks(JNIEnv* env, jintArray hyper, jlong grad, jlong n, jint b
                        jlongArray maps, jint byte_phase, jlong block_begin, jlong block_end) {
   bnb_optim_hyper h;
   jlong c[BNB_MAX_STATES], a[BNB_MAX_STATES], m[BNB_MAX_STATES];
-  const int32_t k = read_addresses(env, codes, c);
-  if (!read_hyper(env, hyper, &h) || k < 0 || read_addresses(env, absmax, a) != k || read_addresses(env, maps, m) != k)
-    return BNB_ERR_ARG;
+  const int32_t k = bnb_jni::read_step8(env, hyper, codes, absmax, maps, &h, c, a, m);
+  if (k < 0) return BNB_ERR_ARG;
   bnb_state8 st[BNB_MAX_STATES];
   for (int32_t s = 0; s < k; ++s) st[s] = bnb_state8{ptr<uint8_t>(c[s]), ptr<float>(a[s]), ptr<bnb_codebook>(m[s])};
   if (block_end < 0) return bnb_optim8bit_blockwise(&h, ptr<float>(grad), n, blocksize, st, k, byte_phase);

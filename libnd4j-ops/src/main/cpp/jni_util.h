@@ -56,6 +56,16 @@ inline int32_t read_addresses(JNIEnv* env, jlongArray a, jlong* out) {
   return k;
 }
 
+// The arguments of an 8-bit step as both libraries take them: the hyper-parameter words and, per state,
+// the addresses of its codes, its absmax and its map (three arrays of one length). The state count, or -1.
+inline int32_t read_step8(JNIEnv* env, jintArray hyper, jlongArray codes, jlongArray absmax, jlongArray maps,
+                          bnb_optim_hyper* h, jlong* c, jlong* a, jlong* m) {
+  const int32_t k = read_addresses(env, codes, c);
+  if (!read_hyper(env, hyper, h) || k < 0 || read_addresses(env, absmax, a) != k || read_addresses(env, maps, m) != k)
+    return -1;
+  return k;
+}
+
 // A map's 256 values (a Java float[256]); false for another length.
 inline bool read_map(JNIEnv* env, jfloatArray values, float* out) {
   if (values == nullptr || env->GetArrayLength(values) != 256) return false;

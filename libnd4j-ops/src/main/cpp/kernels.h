@@ -103,13 +103,9 @@ inline int search_packed(const Codebook& cb, float y) {
   return (int)(e & 0xffu) + (low >= (e >> 8) ? 1 : 0);
 }
 
-// The optimizers' sign fix on top of the search: a state must not change sign through
-// quantization, so a code of the wrong sign moves one step toward the state's sign. y carries the
-// state's sign (y = s * (1/absmax) or s / absmax with absmax > 0, or s * 0).
-inline int sign_fixed(const Codebook& cb, int c, float y) {
-  if (y == y && std::signbit(cb.values[c]) != std::signbit(y)) c += y > 0.0f ? 1 : -1;
-  return c;
-}
+// The optimizers' sign fix (state_bytes.h fix_sign) on the normalised value y, for the tables: y
+// carries the state's sign (y = s * (1/absmax) or s / absmax with absmax > 0, or s * 0).
+inline int sign_fixed(const Codebook& cb, int c, float y) { return fix_sign(cb.values, c, y); }
 
 // Scalar form of the FastEnc lookup (the SIMD kernels do the same 16 or 64 lanes at a time).
 inline uint32_t fast_key(float y) {

@@ -40,6 +40,17 @@ inline __m256i load_codes8(const uint8_t* codes, int64_t left) {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(buf)));
 }
 
+// The sign fix (state_bytes.h fix_sign) on 8 codes c of states v, code_neg marking the codes whose map
+// value has its sign bit set: a code of the other sign than its state moves one step, up where the state
+// is > 0, down where it is <= 0; a NaN state is neither and keeps its code.
+inline __m256i sign_fixed8(__m256i c, __m256i code_neg, __m256 v) {
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256i wrong = _mm256_xor_si256(code_neg, _mm256_srai_epi32(_mm256_castps_si256(v), 31));
+  const __m256i pos = _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+  const __m256i le = _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_LE_OQ));
+  return _mm256_add_epi32(c, _mm256_and_si256(wrong, _mm256_or_si256(_mm256_and_si256(pos, _mm256_set1_epi32(1)), le)));
+}
+
 // ---- The general passes (any map): gathers through the tables of avx2_util.h.
 
 // The map values of one state's codes (the update pass scales them by the block's absmax).
@@ -57,7 +68,7 @@ void encode_gather(const Codebook& cb, bool sign_fix, const float* s, int64_t le
                    bool /*may_nan*/, uint8_t* codes) {
   float inv;
   const Norm mode = norm_mode(absmax, &inv);
-  const __m256 vinv = _mm256_set1_ps(inv), zero = _mm256_setzero_ps();
+  const __m256 vinv = _mm256_set1_ps(inv);
   const __m256i one = _mm256_set1_epi32(1), top = top_lanes(phase);
   const int top_bits = _mm256_movemask_ps(_mm256_castsi256_ps(top));
   for (int64_t i = 0; i < len; i += 8) {
@@ -69,12 +80,7 @@ void encode_gather(const Codebook& cb, bool sign_fix, const float* s, int64_t le
       const __m256i code_neg = cb.sign_split >= 0
           ? _mm256_cmpgt_epi32(_mm256_set1_epi32(cb.sign_split), c)
           : _mm256_srai_epi32(_mm256_castps_si256(_mm256_i32gather_ps(cb.values, c, 4)), 31);
-      const __m256i wrong = _mm256_xor_si256(code_neg, _mm256_srai_epi32(_mm256_castps_si256(v), 31));
-      const __m256i pos = _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_GT_OQ));
-      const __m256i le = _mm256_castps_si256(_mm256_cmp_ps(v, zero, _CMP_LE_OQ));
-      // wrong lanes: +1 where the state is > 0, -1 where it is <= 0; a NaN state is neither and keeps
-      // its code (state_bytes.h fix_sign)
-      c = _mm256_add_epi32(c, _mm256_and_si256(wrong, _mm256_or_si256(_mm256_and_si256(pos, one), le)));
+      c = sign_fixed8(c, code_neg, v);
     }
     alignas(32) int32_t lane[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lane), c);
@@ -194,19 +200,13 @@ inline __m256i packed_key(__m256i b) {
 }
 
 // search_packed of 8 normalised values (bits b: finite, |y| < 2) from their packed entries e, with the sign
-// fix on the state's sign (state bits sb) when fix (values[c] is negative exactly for c < split; a code
-// of the wrong sign moves one step toward the state's sign: kernels.h sign_fixed).
-inline __m256i codes8_state(__m256i e, __m256i b, __m256i sb, __m256i split, bool fix) {
+// fix on the states v when fix (values[c] is negative exactly for c < split).
+inline __m256i codes8_state(__m256i e, __m256i b, __m256 v, __m256i split, bool fix) {
   const __m256i low = _mm256_and_si256(_mm256_xor_si256(b, _mm256_srai_epi32(b, 31)), _mm256_set1_epi32(0xffff));
   // code = (e & 0xff) + (low >= e >> 8) = (e & 0xff) + 1 + (e >> 8 > low ? -1 : 0)
   __m256i c = _mm256_add_epi32(_mm256_add_epi32(_mm256_and_si256(e, _mm256_set1_epi32(0xff)), _mm256_set1_epi32(1)),
                                _mm256_cmpgt_epi32(_mm256_srli_epi32(e, 8), low));
-  if (fix) {
-    const __m256i wrong = _mm256_xor_si256(_mm256_cmpgt_epi32(split, c), _mm256_srai_epi32(sb, 31));
-    const __m256i pos = _mm256_cmpgt_epi32(sb, _mm256_setzero_si256());  // state > +0 (not NaN here)
-    c = _mm256_sub_epi32(_mm256_add_epi32(c, _mm256_andnot_si256(pos, wrong)), _mm256_and_si256(wrong, pos));
-  }
-  return c;
+  return fix ? sign_fixed8(c, _mm256_cmpgt_epi32(split, c), v) : c;
 }
 
 // Four vectors of codes (0..255) as 32 bytes in element order.
@@ -259,7 +259,7 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t
       const __m256 v = _mm256_load_ps(s + i + 8 * q);
       const __m256i b = _mm256_castps_si256(_mm256_mul_ps(v, vinv));
       c[q] = codes8_state(_mm256_load_si256(reinterpret_cast<const __m256i*>(ent + i + 8 * q)), b,
-                          _mm256_castps_si256(v), split, with_sign_fix);
+                          v, split, with_sign_fix);
     }
     __m256i p = pack32(c[0], c[1], c[2], c[3]);
     const int64_t left = len - i;
@@ -343,7 +343,7 @@ bool optim_avx2_fast_usable(int32_t kind, const StateMaps& maps) {
     using O = decltype(o);
     usable = true;
     for (int k = 0; k < num_states<O>; ++k)
-      usable = usable && maps[k].packed_ok && maps[k].path == SearchPath::Packed &&
+      usable = usable && maps[k].path == SearchPath::Packed &&
                (!O::states[k].sign_fix || maps[k].sign_split >= 0);
   });
   return usable;

@@ -71,7 +71,7 @@ BNB_HD inline int nearer_neighbour(const float* values, int c, float y) {
 }
 
 // The sign fix on the state value s: a code whose map value has the wrong sign moves one step
-// toward s's sign (kernels.h sign_fixed is the same rule on the normalised value, for the tables).
+// toward s's sign (kernels.h sign_fixed applies it to the normalised value, for the tables).
 // A NaN state has no sign to keep: it keeps its code (search(NaN)); moving it could leave the map.
 BNB_HD inline int fix_sign(const float* values, int c, float s) {
   if (s == s && std::signbit(values[c]) != std::signbit(s)) c += s > 0.0f ? 1 : -1;

@@ -81,9 +81,8 @@ JNIEXPORT jlong JNICALL Java_org_bnb4j_internal_cuda_BnbCudaNative_optim8bit(JNI
                                                                            jlongArray maps, jint byte_phase, jlong stream) {
   bnb_optim_hyper h;
   jlong c[BNB_MAX_STATES], a[BNB_MAX_STATES], m[BNB_MAX_STATES];
-  const int32_t k = read_addresses(env, codes, c);
-  if (!read_hyper(env, hyper, &h) || k < 0 || read_addresses(env, absmax, a) != k || read_addresses(env, maps, m) != k)
-    return BNB_ERR_ARG;
+  const int32_t k = bnb_jni::read_step8(env, hyper, codes, absmax, maps, &h, c, a, m);
+  if (k < 0) return BNB_ERR_ARG;
   bnb_cuda_state8 st[BNB_MAX_STATES];
   for (int32_t s = 0; s < k; ++s) st[s] = bnb_cuda_state8{ptr<uint8_t>(c[s]), ptr<float>(a[s]), ptr<const float>(m[s])};
   return bnb_cuda_optim8bit_blockwise(&h, ptr<float>(grad), n, blocksize, st, k, byte_phase, ptr<void>(stream));
