@@ -1,5 +1,6 @@
 package org.bnb4j.examples;
 
+import org.bnb4j.examples.bench.NoisyNeighbour;
 import org.bnb4j.examples.lm.CharCorpus;
 import org.bnb4j.examples.lm.ReportWriter;
 import org.bnb4j.examples.lm.RunResult;
@@ -19,7 +20,7 @@ import java.util.concurrent.Callable;
 /**
  * The main job: trains a character-level LSTM language model on the Java sources of DL4J's nn module
  * (read from its sources jar on Maven Central) with DL4J's Adam and with Adam8bit, same seed and same
- * batches, and writes a report folder (loss curves, state memory and step time charts, Markdown
+ * batches, in lockstep (one training step of each in turn, so that their step times compare), and writes a report folder (loss curves, state memory and step time charts, Markdown
  * summary). {@code --scale-demo} instead shows a model whose 32-bit Adam state does not fit a memory
  * budget while its 8-bit state does.
  */
@@ -49,6 +50,9 @@ public final class TrainComparison implements Callable<Integer> {
     long seed = 42;
     @Option(names = "--out", description = "report folder (default: ${DEFAULT-VALUE})")
     Path out = Path.of("reports", "char-lstm");
+    @Option(names = "--noisy", arity = "0..1", fallbackValue = "1", paramLabel = "K",
+            description = "train beside K other processes that each spin a core, as a busy neighbour on a shared host would (K: 1 when not given)")
+    int noisy;
     @Option(names = "--no-progress", description = "no progress bar (for logs)")
     boolean noProgress;
     @Option(names = "--scale-demo", description = "run the memory scale demo instead: Adam, Adam8bit and paged Adam8bit under memory limits")
@@ -76,6 +80,7 @@ public final class TrainComparison implements Callable<Integer> {
         if (hidden < 1 || layers < 1 || batch < 1 || seq < 2) bad.add("--hidden, --layers, --batch must be >= 1 and --seq >= 2");
         if (!(lr > 0)) bad.add("--lr must be > 0");
         if (evalEvery < 1) bad.add("--eval-every must be >= 1");
+        if (noisy < 0) bad.add("--noisy must be >= 0");
         if (corpusChars < 10_000) bad.add("--corpus-chars must be >= 10000");
         if (scaleWidth < 64 || scaleSteps < 1) bad.add("--scale-width must be >= 64 and --scale-steps >= 1");
         for (String u : updaters) {
@@ -103,16 +108,21 @@ public final class TrainComparison implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "corpus: %,d characters of DL4J's nn sources, vocabulary %d; model: %d x LSTM(%d); %d steps of %d x %d characters%n",
                 corpus.length(), corpus.vocabSize(), layers, hidden, steps, batch, seq);
         Trainer trainer = new Trainer(corpus, o);
-        List<RunResult> runs = new ArrayList<>();
-        for (String u : updaters) {
-            RunResult r = trainer.train(u);
-            runs.add(r);
-            System.out.printf(Locale.ROOT, "%-12s validation loss %.4f (perplexity %.3f), state %.2f MB (%.2f B/param), optimizer step %.2f ms, training step %.1f ms%n",
-                    u, r.finalValidationLoss(), r.perplexity(), r.stateBytes / 1e6, (double) r.stateBytes / r.numParams, r.optimizerStepMs, r.fitMsPerStep);
+        List<RunResult> runs;
+        try (NoisyNeighbour neighbour = noisy > 0 ? new NoisyNeighbour(noisy, 7200) : null) {
+            if (neighbour != null) System.out.println("noisy neighbour: " + neighbour.processes() + " process(es) spinning a core each");
+            runs = trainer.train(updaters);
+        }
+        for (RunResult r : runs) {
+            System.out.printf(Locale.ROOT, "%-12s validation loss %.4f (perplexity %.3f), state %.2f MB (%.2f B/param), optimizer step %.2f ms, "
+                            + "training step %.1f ms median (%.1f ms mean)%n",
+                    r.updater, r.finalValidationLoss(), r.perplexity(), r.stateBytes / 1e6, (double) r.stateBytes / r.numParams, r.optimizerStepMs,
+                    r.fitMsMedian, r.fitMsPerStep);
         }
         String setup = String.format(Locale.ROOT, "Setup: %,d characters of DL4J nn sources (5%% held out), vocabulary %d, %d x LSTM(%d) + softmax "
-                        + "(%,d parameters), %d steps, minibatch %d x %d characters, learning rate %s, seed %d, kernels: %s.",
-                corpus.length(), corpus.vocabSize(), layers, hidden, runs.get(0).numParams, steps, batch, seq, lr, seed, Bnb4j.kernels());
+                        + "(%,d parameters), %d steps (the updaters in lockstep), minibatch %d x %d characters, learning rate %s, seed %d, kernels: %s%s.",
+                corpus.length(), corpus.vocabSize(), layers, hidden, runs.get(0).numParams, steps, batch, seq, lr, seed, Bnb4j.kernels(),
+                noisy > 0 ? ", beside " + noisy + " process(es) spinning a core each" : "");
         ReportWriter.write(out, runs, setup);
         System.out.println("report: " + out.toAbsolutePath());
         return 0;

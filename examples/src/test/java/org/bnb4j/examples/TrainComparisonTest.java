@@ -35,6 +35,9 @@ class TrainComparisonTest {
         err = captureErr(() -> code[0] = TrainComparison.run("--steps", "0"));
         assertEquals(2, code[0]);
         assertTrue(err.contains("--steps must be >= 1"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--noisy=-1"));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--noisy must be >= 0"), err);
         err = captureErr(() -> code[0] = TrainComparison.run("--hidden", "many"));
         assertEquals(2, code[0]);
         assertTrue(err.contains("--hidden"), err);

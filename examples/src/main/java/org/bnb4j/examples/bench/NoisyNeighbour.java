@@ -10,10 +10,10 @@ import java.util.List;
  * tenant's busy process would on a shared host. Each is a small JVM running {@link Spin}; it stops
  * when closed, when this JVM dies, and after {@code maxSeconds} in any case (bounded lifetime).
  */
-final class NoisyNeighbour implements AutoCloseable {
+public final class NoisyNeighbour implements AutoCloseable {
     private final List<Process> spinners = new ArrayList<>();
 
-    NoisyNeighbour(int processes, int maxSeconds) {
+    public NoisyNeighbour(int processes, int maxSeconds) {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         String self = Long.toString(ProcessHandle.current().pid());
         try {
@@ -46,7 +46,7 @@ final class NoisyNeighbour implements AutoCloseable {
         }
     }
 
-    int processes() {
+    public int processes() {
         return spinners.size();
     }
 

@@ -107,15 +107,15 @@ public final class ReportWriter {
 
     static String summary(List<RunResult> runs, String setup) {
         StringBuilder sb = new StringBuilder("# Char-LSTM: 8-bit vs 32-bit optimizers\n\n").append(setup).append("\n\n");
-        sb.append("| updater | params | final train loss (last 20) | validation loss | perplexity | next-char accuracy | optimizer state | bytes/param | optimizer step | training step |\n");
+        sb.append("| updater | params | final train loss (last 20) | validation loss | perplexity | next-char accuracy | optimizer state | bytes/param | optimizer step | training step (median / mean) |\n");
         sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
         for (RunResult r : runs) {
-            sb.append(String.format(Locale.ROOT, "| %s | %,d | %.4f | %.4f | %.3f | %.2f%% | %.2f MB | %.2f | %.2f ms | %.1f ms |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %,d | %.4f | %.4f | %.3f | %.2f%% | %.2f MB | %.2f | %.2f ms | %.1f / %.1f ms |%n",
                     r.updater, r.numParams, r.finalTrainLoss(20), r.finalValidationLoss(), r.perplexity(), 100 * r.validationAccuracy,
-                    r.stateBytes / 1e6, (double) r.stateBytes / r.numParams, r.optimizerStepMs, r.fitMsPerStep));
+                    r.stateBytes / 1e6, (double) r.stateBytes / r.numParams, r.optimizerStepMs, r.fitMsMedian, r.fitMsPerStep));
         }
         sb.append("\nOptimizer state: bytes of DL4J's updater state view. Optimizer step: median applyUpdater over all ")
-                .append("parameters as one block. Training step: forward + backward + update, averaged over the run.\n\n");
+                .append("parameters as one block. Training step: forward + backward + update; the updaters train in lockstep (one step of each in turn), so every one sees the same host conditions.\n\n");
         sb.append("Charts: [loss curves](").append(LOSS_PNG).append("), [memory and step time](").append(MEMORY_TIME_PNG).append(")\n\n");
         for (RunResult r : runs) {
             sb.append("Sample from the ").append(r.updater).append(" model:\n\n```java\n").append(r.sample).append("\n```\n\n");

@@ -11,7 +11,8 @@ public final class RunResult {
     public long numParams;
     public long stateBytes;          // bytes of DL4J's updater state view
     public double optimizerStepMs;   // one applyUpdater over all parameters
-    public double fitMsPerStep;      // whole training iteration (forward, backward, update)
+    public double fitMsPerStep;      // whole training iteration (forward, backward, update), mean over the run
+    public double fitMsMedian;       // the same, median over the run's steps
     public double validationAccuracy;
     public String sample = "";
 

@@ -12,11 +12,13 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
-/** Trains the char-LSTM with one updater on a fixed data order and records what RunResult holds. */
+/** Trains the char-LSTM with each updater on a fixed data order and records what RunResult holds. */
 public final class Trainer {
     public static final class Options {
         public int hidden = 128, layers = 1, steps = 250, batch = 32, seq = 50, evalEvery = 25, evalBatches = 4;
@@ -33,42 +35,78 @@ public final class Trainer {
         this.o = o;
     }
 
-    public RunResult train(String updaterName) {
-        IUpdater updater = Updaters.create(updaterName, o.learningRate);
-        MultiLayerNetwork net = CharLstm.build(corpus.vocabSize(), o.hidden, o.layers, updater, o.seed);
-        RunResult r = new RunResult(updaterName);
-        r.numParams = net.numParams();
-        Random data = new Random(o.seed); // the same batches for every updater
-        Random evalRng = new Random(o.seed + 1);
-        DataSet[] evalSets = new DataSet[o.evalBatches];
-        for (int i = 0; i < evalSets.length; i++) evalSets[i] = corpus.batch(o.batch, o.seq, true, evalRng);
-
-        long fitNanos = 0;
-        ProgressBarBuilder pbb = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "%-12s", updaterName))
-                .setInitialMax(o.steps).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500);
+    /**
+     * Trains one char-LSTM per updater, in lockstep: each step runs every updater's training iteration
+     * once, in an order that reverses from step to step, so that whatever the host does meanwhile (a
+     * busy neighbour, ND4J's spinning threads, the JIT) falls on every updater alike and their
+     * training-step times compare. Each updater has its own network, data order and evaluation batches
+     * (the same seed for all), so its results are those of training it alone.
+     */
+    public List<RunResult> train(List<String> updaterNames) {
+        List<Run> runs = new ArrayList<>();
+        for (String name : updaterNames) runs.add(new Run(name));
+        ProgressBarBuilder pbb = new ProgressBarBuilder().setTaskName(String.join(",", updaterNames))
+                .setInitialMax((long) o.steps * runs.size()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500);
         try (ProgressBar pb = o.progress ? pbb.build() : null) {
             for (int step = 1; step <= o.steps; step++) {
-                DataSet ds = corpus.batch(o.batch, o.seq, false, data);
-                long t0 = System.nanoTime();
-                net.fit(ds);
-                fitNanos += System.nanoTime() - t0;
-                double loss = net.score() / o.seq; // DL4J sums the loss over time steps
-                r.trainLoss.add(new double[]{step, loss});
-                if (step % o.evalEvery == 0 || step == o.steps) r.validationLoss.add(new double[]{step, evaluate(net, evalSets, null) / o.seq});
-                if (pb != null) {
-                    pb.step();
-                    pb.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", loss));
+                for (int k = 0; k < runs.size(); k++) {
+                    Run run = runs.get(step % 2 == 1 ? k : runs.size() - 1 - k);
+                    double loss = run.step(step);
+                    if (pb != null) {
+                        pb.step();
+                        pb.setExtraMessage(String.format(Locale.ROOT, "%s loss %.3f", run.result.updater, loss));
+                    }
                 }
             }
         }
-        Evaluation acc = new Evaluation(corpus.vocabSize());
-        evaluate(net, evalSets, acc);
-        r.validationAccuracy = acc.accuracy();
-        r.fitMsPerStep = fitNanos / 1e6 / o.steps;
-        r.stateBytes = net.getUpdater().getStateViewArray() == null ? 0 : net.getUpdater().getStateViewArray().length() * 4L;
-        r.optimizerStepMs = optimizerStepMs(updater, net.numParams());
-        r.sample = sample(net, "public ", 160, new Random(o.seed));
-        return r;
+        List<RunResult> results = new ArrayList<>();
+        for (Run run : runs) results.add(run.finish());
+        return results;
+    }
+
+    /** One updater's network, data order and measurements while it trains. */
+    private final class Run {
+        final IUpdater updater;
+        final MultiLayerNetwork net;
+        final RunResult result;
+        final Random data = new Random(o.seed); // the same batches for every updater
+        final DataSet[] evalSets = new DataSet[o.evalBatches];
+        final long[] fitNanos = new long[o.steps];
+
+        Run(String updaterName) {
+            updater = Updaters.create(updaterName, o.learningRate);
+            net = CharLstm.build(corpus.vocabSize(), o.hidden, o.layers, updater, o.seed);
+            result = new RunResult(updaterName);
+            result.numParams = net.numParams();
+            Random evalRng = new Random(o.seed + 1);
+            for (int i = 0; i < evalSets.length; i++) evalSets[i] = corpus.batch(o.batch, o.seq, true, evalRng);
+        }
+
+        /** Training step {@code step} (1-based): fit one batch, record its loss and time; validation when due. */
+        double step(int step) {
+            DataSet ds = corpus.batch(o.batch, o.seq, false, data);
+            long t0 = System.nanoTime();
+            net.fit(ds);
+            fitNanos[step - 1] = System.nanoTime() - t0;
+            double loss = net.score() / o.seq; // DL4J sums the loss over time steps
+            result.trainLoss.add(new double[]{step, loss});
+            if (step % o.evalEvery == 0 || step == o.steps) result.validationLoss.add(new double[]{step, evaluate(net, evalSets, null) / o.seq});
+            return loss;
+        }
+
+        RunResult finish() {
+            Evaluation acc = new Evaluation(corpus.vocabSize());
+            evaluate(net, evalSets, acc);
+            result.validationAccuracy = acc.accuracy();
+            result.fitMsPerStep = Arrays.stream(fitNanos).sum() / 1e6 / o.steps;
+            long[] sorted = fitNanos.clone();
+            Arrays.sort(sorted);
+            result.fitMsMedian = (sorted[(sorted.length - 1) / 2] + sorted[sorted.length / 2]) / 2e6;
+            result.stateBytes = net.getUpdater().getStateViewArray() == null ? 0 : net.getUpdater().getStateViewArray().length() * 4L;
+            result.optimizerStepMs = optimizerStepMs(updater, net.numParams());
+            result.sample = sample(net, "public ", 160, new Random(o.seed));
+            return result;
+        }
     }
 
     /** Mean validation loss per sequence (DL4J's score); fills {@code eval} with next-character accuracy if given. */

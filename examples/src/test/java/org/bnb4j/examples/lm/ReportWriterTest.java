@@ -22,6 +22,7 @@ class ReportWriterTest {
         r.stateBytes = stateBytes;
         r.optimizerStepMs = 0.5;
         r.fitMsPerStep = 12.5;
+        r.fitMsMedian = 11.5;
         r.validationAccuracy = 0.4;
         r.sample = "public class X {}";
         return r;
@@ -39,6 +40,7 @@ class ReportWriterTest {
         assertTrue(md.contains("2.61"), "final validation loss of adam8bit: " + md);
         assertTrue(md.contains(String.format(java.util.Locale.ROOT, "%.3f", Math.exp(2.6))), "perplexity");
         assertTrue(md.contains("| 2.06 |"), "bytes per parameter");
+        assertTrue(md.contains("| 11.5 / 12.5 ms |"), "training step median / mean: " + md);
         assertTrue(md.contains("Setup: test."));
         assertEquals(Math.exp(2.6), run("a", 0, 1).perplexity(), 1e-12);
         assertEquals(4.0 - 0.05 * 25.5, run("a", 0, 1).finalTrainLoss(10), 1e-9);
