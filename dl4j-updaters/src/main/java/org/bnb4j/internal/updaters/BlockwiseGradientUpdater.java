@@ -446,7 +446,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     /** The first len FLOAT words of the view (for a DOUBLE or HALF view an alias of its memory, see PackedView); kept likewise. */
     private INDArray words(long len, long n) {
         if (flat == null || !flatWords || flat.length() != len) {
-            flat = PackedView.words(config.getClass().getSimpleName(), view, len, n);
+            flat = PackedView.words(config.getClass().getSimpleName(), config.getViewDataType(), view, len, n);
             flatWords = true;
         }
         return flat;

@@ -89,7 +89,7 @@ final class PackedView {
      * The first {@code len} FLOAT words of the view for a packed 8-bit state of {@code n} parameters:
      * the view itself (FLOAT) or an alias of its memory (DOUBLE, HALF).
      */
-    static INDArray words(String who, INDArray view, long len, long n) {
+    static INDArray words(String who, DataType configured, INDArray view, long len, long n) {
         DataType t = view.dataType();
         if (t == DataType.BFLOAT16) {
             throw new IllegalStateException(who + ": 8-bit state cannot be kept in a BFLOAT16 updater view (DL4J 1.0.0-M2.1 "
@@ -99,7 +99,7 @@ final class PackedView {
         if (!ArrayMemory.of(view).isContiguous()) throw new IllegalStateException(who + " state view must be contiguous");
         long have = t == DataType.DOUBLE ? 2 * view.length() : t == DataType.HALF ? view.length() / 2 : view.length();
         if (have < len) {
-            String hint = t == DataType.HALF
+            String hint = t == DataType.HALF && configured != DataType.HALF
                     ? " A HALF network needs viewDataType(DataType.HALF) on the updater config: DL4J sizes the view with "
                     + "stateSize(n), which is not told the data type. (A view cast by convertDataType(HALF) no longer holds "
                     + "the packed state either way: re-initialise the updater.)"

@@ -9,7 +9,8 @@ import org.nd4j.linalg.schedule.ISchedule;
 
 /**
  * Adagrad with 8-bit block-wise state (bitsandbytes' Adagrad8bit), field names as DL4J's AdaGrad:
- * s = s + g^2; update = learningRate * g / (sqrt(s) + epsilon).
+ * s = s + g^2; update = learningRate * g / (sqrt(s) + epsilon), with s starting at 0 (bitsandbytes'; DL4J's
+ * AdaGrad starts its s at epsilon, which damps the first steps of small gradients).
  */
 @Data
 @EqualsAndHashCode(callSuper = true)

@@ -21,7 +21,7 @@ import java.util.Map;
  * learning rate or schedule, {@code blocksize} (256), {@code min8bitSize} (4096: an updater block
  * with fewer parameters keeps 32-bit state) and {@code optimBits} (8, or 32 for the 32-bit twin).
  * Subclasses add their hyper-parameters under DL4J's names and say how one step is parameterised.
- * An 8-bit block's view is one tag word (see {@code BlockwiseGradientUpdater}) plus the packed state.
+ * An 8-bit block's view is two header words (tag, checksum: see {@code BlockwiseGradientUpdater}) plus the packed state.
  * Accessors, equals/hashCode (Double.compare semantics: NaN learning rates of scheduled configs are
  * equal, as in DL4J's configs) and toString come from Lombok, as in DL4J's own configs.
  */
@@ -119,11 +119,38 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         return optimBits == 8 && n >= min8bitSize;
     }
 
+    /**
+     * View elements (of {@link #getViewDataType()}) for a parameter of {@code numParams} elements.
+     * DL4J sizes an updater block's view as the sum of stateSize over its parameters, then merges
+     * adjacent parameters with equal configs into one block whose state layout follows from the block's
+     * length. A parameter too small for 8-bit state on its own can so join a block that keeps 8-bit
+     * state (a bias of one element beside a 4096-element weight matrix: one more block, with its own
+     * scales), so it reserves at least what it adds to such a block: its block scales and code bytes.
+     * The block's header comes with its 8-bit parameters; only when min8bitSize is so small that a few
+     * small parameters alone reach it does each small one reserve a header too. (With the default
+     * min8bitSize only one-element parameters in a FLOAT view, and a few more in a HALF view, reserve
+     * more than their 32-bit state.)
+     */
     @Override
     public long stateSize(long numParams) {
         validate();
-        if (!uses8bit(numParams)) return kind().numStates() * numParams + clippingWords();
-        long words = eightBitWords(numParams) + clippingWords();
+        long state32 = kind().numStates() * numParams + clippingWords();
+        if (optimBits != 8 || numParams == 0) return state32;
+        if (uses8bit(numParams)) return viewElements(eightBitWords(numParams) + clippingWords());
+        long added = OptimState8bit.packedLength(kind(), numParams, blocksize) + clippingWords()
+                + (min8bitSize <= SMALL_PARTS_MIN8BIT ? BlockwiseGradientUpdater.HEADER_WORDS : 0);
+        return Math.max(state32, viewElements(added));
+    }
+
+    /**
+     * At or below this min8bitSize a block of small parameters only, none with words to spare beyond
+     * its own scales and codes, can keep 8-bit state (above it, such a block's 32-bit room exceeds its
+     * 8-bit layout by more than a header: MergedBlocksTest checks every split).
+     */
+    private static final int SMALL_PARTS_MIN8BIT = 32;
+
+    /** View elements that hold {@code words} FLOAT words of packed state. */
+    private long viewElements(long words) {
         switch (viewDataType) {
             case DOUBLE: return (words + 1) / 2;   // two FLOAT words per double
             case HALF: return 2 * words;           // two halves per FLOAT word
