@@ -2,7 +2,8 @@ package org.bnb4j.optim;
 
 /**
  * The float hyper-parameters of one step, computed once per step in double and rounded to float,
- * so that the Java and native kernels see identical values (bias corrections included). Made by the
+ * so that the Java and native kernels see identical values (bias corrections included); only
+ * 1 - beta is taken in float from the float beta, as bitsandbytes' and DL4J's kernels compute it. Made by the
  * factories of the built-in optimizers ({@link #adam}, ...) or, for any optimizer, by {@link #builder}.
  */
 public final class OptimHyper {
@@ -23,11 +24,11 @@ public final class OptimHyper {
         this.eps = (float) eps;
         this.stepSize = (float) stepSize;
         this.epsHat = (float) epsHat;
-        this.oneMinusBeta1 = (float) (1 - beta1);
-        this.oneMinusBeta2 = (float) (1 - beta2);
+        this.oneMinusBeta1 = 1f - (float) beta1;
+        this.oneMinusBeta2 = 1f - (float) beta2;
         this.firstStep = firstStep;
         this.beta3 = (float) beta3;
-        this.oneMinusBeta3 = (float) (1 - beta3);
+        this.oneMinusBeta3 = 1f - (float) beta3;
         this.alpha = (float) alpha;
         this.biasCorrection1 = (float) c1;
         this.sqrtBiasCorrection2 = (float) sqrtC2;
@@ -134,7 +135,7 @@ public final class OptimHyper {
     /**
      * The hyper-parameters of one step of {@code kind}, field by field: how an optimizer's config
      * builds them without a factory here. Every value is given in double and rounded to float once
-     * (1 - beta1, 1 - beta2 and 1 - beta3 are computed in double first). Unset values: 0 for lr,
+     * (1 - beta1, 1 - beta2 and 1 - beta3 are then computed in float, from the rounded betas). Unset values: 0 for lr,
      * betas, eps, alpha; 1 for the bias corrections; stepSize = lr; epsHat = eps; no moment bounds;
      * not the first step.
      */

@@ -13,6 +13,8 @@ import org.nd4j.linalg.schedule.ISchedule;
  * update = learningRate * (m1 / (1 - beta1^t) + alpha * m2) / (sqrt(v) / sqrt(1 - beta2^t) + epsilon).
  * Optional schedulers as in bitsandbytes: {@code tAlpha} ramps alpha up linearly, {@code tBeta3}
  * moves beta3 from beta1 to its final value (0 disables either). Three states: 3.05 bytes/param.
+ * Weight decay is DL4J's to give, on the layer ({@code .weightDecay(1e-2)}: decoupled, as bitsandbytes'
+ * AdEMAMix applies its default weight_decay of 1e-2); this config adds none of its own.
  */
 @Data
 @EqualsAndHashCode(callSuper = true)
