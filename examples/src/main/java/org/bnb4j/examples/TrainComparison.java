@@ -13,8 +13,10 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -83,8 +85,10 @@ public final class TrainComparison implements Callable<Integer> {
         if (noisy < 0) bad.add("--noisy must be >= 0");
         if (corpusChars < 10_000) bad.add("--corpus-chars must be >= 10000");
         if (scaleWidth < 64 || scaleSteps < 1) bad.add("--scale-width must be >= 64 and --scale-steps >= 1");
+        Set<String> seen = new HashSet<>();
         for (String u : updaters) {
             if (!Updaters.NAMES.contains(u.toLowerCase(Locale.ROOT))) bad.add("unknown updater '" + u + "' (choose from " + String.join(", ", Updaters.NAMES) + ")");
+            else if (!seen.add(u.toLowerCase(Locale.ROOT))) bad.add("--updaters names '" + u + "' twice");
         }
         if (!bad.isEmpty()) throw new CommandLine.ParameterException(spec.commandLine(), String.join("; ", bad));
     }

@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -32,6 +33,9 @@ class TrainComparisonTest {
         String err = captureErr(() -> code[0] = TrainComparison.run("--updaters", "adam,adamx"));
         assertEquals(2, code[0]);
         assertTrue(err.contains("unknown updater 'adamx'"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--updaters", "adam8bit,Adam8bit"));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--updaters names 'Adam8bit' twice"), err);
         err = captureErr(() -> code[0] = TrainComparison.run("--steps", "0"));
         assertEquals(2, code[0]);
         assertTrue(err.contains("--steps must be >= 1"), err);
@@ -69,5 +73,12 @@ class TrainComparisonTest {
         assertTrue(md.contains("| adam |") && md.contains("| adam8bit |") && md.contains("| lion8bit |"), md);
         assertTrue(Files.size(dir.resolve(ReportWriter.LOSS_PNG)) > 10_000);
         assertTrue(Files.size(dir.resolve(ReportWriter.MEMORY_TIME_PNG)) > 10_000);
+        List<String> csv = Files.readAllLines(dir.resolve(ReportWriter.STEPS_CSV));
+        assertEquals("updater,step,train_loss,training_step_ms", csv.get(0));
+        assertEquals(1 + 3 * 4, csv.size(), "a row per updater and step");
+        String[] row = csv.get(5).split(",");
+        assertEquals("adam8bit", row[0]);
+        assertEquals("1", row[1]);
+        assertTrue(Double.parseDouble(row[2]) > 0 && Double.parseDouble(row[3]) > 0, csv.get(5));
     }
 }

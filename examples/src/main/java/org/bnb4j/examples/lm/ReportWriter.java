@@ -29,6 +29,7 @@ public final class ReportWriter {
     public static final String LOSS_PNG = "loss.png";
     public static final String MEMORY_TIME_PNG = "memory_and_step_time.png";
     public static final String SUMMARY_MD = "summary.md";
+    public static final String STEPS_CSV = "steps.csv";
 
     private ReportWriter() {}
 
@@ -38,6 +39,19 @@ public final class ReportWriter {
         ChartUtils.saveChartAsPNG(dir.resolve(LOSS_PNG).toFile(), lossChart(runs), 1000, 600);
         ChartUtils.saveChartAsPNG(dir.resolve(MEMORY_TIME_PNG).toFile(), memoryTimeChart(runs), 1000, 600);
         Files.writeString(dir.resolve(SUMMARY_MD), summary(runs, setup), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(STEPS_CSV), stepsCsv(runs), StandardCharsets.UTF_8);
+    }
+
+    /** One row per updater and training step: its training loss and how long the step took. */
+    static String stepsCsv(List<RunResult> runs) {
+        StringBuilder sb = new StringBuilder("updater,step,train_loss,training_step_ms\n");
+        for (RunResult r : runs) {
+            for (int i = 0; i < r.trainLoss.size(); i++) {
+                double ms = i < r.fitMs.size() ? r.fitMs.get(i) : Double.NaN;
+                sb.append(String.format(Locale.ROOT, "%s,%d,%.6f,%.3f%n", r.updater, (long) r.trainLoss.get(i)[0], r.trainLoss.get(i)[1], ms));
+            }
+        }
+        return sb.toString();
     }
 
     static JFreeChart lossChart(List<RunResult> runs) {

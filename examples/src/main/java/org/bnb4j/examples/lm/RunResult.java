@@ -8,6 +8,7 @@ public final class RunResult {
     public final String updater;
     public final List<double[]> trainLoss = new ArrayList<>(); // {step, loss}
     public final List<double[]> validationLoss = new ArrayList<>();
+    public final List<Double> fitMs = new ArrayList<>();         // each training step's time, in step order
     public long numParams;
     public long stateBytes;          // bytes of DL4J's updater state view
     public double optimizerStepMs;   // one applyUpdater over all parameters

@@ -88,6 +88,7 @@ public final class Trainer {
             long t0 = System.nanoTime();
             net.fit(ds);
             fitNanos[step - 1] = System.nanoTime() - t0;
+            result.fitMs.add(fitNanos[step - 1] / 1e6);
             double loss = net.score() / o.seq; // DL4J sums the loss over time steps
             result.trainLoss.add(new double[]{step, loss});
             if (step % o.evalEvery == 0 || step == o.steps) result.validationLoss.add(new double[]{step, evaluate(net, evalSets, null) / o.seq});
