@@ -53,7 +53,11 @@ public final class Blockwise {
         return quantizer().quantize(x, map, blocksize);
     }
 
-    /** Into caller-owned codes (UINT8) and absmax (FLOAT) arrays. */
+    /**
+     * Into caller-owned codes (UINT8) and absmax (FLOAT) arrays, apart from x and each other. When x
+     * holds +-Inf, x is untouched but codes and absmax are left partly overwritten (the exception says
+     * so): keep a copy if they hold a state still needed.
+     */
     public static QuantState quantize(INDArray x, QuantMap map, int blocksize, INDArray codes, INDArray absmax) {
         return quantizer().quantize(x, map, blocksize, codes, absmax);
     }

@@ -11,6 +11,12 @@ public class NonFiniteInputException extends IllegalArgumentException {
         this.block = block;
     }
 
+    /** The same rejection with what it did to the caller's arrays added to the message. */
+    public NonFiniteInputException(NonFiniteInputException e, String consequence) {
+        super(e.getMessage() + "; " + consequence, e);
+        this.block = e.block;
+    }
+
     /** Index of the first block that held an infinite value. */
     public long block() {
         return block;

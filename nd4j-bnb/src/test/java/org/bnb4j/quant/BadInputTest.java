@@ -42,6 +42,13 @@ class BadInputTest {
         NonFiniteInputException e = assertThrows(NonFiniteInputException.class, () -> Blockwise.quantize(x, QuantMap.dynamic(), 1024));
         assertEquals(2, e.block());
         assertTrue(e.getMessage().contains("block 2"), e.getMessage());
+        assertFalse(e.getMessage().contains("overwritten"), "no caller arrays involved: " + e.getMessage());
+        assertEquals(before, x);
+        // into caller-owned arrays: the message says they no longer hold a state
+        INDArray codes = Nd4j.create(DataType.UBYTE, 3000), absmax = Nd4j.create(DataType.FLOAT, 3);
+        e = assertThrows(NonFiniteInputException.class, () -> Blockwise.quantize(x, QuantMap.dynamic(), 1024, codes, absmax));
+        assertEquals(2, e.block());
+        assertTrue(e.getMessage().contains("block 2") && e.getMessage().contains("partly overwritten"), e.getMessage());
         assertEquals(before, x);
     }
 

@@ -2,6 +2,7 @@ package org.bnb4j.internal.kernels;
 
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Arrays;
@@ -30,8 +31,13 @@ public final class ArrayMemory {
         this.contiguous = isCContiguous(shape, strides);
     }
 
-    /** Describes {@code arr}; the caller has validated its data type. */
+    /**
+     * Describes {@code arr}; the caller has validated its data type. Refuses an array whose memory is
+     * gone or reused, as ND4J's own ops do: a closed array, or one attached to a workspace that has been
+     * closed (or closed and reopened) since it was allocated: its address would point at other data.
+     */
     public static ArrayMemory of(INDArray arr) {
+        requireLive(arr);
         long length = arr.length();
         long[] shape = arr.rank() == 0 ? new long[]{1} : arr.shape().clone();
         long[] strides = arr.rank() == 0 ? new long[]{1} : arr.stride().clone();
@@ -42,6 +48,25 @@ public final class ArrayMemory {
             address = p.address() + p.position() * elementSize(arr.dataType());
         }
         return new ArrayMemory(arr, address, arr.dataType(), length, shape, strides);
+    }
+
+    /** ND4J's workspace check of an op's arguments (DefaultOpExecutioner.checkWorkspace), plus closed arrays. */
+    static void requireLive(INDArray arr) {
+        if (arr.wasClosed() || (!arr.isEmpty() && arr.data() != null && arr.data().wasClosed())) {
+            throw new IllegalArgumentException("array " + arr.dataType() + Arrays.toString(arr.shape()) + " was closed: its memory is released");
+        }
+        if (!arr.isAttached() || arr.isView()) return;
+        MemoryWorkspace ws = arr.data().getParentWorkspace();
+        if (ws == null || ws.getWorkspaceType() == MemoryWorkspace.Type.CIRCULAR) return;
+        if (!ws.isScopeActive()) {
+            throw new IllegalStateException("array " + arr.dataType() + Arrays.toString(arr.shape()) + " lives in workspace '" + ws.getId()
+                    + "', which has been closed: its memory may hold other data now (use it inside the workspace, or detach() it first)");
+        }
+        if (ws.getGenerationId() != arr.data().getGenerationId()) {
+            throw new IllegalStateException("array " + arr.dataType() + Arrays.toString(arr.shape()) + " lives in workspace '" + ws.getId()
+                    + "', which has been closed and reopened since it was allocated: its memory may hold other data now "
+                    + "(detach() it before the workspace closes)");
+        }
     }
 
     static boolean isCContiguous(long[] shape, long[] strides) {
@@ -100,6 +125,26 @@ public final class ArrayMemory {
             if (reach < 0) lo += reach; else hi += reach;
         }
         return new long[]{lo, hi};
+    }
+
+    /**
+     * True when the byte spans of a and b (from their lowest to their highest element) intersect: a
+     * kernel that writes one while reading the other would see its own writes. Conservative for two
+     * interleaved strided views, which it counts as overlapping.
+     */
+    public static boolean overlaps(ArrayMemory a, ArrayMemory b) {
+        if (a.length == 0 || b.length == 0) return false;
+        long[] ra = a.offsetRange(), rb = b.offsetRange();
+        int ea = elementSize(a.dataType), eb = elementSize(b.dataType);
+        long aLo = a.address + ra[0] * ea, aHi = a.address + (ra[1] + 1) * ea;
+        long bLo = b.address + rb[0] * eb, bHi = b.address + (rb[1] + 1) * eb;
+        return aLo < bHi && bLo < aHi;
+    }
+
+    /** True when two elements share memory: a stride of 0 along a dimension of more than one element. */
+    public boolean hasRepeatedElements() {
+        for (int d = 0; d < shape.length; d++) if (shape[d] > 1 && strides[d] == 0) return true;
+        return false;
     }
 
     @Override

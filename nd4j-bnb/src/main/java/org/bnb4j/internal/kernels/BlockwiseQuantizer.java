@@ -1,6 +1,7 @@
 package org.bnb4j.internal.kernels;
 
 import org.bnb4j.quant.Blockwise;
+import org.bnb4j.quant.NonFiniteInputException;
 import org.bnb4j.quant.QuantMap;
 import org.bnb4j.quant.QuantState;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -35,7 +36,9 @@ public final class BlockwiseQuantizer {
 
     /**
      * Quantization into caller-owned arrays (no allocation: the hot path): {@code codes} UINT8 with
-     * x.length() elements, {@code absmax} FLOAT with ceil(length / blocksize); both C-contiguous.
+     * x.length() elements, {@code absmax} FLOAT with ceil(length / blocksize); both C-contiguous and
+     * apart from x and each other. When x holds +-Inf the NonFiniteInputException says that codes
+     * and absmax are partly overwritten (x never is): keep a copy if they hold a state still needed.
      */
     public QuantState quantize(INDArray x, QuantMap map, int blocksize, INDArray codes, INDArray absmax) {
         if (codes == null || absmax == null) throw new IllegalArgumentException("codes and absmax outputs must not be null");
@@ -51,12 +54,25 @@ public final class BlockwiseQuantizer {
         checkHostBackend();
         long n = x.length();
         long nb = Blockwise.numBlocks(n, blocksize);
+        boolean callerOutputs = codes != null;
         if (codes == null) codes = Nd4j.create(DataType.UBYTE, n);
         else checkCodes(codes, n);
         if (absmax == null) absmax = Nd4j.create(DataType.FLOAT, nb);
         else checkAbsmax(absmax, nb);
         if (n > 0) {
-            kernels.quantize(ArrayMemory.of(x), map, blocksize, ArrayMemory.of(codes), ArrayMemory.of(absmax), stochastic, seed);
+            ArrayMemory in = ArrayMemory.of(x), c = ArrayMemory.of(codes), a = ArrayMemory.of(absmax);
+            requireApart(c, in, "codes", "the input");
+            requireApart(a, in, "absmax", "the input");
+            requireApart(c, a, "codes", "absmax");
+            try {
+                kernels.quantize(in, map, blocksize, c, a, stochastic, seed);
+            } catch (NonFiniteInputException e) {
+                // One pass finds the bad block: the other blocks are written by then. Checking first
+                // would read the input twice on the allocation-free path; so say what happened instead.
+                if (!callerOutputs) throw e;
+                throw new NonFiniteInputException(e, "the codes and absmax arrays passed in are partly overwritten "
+                        + "and no longer hold a valid state (the input is untouched)");
+            }
         }
         // QuantState.of checks the parts again: a few comparisons next to the kernels' pass over x, and
         // being the one way to make a state it lets no unchecked one exist.
@@ -92,7 +108,11 @@ public final class BlockwiseQuantizer {
         checkCodes(codes, n);
         checkAbsmax(absmax, Blockwise.numBlocks(n, blocksize));
         if (n > 0) {
-            kernels.dequantize(ArrayMemory.of(codes), ArrayMemory.of(absmax), map, blocksize, ArrayMemory.of(out));
+            ArrayMemory c = ArrayMemory.of(codes), a = ArrayMemory.of(absmax), o = ArrayMemory.of(out);
+            if (o.hasRepeatedElements()) throw new IllegalArgumentException("output has a stride of 0: its elements share memory");
+            requireApart(o, c, "output", "codes");
+            requireApart(o, a, "output", "absmax");
+            kernels.dequantize(c, a, map, blocksize, o);
         }
         return out;
     }
@@ -100,6 +120,13 @@ public final class BlockwiseQuantizer {
     @Override
     public String toString() {
         return "BlockwiseQuantizer[" + kernels.name() + "]";
+    }
+
+    /** An array the kernel writes must not share memory with one it reads (or another it writes). */
+    private static void requireApart(ArrayMemory written, ArrayMemory other, String writtenName, String otherName) {
+        if (ArrayMemory.overlaps(written, other)) {
+            throw new IllegalArgumentException(writtenName + " shares memory with " + otherName + ": pass separate arrays");
+        }
     }
 
     // ---- the checks of the parts a state is made of, shared with QuantState.of ----

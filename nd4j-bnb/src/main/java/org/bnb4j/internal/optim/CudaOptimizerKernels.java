@@ -27,7 +27,7 @@ public final class CudaOptimizerKernels implements OptimizerKernels {
 
     @Override
     public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
-        OptimChecks.gradient(gradient, st.n);
+        OptimChecks.step8(h, gradient, st);
         if (st.n == 0) return;
         int k = st.kind.numStates();
         long[] maps = new long[k];
@@ -51,6 +51,7 @@ public final class CudaOptimizerKernels implements OptimizerKernels {
      */
     @Override
     public void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
+        OptimChecks.step8(h, gradient, st);
         OptimChecks.blockRange(st, blockBegin, blockEnd);
         if (blockBegin != 0 || blockEnd != org.bnb4j.quant.Blockwise.numBlocks(st.length(), st.blocksize())) {
             throw new org.bnb4j.internal.cuda.UnsupportedBackendException("bnb4j: stepping a range of blocks (paged state) needs host "

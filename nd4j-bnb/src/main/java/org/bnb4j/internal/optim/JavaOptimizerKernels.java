@@ -22,6 +22,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
 
     @Override
     public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
+        OptimChecks.step8(h, gradient, st);
         try {
             step8bitBody(h, gradient, st, 0, Blockwise.numBlocks(st.n, st.blocksize));
         } finally {
@@ -32,6 +33,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
 
     @Override
     public void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
+        OptimChecks.step8(h, gradient, st);
         OptimChecks.blockRange(st, blockBegin, blockEnd);
         try {
             step8bitBody(h, gradient, st, blockBegin, blockEnd);

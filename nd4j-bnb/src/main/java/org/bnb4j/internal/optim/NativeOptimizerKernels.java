@@ -88,13 +88,14 @@ public final class NativeOptimizerKernels implements OptimizerKernels {
 
     @Override
     public void step8bitBlocks(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
+        OptimChecks.step8(h, gradient, st);
         OptimChecks.blockRange(st, blockBegin, blockEnd);
         step(h, gradient, st, blockBegin, blockEnd);
     }
 
     /** blockEnd < 0: every block. */
     private void step(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
-        OptimChecks.gradient(gradient, st.n);
+        OptimChecks.step8(h, gradient, st);
         if (st.n == 0) return;
         List<StateSpec> specs = st.kind.states();
         long[] maps = new long[specs.size()];

@@ -17,6 +17,14 @@ final class OptimChecks {
         if (n > 0 && !ArrayMemory.of(g).isContiguous()) throw new IllegalArgumentException("gradient must be contiguous");
     }
 
+    /** The arguments of an 8-bit step: present, the hyper-parameters of the state's optimizer, the gradient of its length. */
+    static void step8(OptimHyper h, INDArray g, OptimState8bit st) {
+        if (h == null) throw new IllegalArgumentException("hyper-parameters are null");
+        if (st == null) throw new IllegalArgumentException("state is null");
+        if (h.kind != st.kind) throw new IllegalArgumentException("hyper-parameters of " + h.kind + " for a state of " + st.kind);
+        gradient(g, st.n);
+    }
+
     /** A range of blocks of the state: 0 <= begin <= end <= its number of blocks. */
     static void blockRange(OptimState8bit st, long begin, long end) {
         long nb = org.bnb4j.quant.Blockwise.numBlocks(st.n, st.blocksize);
@@ -26,6 +34,7 @@ final class OptimChecks {
     }
 
     static void step32(OptimHyper h, INDArray g, INDArray[] states) {
+        if (h == null) throw new IllegalArgumentException("hyper-parameters are null");
         gradient(g, g == null ? 0 : g.length());
         int k = h.kind.numStates();
         if (states == null || states.length < k) {

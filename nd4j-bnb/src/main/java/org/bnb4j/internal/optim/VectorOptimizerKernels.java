@@ -206,6 +206,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
 
     @Override
     public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
+        OptimChecks.step8(h, gradient, st);
         // codes in 16-bit words (a HALF network's updater view) take the scalar path, as in native code
         if (StateCodec.isHalfWords(st.bytePhase)) {
             JavaOptimizerKernels.INSTANCE.step8bit(h, gradient, st);

@@ -20,7 +20,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -390,5 +392,41 @@ class OptimizerKernelsTest {
         assertThrows(IllegalArgumentException.class,
                 () -> OptimState8bit.packed(OptimKind.ADAM, Nd4j.create(DataType.FLOAT, 10), 100, 64));
         assertEquals(Arrays.asList(1, 2), Arrays.asList(OptimKind.MOMENTUM.numStates(), OptimKind.ADAM.numStates()));
+    }
+
+    /**
+     * Every kernel implementation (native, scalar Java, vector Java when the module is there) refuses the
+     * same bad 8-bit step arguments with an IllegalArgumentException naming them, before touching anything.
+     */
+    @Test
+    void badStepArgumentsAreNamedByEveryImplementation() {
+        for (int bs : new int[]{0, 1, 3, 100, 8192, 65536}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OptimState8bit.allocate(OptimKind.ADAM, 1000, bs));
+            assertTrue(e.getMessage().contains("blocksize"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> OptimState8bit.packed(OptimKind.ADAM,
+                    Nd4j.create(DataType.FLOAT, 4000), 1000, bs));
+            assertTrue(e.getMessage().contains("blocksize"), e.getMessage());
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> OptimState8bit.packed(OptimKind.ADAM, null, 10, 64))
+                .getMessage().contains("null"));
+        assertThrows(IllegalArgumentException.class, () -> OptimState8bit.allocate(null, 10, 64));
+        List<OptimizerKernels> impls = new ArrayList<>(List.of(KernelProvider.get().optimizerKernels(), JavaOptimizerKernels.INSTANCE));
+        KernelProvider.vectorized().map(KernelProvider::optimizerKernels).ifPresent(impls::add);
+        for (OptimizerKernels k : impls) {
+            OptimState8bit adam = OptimState8bit.allocate(OptimKind.ADAM, 300, 64);
+            INDArray g = Nd4j.rand(DataType.FLOAT, 300), before = g.dup();
+            OptimHyper lion = OptimKind.LION.example(1), h = OptimKind.ADAM.example(1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.step8bit(lion, g, adam), k.getClass().getSimpleName());
+            assertTrue(e.getMessage().contains("LION") && e.getMessage().contains("ADAM"), e.getMessage());
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> k.step8bit(null, g, adam)).getMessage().contains("null"), k.getClass().getSimpleName());
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> k.step8bit(h, g, null)).getMessage().contains("null"), k.getClass().getSimpleName());
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> k.step8bitBlocks(h, g, null, 0, 1)).getMessage().contains("null"), k.getClass().getSimpleName());
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> k.step8bitBlocks(lion, g, adam, 0, 1)).getMessage().contains("LION"), k.getClass().getSimpleName());
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> k.step32(null, g, Nd4j.create(DataType.FLOAT, 300),
+                    Nd4j.create(DataType.FLOAT, 300))).getMessage().contains("null"), k.getClass().getSimpleName());
+            assertEquals(before, g, k.getClass().getSimpleName() + ": the gradient is untouched");
+            INDArray[] parts = adam.owners();
+            for (INDArray p : parts) assertEquals(0.0, p.castTo(DataType.DOUBLE).sumNumber().doubleValue(), k.getClass().getSimpleName() + ": the state is untouched");
+        }
     }
 }
