@@ -19,6 +19,8 @@ import java.util.List;
 public abstract class BnbOp {
     protected final List<INDArray> inputs = new ArrayList<>();
     protected final List<INDArray> outputs = new ArrayList<>();
+    /** True once the caller supplied outputs: exec() writes into them; otherwise each exec() allocates new ones. */
+    protected boolean outputsSupplied;
     protected final List<Long> iArguments = new ArrayList<>();
     protected final List<Double> tArguments = new ArrayList<>();
 
@@ -28,7 +30,10 @@ public abstract class BnbOp {
     /** Shapes and types of the outputs for the current inputs and arguments. */
     public abstract List<LongShapeDescriptor> calculateOutputShape();
 
-    /** Runs the op, allocating outputs that were not supplied; returns the outputs. */
+    /**
+     * Runs the op and returns the outputs: the supplied ones, written again on every call, or new
+     * arrays each call (a second exec() does not overwrite what the first returned).
+     */
     public abstract INDArray[] exec();
 
     public INDArray[] inputArguments() {
@@ -63,6 +68,7 @@ public abstract class BnbOp {
         }
         outputs.clear();
         outputs.addAll(Arrays.asList(out));
+        outputsSupplied = true;
         return this;
     }
 

@@ -71,6 +71,7 @@ public class DequantizeBlockwise extends BnbOp {
     @Override
     public INDArray[] exec() {
         INDArray out;
+        if (!outputsSupplied) outputs.clear(); // the previous call's own array belongs to its caller now
         if (outputs.isEmpty()) {
             out = emptyScalar ? Nd4j.empty(dataType) : Nd4j.create(dataType, shape, 'c');
             outputs.add(out);

@@ -55,6 +55,7 @@ public class QuantizeBlockwise extends BnbOp {
         INDArray x = inputs.get(0);
         boolean stochastic = iArguments.get(1) != 0;
         QuantState s;
+        if (!outputsSupplied) outputs.clear(); // the previous call's own arrays belong to its caller now
         if (outputs.size() == 2) {
             if (stochastic) throw new IllegalArgumentException("stochastic rounding into supplied outputs is not supported");
             s = Blockwise.quantize(x, map, blocksize(), outputs.get(0), outputs.get(1));

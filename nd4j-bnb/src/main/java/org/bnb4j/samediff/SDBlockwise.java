@@ -20,7 +20,9 @@ import java.util.Arrays;
  *       transition points ({@link CodeSearch#thresholds}), which is the reference search exactly.</li>
  * </ul>
  * Results equal {@link Blockwise} bit for bit for finite FLOAT input, NaN included (code 0), zero and
- * denormal blocks included. Not reproduced in a graph: the error on +-Inf input (a graph cannot throw).
+ * denormal blocks included. Not reproduced in a graph: the error on +-Inf input (a graph cannot throw);
+ * there a block holding +-Inf gets absmax +Inf and code 0 everywhere, so it dequantizes to
+ * map[0] * Inf (-Inf for the signed maps) in every element: the other blocks are not affected.
  */
 public final class SDBlockwise {
     private SDBlockwise() {}
@@ -41,8 +43,8 @@ public final class SDBlockwise {
      */
     public static SDVariable[] quantize(SameDiff sd, String name, SDVariable x, long[] shape, QuantMap map, int blocksize) {
         check(sd, name, map, blocksize);
-        long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        if (n <= 0) throw new IllegalArgumentException("shape must have a positive element count: " + Arrays.toString(shape));
+        requireOwn(sd, x, "x");
+        long n = positiveCount(shape);
         long nb = Blockwise.numBlocks(n, blocksize), padded = nb * blocksize;
         SDVariable flat = x.castTo(DataType.FLOAT).reshape(n);
         if (padded > n) flat = sd.concat(0, flat, sd.constant(name + "_pad", Nd4j.zeros(DataType.FLOAT, padded - n)));
@@ -77,8 +79,13 @@ public final class SDBlockwise {
     public static SDVariable dequantize(SameDiff sd, String name, SDVariable codes, SDVariable absmax, QuantMap map,
                                         int blocksize, long[] shape, DataType dataType) {
         check(sd, name, map, blocksize);
-        long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        if (n <= 0) throw new IllegalArgumentException("shape must have a positive element count: " + Arrays.toString(shape));
+        requireOwn(sd, codes, "codes");
+        requireOwn(sd, absmax, "absmax");
+        long n = positiveCount(shape);
+        // the graph holds one block index per element as an INT constant
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("dequantize in a graph takes up to 2^31 - 1 elements, shape "
+                + Arrays.toString(shape) + " has " + n);
+        if (dataType == null) throw new IllegalArgumentException("dataType is null");
         if (!dataType.isFPType()) throw new IllegalArgumentException("dequantize output must be a floating-point type, got " + dataType);
         int[] block = new int[Math.toIntExact(n)];
         for (int i = 0; i < block.length; i++) block[i] = i / blocksize;
@@ -88,6 +95,18 @@ public final class SDBlockwise {
         SDVariable scale = sd.gather(absmax.castTo(DataType.FLOAT).reshape(Blockwise.numBlocks(n, blocksize)), blockIdx, 0);
         SDVariable out = values.mul(scale).reshape(shape);
         return (dataType == DataType.FLOAT ? out : out.castTo(dataType)).rename(name);
+    }
+
+    /** The element count of shape (no negative or unknown dimension): what the graph is built for. */
+    private static long positiveCount(long[] shape) {
+        long n = Blockwise.elementCount(shape);
+        if (n <= 0) throw new IllegalArgumentException("shape must have a positive element count: " + Arrays.toString(shape));
+        return n;
+    }
+
+    private static void requireOwn(SameDiff sd, SDVariable v, String what) {
+        if (v == null) throw new IllegalArgumentException(what + " is null");
+        if (v.getSameDiff() != sd) throw new IllegalArgumentException(what + " (" + v.name() + ") belongs to another SameDiff instance");
     }
 
     private static void check(SameDiff sd, String name, QuantMap map, int blocksize) {

@@ -61,4 +61,32 @@ class OpsTest {
         INDArray b = new QuantizeBlockwise(x, QuantMap.dynamic(), 256, true, 7).exec()[0];
         assertEquals(a, b);
     }
+
+    /** An op runs again: into new arrays when it allocated them (the first result stays), into supplied ones otherwise. */
+    @Test
+    void opsRunTwice() {
+        INDArray x = Nd4j.randn(DataType.FLOAT, 1000);
+        QuantizeBlockwise stochastic = new QuantizeBlockwise(x, QuantMap.dynamic(), 256, true, 7);
+        INDArray[] first = stochastic.exec();
+        INDArray firstCodes = first[0].dup();
+        INDArray[] second = stochastic.exec();
+        assertEquals(firstCodes, second[0], "same seed, same codes");
+        assertNotSame(first[0], second[0]);
+        QuantizeBlockwise q = new QuantizeBlockwise(x, QuantMap.dynamic(), 256);
+        INDArray[] r1 = q.exec();
+        INDArray kept = r1[0].dup();
+        x.muli(-1);
+        INDArray[] r2 = q.exec();
+        assertEquals(kept, r1[0], "the first result is not overwritten");
+        assertEquals(Blockwise.quantize(x, QuantMap.dynamic(), 256).codes(), r2[0]);
+        DequantizeBlockwise d = new DequantizeBlockwise(Blockwise.quantize(x, QuantMap.dynamic(), 256));
+        INDArray o1 = d.exec()[0], o2 = d.exec()[0];
+        assertNotSame(o1, o2);
+        assertEquals(o1, o2);
+        INDArray codes = Nd4j.create(DataType.UBYTE, 1000), absmax = Nd4j.create(DataType.FLOAT, 4);
+        QuantizeBlockwise into = new QuantizeBlockwise(x, QuantMap.dynamic(), 256);
+        into.setOutputs(codes, absmax);
+        assertSame(codes, into.exec()[0]);
+        assertSame(codes, into.exec()[0], "supplied outputs are written again");
+    }
 }

@@ -94,5 +94,27 @@ class SDBlockwiseTest {
         assertThrows(IllegalArgumentException.class, () -> SDBlockwise.quantize(sd, "q", x, new long[]{10}, QuantMap.dynamic(), 100));
         assertThrows(IllegalArgumentException.class, () -> SDBlockwise.quantize(sd, "q", x, new long[]{0}, QuantMap.dynamic(), 64));
         assertThrows(IllegalArgumentException.class, () -> SDBlockwise.dequantize(sd, "d", x, x, QuantMap.dynamic(), 64, new long[]{10}, DataType.INT));
+        QuantMap m = QuantMap.dynamic();
+        String[][] cases = {
+                {"shape is null", "q1"}, {"x is null", "q2"}, {"negative dimension", "q3"}, {"shape is null", "d1"},
+                {"codes is null", "d2"}, {"absmax is null", "d3"}, {"dataType is null", "d4"}, {"negative dimension", "d5"},
+                {"2^31 - 1 elements", "d6"}, {"belongs to another SameDiff", "q4"}, {"belongs to another SameDiff", "d7"}};
+        SDVariable foreign = SameDiff.create().placeHolder("y", DataType.FLOAT, 10);
+        org.junit.jupiter.api.function.Executable[] calls = {
+                () -> SDBlockwise.quantize(sd, "q1", x, null, m, 64),
+                () -> SDBlockwise.quantize(sd, "q2", null, new long[]{10}, m, 64),
+                () -> SDBlockwise.quantize(sd, "q3", x, new long[]{-2, -5}, m, 64),
+                () -> SDBlockwise.dequantize(sd, "d1", x, x, m, 64, null, DataType.FLOAT),
+                () -> SDBlockwise.dequantize(sd, "d2", null, x, m, 64, new long[]{10}, DataType.FLOAT),
+                () -> SDBlockwise.dequantize(sd, "d3", x, null, m, 64, new long[]{10}, DataType.FLOAT),
+                () -> SDBlockwise.dequantize(sd, "d4", x, x, m, 64, new long[]{10}, null),
+                () -> SDBlockwise.dequantize(sd, "d5", x, x, m, 64, new long[]{-2, -5}, DataType.FLOAT),
+                () -> SDBlockwise.dequantize(sd, "d6", x, x, m, 64, new long[]{1L << 33}, DataType.FLOAT),
+                () -> SDBlockwise.quantize(sd, "q4", foreign, new long[]{10}, m, 64),
+                () -> SDBlockwise.dequantize(sd, "d7", foreign, x, m, 64, new long[]{10}, DataType.FLOAT)};
+        for (int i = 0; i < calls.length; i++) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, calls[i], cases[i][1]);
+            assertTrue(e.getMessage().contains(cases[i][0]), cases[i][1] + ": " + e.getMessage());
+        }
     }
 }
