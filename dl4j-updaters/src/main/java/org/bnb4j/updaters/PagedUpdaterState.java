@@ -37,6 +37,10 @@ public final class PagedUpdaterState {
 
     /** For a MultiLayerNetwork (after init()). Returns the bytes of the paged view. */
     public static long install(MultiLayerNetwork net) {
+        if (net == null) throw new IllegalArgumentException("network is null");
+        if (net.getLayers() == null || net.params() == null) {
+            throw new IllegalStateException("PagedUpdaterState.install: the network is not initialised; call init() first");
+        }
         Layer[] layers = net.getLayers();
         INDArray view = pagedView(List.of(layers), net.params().dataType());
         Updater old = net.getUpdater(false);
@@ -49,6 +53,10 @@ public final class PagedUpdaterState {
 
     /** For a ComputationGraph (after init()). Returns the bytes of the paged view. */
     public static long install(ComputationGraph graph) {
+        if (graph == null) throw new IllegalArgumentException("graph is null");
+        if (graph.getVertices() == null || graph.params() == null) {
+            throw new IllegalStateException("PagedUpdaterState.install: the graph is not initialised; call init() first");
+        }
         List<Trainable> trainable = new ArrayList<>();
         for (GraphVertex v : graph.getVertices()) if (v.numParams() > 0) trainable.add(v);
         INDArray view = pagedView(trainable, graph.params().dataType());

@@ -352,4 +352,22 @@ class PagedStateTest {
         assertEquals(mem.getArrForVarName("w1"), loaded.getArrForVarName("w1"));
         assertEquals(mem.getArrForVarName("w0"), loaded.getArrForVarName("w0"));
     }
+
+    /** install() on a network or graph that has not been initialised says so instead of failing inside DL4J. */
+    @Test
+    void installBeforeInitIsRefusedWithAMessage() {
+        BlockwiseUpdaterConfig u = paged(new Adam8bit(1e-3));
+        MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(11).updater(u).list()
+                .layer(new DenseLayer.Builder().nIn(IN).nOut(HIDDEN).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN).nOut(3).activation(Activation.SOFTMAX).build())
+                .build();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> PagedUpdaterState.install(new MultiLayerNetwork(c)));
+        assertTrue(e.getMessage().contains("call init() first"), e.getMessage());
+        ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().updater(u).graphBuilder().addInputs("in")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(IN).nOut(3).activation(Activation.SOFTMAX).build(), "in")
+                .setOutputs("out").build());
+        e = assertThrows(IllegalStateException.class, () -> PagedUpdaterState.install(g));
+        assertTrue(e.getMessage().contains("call init() first"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PagedUpdaterState.install((MultiLayerNetwork) null));
+    }
 }
