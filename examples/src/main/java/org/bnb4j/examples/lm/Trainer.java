@@ -71,7 +71,6 @@ public final class Trainer {
         final RunResult result;
         final Random data = new Random(o.seed); // the same batches for every updater
         final DataSet[] evalSets = new DataSet[o.evalBatches];
-        final long[] fitNanos = new long[o.steps];
 
         Run(String updaterName) {
             updater = Updaters.create(updaterName, o.learningRate);
@@ -87,8 +86,7 @@ public final class Trainer {
             DataSet ds = corpus.batch(o.batch, o.seq, false, data);
             long t0 = System.nanoTime();
             net.fit(ds);
-            fitNanos[step - 1] = System.nanoTime() - t0;
-            result.fitMs.add(fitNanos[step - 1] / 1e6);
+            result.fitMs.add((System.nanoTime() - t0) / 1e6);
             double loss = net.score() / o.seq; // DL4J sums the loss over time steps
             result.trainLoss.add(new double[]{step, loss});
             if (step % o.evalEvery == 0 || step == o.steps) result.validationLoss.add(new double[]{step, evaluate(net, evalSets, null) / o.seq});
@@ -99,10 +97,9 @@ public final class Trainer {
             Evaluation acc = new Evaluation(corpus.vocabSize());
             evaluate(net, evalSets, acc);
             result.validationAccuracy = acc.accuracy();
-            result.fitMsPerStep = Arrays.stream(fitNanos).sum() / 1e6 / o.steps;
-            long[] sorted = fitNanos.clone();
-            Arrays.sort(sorted);
-            result.fitMsMedian = (sorted[(sorted.length - 1) / 2] + sorted[sorted.length / 2]) / 2e6;
+            double[] ms = result.fitMs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            result.fitMsPerStep = Arrays.stream(ms).sum() / ms.length;
+            result.fitMsMedian = (ms[(ms.length - 1) / 2] + ms[ms.length / 2]) / 2;
             result.stateBytes = net.getUpdater().getStateViewArray() == null ? 0 : net.getUpdater().getStateViewArray().length() * 4L;
             result.optimizerStepMs = optimizerStepMs(updater, net.numParams());
             result.sample = sample(net, "public ", 160, new Random(o.seed));

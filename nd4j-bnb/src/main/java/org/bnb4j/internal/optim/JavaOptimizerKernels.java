@@ -63,8 +63,7 @@ public final class JavaOptimizerKernels implements OptimizerKernels {
     }
 
     private static void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
-        long n = st.n;
-        OptimChecks.gradient(gradient, n);
+        long n = st.n; // arguments checked by the public entries (OptimChecks.step8)
         if (n == 0) return;
         ByteBuffer g = HostBuffers.of(gradient);
         long nb = Blockwise.numBlocks(n, st.blocksize);

@@ -83,6 +83,7 @@ public final class NativeOptimizerKernels implements OptimizerKernels {
 
     @Override
     public void step8bit(OptimHyper h, INDArray gradient, OptimState8bit st) {
+        OptimChecks.step8(h, gradient, st);
         step(h, gradient, st, 0, -1);
     }
 
@@ -93,9 +94,8 @@ public final class NativeOptimizerKernels implements OptimizerKernels {
         step(h, gradient, st, blockBegin, blockEnd);
     }
 
-    /** blockEnd < 0: every block. */
+    /** blockEnd < 0: every block. The arguments are checked by the public entries. */
     private void step(OptimHyper h, INDArray gradient, OptimState8bit st, long blockBegin, long blockEnd) {
-        OptimChecks.step8(h, gradient, st);
         if (st.n == 0) return;
         List<StateSpec> specs = st.kind.states();
         long[] maps = new long[specs.size()];

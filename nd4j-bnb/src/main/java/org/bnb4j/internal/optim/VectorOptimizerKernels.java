@@ -262,8 +262,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     }
 
     private void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st) {
-        long n = st.n;
-        OptimChecks.gradient(gradient, n);
+        long n = st.n; // arguments checked by step8bit (OptimChecks.step8)
         if (n == 0) return;
         int bs = st.blocksize;
         FloatBuffer g = HostBuffers.of(gradient).asFloatBuffer();
