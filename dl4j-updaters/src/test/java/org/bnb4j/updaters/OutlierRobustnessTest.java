@@ -85,16 +85,18 @@ class OutlierRobustnessTest {
     /**
      * The gradient scale of percentile clipping equals an independent transcription of bitsandbytes'
      * percentile_clipping: gnorm_vec[100] of squared norms, slot step % 100, the first step fills all
-     * slots, clip = sqrt(sorted[p]), scale = clip / norm when norm > clip. Read off a momentum-free
-     * 32-bit SGD8bit (update = lr * scaled gradient) over 250 steps of varying norms.
+     * slots, clip = sqrt(sorted[p]), scale = clip / norm when norm > clip. Read off a 32-bit SGD8bit with
+     * momentum 0.5 and learning rate 1 (update = s = 0.5 s + scaled gradient, exact in float) over 250
+     * steps of varying norms.
      */
     @Test
     void clippingScalesAsBitsandbytesDoes() {
         int p = 5;
         long n = 1000;
-        SGD8bit c = (SGD8bit) SGD8bit.builder().learningRate(1.0).momentum(0).optimBits(32).percentileClipping(p).build();
+        SGD8bit c = (SGD8bit) SGD8bit.builder().learningRate(1.0).momentum(0.5).optimBits(32).percentileClipping(p).build();
         GradientUpdater<?> u = c.instantiate(Nd4j.create(DataType.FLOAT, 1, c.stateSize(n)), true);
         float[] gnormVec = new float[100];
+        INDArray s = null;
         java.util.Random r = new java.util.Random(3);
         for (int step = 1; step <= 250; step++) {
             float size = (float) Math.exp(r.nextGaussian() * 2);
@@ -111,7 +113,9 @@ class OutlierRobustnessTest {
             float clip = (float) Math.sqrt(sorted[p]);
             float scale = current > clip ? clip / current : 1f;
 
-            INDArray expected = g.mul(scale);
+            INDArray scaled = g.mul(scale);
+            s = s == null ? scaled : s.muli(0.5f).addi(scaled);
+            INDArray expected = s.dup();
             u.applyUpdater(g, step - 1, 0);
             assertEquals(expected, g, "step " + step + " scale " + scale);
         }

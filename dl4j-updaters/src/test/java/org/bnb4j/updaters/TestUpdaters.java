@@ -53,11 +53,13 @@ public final class TestUpdaters {
             new Entry(OptimKind.MOMENTUM, () -> new SGD8bit(0.05, 0.9),
                     () -> SGD8bit.builder().learningRate(0.1).momentum(0.9).build(),
                     SGD8bit::new,
-                    List.of(() -> SGD8bit.builder().momentum(Double.NaN).build(), () -> SGD8bit.builder().momentum(-0.1).build())),
+                    List.of(() -> SGD8bit.builder().momentum(Double.NaN).build(), () -> SGD8bit.builder().momentum(-0.1).build(),
+                            () -> SGD8bit.builder().momentum(0).build())),
             new Entry(OptimKind.RMSPROP, () -> RMSprop8bit.builder().learningRate(1e-3).build(),
                     () -> RMSprop8bit.builder().learningRate(1e-3).rmsDecay(0.9).epsilon(1e-7).build(),
                     RMSprop8bit::new,
-                    List.of(() -> RMSprop8bit.builder().epsilon(0).build(), () -> RMSprop8bit.builder().rmsDecay(1.0).build())),
+                    List.of(() -> RMSprop8bit.builder().epsilon(0).build(), () -> RMSprop8bit.builder().rmsDecay(1.0).build(),
+                            () -> RMSprop8bit.builder().rmsDecay(0).build())),
             new Entry(OptimKind.ADAGRAD, () -> Adagrad8bit.builder().learningRate(0.03).build(),
                     () -> Adagrad8bit.builder().learningRate(0.05).epsilon(1e-6).build(),
                     Adagrad8bit::new,
@@ -70,7 +72,8 @@ public final class TestUpdaters {
                     () -> AdEMAMix8bit.builder().learningRate(2e-3).alpha(2.0).beta3(0.999).tAlpha(100).tBeta3(100).build(),
                     AdEMAMix8bit::new,
                     List.of(() -> AdEMAMix8bit.builder().beta3(1.0).build(), () -> AdEMAMix8bit.builder().tAlpha(-5).build(),
-                            () -> AdEMAMix8bit.builder().alpha(-1).build())));
+                            () -> AdEMAMix8bit.builder().alpha(-1).build(), () -> AdEMAMix8bit.builder().beta1(0).tBeta3(100).build(),
+                            () -> AdEMAMix8bit.builder().beta3(0).tBeta3(100).build())));
 
     /** Each optimizer with the learning rate that trains the spiral MLPs. */
     public static Stream<BlockwiseUpdaterConfig> training() {

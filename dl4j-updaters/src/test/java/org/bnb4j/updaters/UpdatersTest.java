@@ -30,6 +30,7 @@ import org.nd4j.linalg.schedule.ScheduleType;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -337,6 +338,45 @@ class UpdatersTest {
         Nd4j.averageAndPropagate(new INDArray[]{c.getUpdater().getStateViewArray(), d.getUpdater().getStateViewArray()});
         c.fit(d1);
         assertTrue(Double.isFinite(c.score()));
+    }
+
+    /** Defaults are bitsandbytes' optimizers' (lr, betas/decay, eps), not DL4J's RmsProp/AdaGrad ones. */
+    @Test
+    void defaultsAreBitsandbytes() {
+        Adam8bit adam = new Adam8bit();
+        assertArrayEquals(new double[]{1e-3, 0.9, 0.999, 1e-8}, new double[]{adam.getLearningRate(), adam.getBeta1(), adam.getBeta2(), adam.getEpsilon()});
+        org.bnb4j.updaters.config.RMSprop8bit rms = new org.bnb4j.updaters.config.RMSprop8bit();
+        assertArrayEquals(new double[]{1e-2, 0.99, 1e-8}, new double[]{rms.getLearningRate(), rms.getRmsDecay(), rms.getEpsilon()});
+        org.bnb4j.updaters.config.Adagrad8bit ada = new org.bnb4j.updaters.config.Adagrad8bit();
+        assertArrayEquals(new double[]{1e-2, 1e-10}, new double[]{ada.getLearningRate(), ada.getEpsilon()});
+        org.bnb4j.updaters.config.Lion8bit lion = new org.bnb4j.updaters.config.Lion8bit();
+        assertArrayEquals(new double[]{1e-4, 0.9, 0.99}, new double[]{lion.getLearningRate(), lion.getBeta1(), lion.getBeta2()});
+        org.bnb4j.updaters.config.AdEMAMix8bit mix = new org.bnb4j.updaters.config.AdEMAMix8bit();
+        assertArrayEquals(new double[]{1e-3, 0.9, 0.999, 0.9999, 5.0, 1e-8, 0, 0},
+                new double[]{mix.getLearningRate(), mix.getBeta1(), mix.getBeta2(), mix.getBeta3(), mix.getAlpha(), mix.getEpsilon(), mix.getTAlpha(), mix.getTBeta3()});
+        assertEquals(0.9, new org.bnb4j.updaters.config.SGD8bit().getMomentum());
+    }
+
+    /**
+     * bitsandbytes' ranges: AdEMAMix's beta1 and beta3 may be 0 without the beta3 scheduler (the slow EMA
+     * is then the gradient itself); the resulting step is finite. SGD8bit's refusal of momentum 0 says what to use.
+     */
+    @Test
+    void bitsandbytesRangesAreAccepted() {
+        for (org.bnb4j.updaters.config.AdEMAMix8bit c : List.of(
+                org.bnb4j.updaters.config.AdEMAMix8bit.builder().beta1(0).build(),
+                org.bnb4j.updaters.config.AdEMAMix8bit.builder().beta3(0).build())) {
+            org.nd4j.linalg.learning.GradientUpdater<?> u = c.instantiate(Nd4j.create(DataType.FLOAT, 1, c.stateSize(5000)), true);
+            INDArray g = Nd4j.rand(DataType.FLOAT, 1, 5000).subi(0.5);
+            for (int it = 0; it < 3; it++) {
+                INDArray step = g.dup();
+                u.applyUpdater(step, it, 0);
+                for (float x : step.toFloatVector()) assertTrue(Float.isFinite(x), c + ": finite update");
+                assertTrue(step.amaxNumber().doubleValue() > 0, c + ": moves");
+            }
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> org.bnb4j.updaters.config.SGD8bit.builder().momentum(0).build());
+        assertTrue(e.getMessage().contains("Sgd"), e.getMessage());
     }
 
     @Test

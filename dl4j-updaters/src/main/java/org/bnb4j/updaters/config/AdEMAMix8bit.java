@@ -58,9 +58,15 @@ public class AdEMAMix8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        requireOpenFraction("beta1", beta1);
         requireFraction("beta2", beta2);
-        requireOpenFraction("beta3", beta3);
+        if (tBeta3 > 0) {
+            // the beta3 scheduler interpolates log(beta1) and log(beta3): 0 has no logarithm (bitsandbytes fails the same way)
+            requireOpenFraction("beta1 (with tBeta3)", beta1);
+            requireOpenFraction("beta3 (with tBeta3)", beta3);
+        } else {
+            requireFraction("beta1", beta1);
+            requireFraction("beta3", beta3);
+        }
         if (!(alpha >= 0)) throw new IllegalStateException("alpha must be >= 0, got " + alpha);
         requirePositive("epsilon", epsilon);
         if (tAlpha < 0 || tBeta3 < 0) throw new IllegalStateException("tAlpha and tBeta3 must be >= 0 (0: no scheduler)");

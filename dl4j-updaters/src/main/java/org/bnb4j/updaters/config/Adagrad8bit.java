@@ -10,14 +10,15 @@ import org.nd4j.linalg.schedule.ISchedule;
 /**
  * Adagrad with 8-bit block-wise state (bitsandbytes' Adagrad8bit), field names as DL4J's AdaGrad:
  * s = s + g^2; update = learningRate * g / (sqrt(s) + epsilon), with s starting at 0 (bitsandbytes'; DL4J's
- * AdaGrad starts its s at epsilon, which damps the first steps of small gradients).
+ * AdaGrad starts its s at epsilon, which damps the first steps of small gradients). Defaults are bitsandbytes'
+ * Adagrad8bit's (learningRate 1e-2, epsilon 1e-10), not DL4J's AdaGrad's (0.1, 1e-6).
  */
 @Data
 @EqualsAndHashCode(callSuper = true)
 @ToString(callSuper = true)
 public class Adagrad8bit extends BlockwiseUpdaterConfig {
-    public static final double DEFAULT_LEARNING_RATE = 1e-1;
-    public static final double DEFAULT_EPSILON = 1e-6;
+    public static final double DEFAULT_LEARNING_RATE = 1e-2;
+    public static final double DEFAULT_EPSILON = 1e-10;
 
     private double epsilon = DEFAULT_EPSILON;
 

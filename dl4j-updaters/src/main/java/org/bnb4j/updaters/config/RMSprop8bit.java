@@ -11,13 +11,15 @@ import org.nd4j.linalg.schedule.ISchedule;
  * RMSprop with 8-bit block-wise state (bitsandbytes' RMSprop8bit), field names as DL4J's RmsProp:
  * s = rmsDecay * s + (1 - rmsDecay) * g^2; update = learningRate * g / (sqrt(s) + epsilon), with s starting at 0
  * (bitsandbytes'; DL4J's RmsProp starts its s at epsilon, which damps the first steps of small gradients).
+ * Defaults are bitsandbytes' RMSprop8bit's (learningRate 1e-2, rmsDecay = its alpha 0.99, epsilon 1e-8), not
+ * DL4J's RmsProp's (0.1, 0.95); rmsDecay 0 is refused, as bitsandbytes refuses alpha 0.
  */
 @Data
 @EqualsAndHashCode(callSuper = true)
 @ToString(callSuper = true)
 public class RMSprop8bit extends BlockwiseUpdaterConfig {
-    public static final double DEFAULT_LEARNING_RATE = 1e-1;
-    public static final double DEFAULT_RMS_DECAY = 0.95;
+    public static final double DEFAULT_LEARNING_RATE = 1e-2;
+    public static final double DEFAULT_RMS_DECAY = 0.99;
     public static final double DEFAULT_EPSILON = 1e-8;
 
     private double rmsDecay = DEFAULT_RMS_DECAY;
@@ -57,7 +59,8 @@ public class RMSprop8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        requireFraction("rmsDecay", rmsDecay);
+        // bitsandbytes: "RMSprop with alpha==0.0 is not supported" (the state would be g^2 alone)
+        requireOpenFraction("rmsDecay", rmsDecay);
         requirePositive("epsilon", epsilon);
     }
 

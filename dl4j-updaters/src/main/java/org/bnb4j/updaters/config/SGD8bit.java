@@ -10,7 +10,9 @@ import org.nd4j.linalg.schedule.ISchedule;
 /**
  * SGD with momentum and 8-bit block-wise momentum state (bitsandbytes' SGD8bit): s = g on the first
  * step, then s = momentum * s + g; update = learningRate * s. Classic (heavy-ball) momentum, not
- * DL4J's Nesterovs; weight decay through DL4J's L2/WeightDecay regularization.
+ * DL4J's Nesterovs; weight decay through DL4J's L2/WeightDecay regularization. momentum must be in (0, 1):
+ * bitsandbytes refuses SGD without momentum (there is no state to keep; DL4J's Sgd is that updater).
+ * bitsandbytes has no default learning rate; this config's is 1e-2.
  */
 @Data
 @EqualsAndHashCode(callSuper = true)
@@ -54,7 +56,10 @@ public class SGD8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        requireFraction("momentum", momentum);
+        if (!(momentum > 0 && momentum < 1)) {
+            throw new IllegalStateException("momentum must be in (0, 1), got " + momentum
+                    + (momentum == 0 ? ": SGD without momentum keeps no state (as bitsandbytes' SGD8bit, this config refuses it); use DL4J's Sgd" : ""));
+        }
     }
 
     @Override
