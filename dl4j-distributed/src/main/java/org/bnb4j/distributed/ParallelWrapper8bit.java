@@ -53,6 +53,12 @@ public class ParallelWrapper8bit extends ParallelWrapper {
     private long lastAveragedRound = -1;
     private long averagingRounds, averagingNanos;
     private UpdaterStateAveraging.Stats lastStats;
+    /**
+     * The root's updater state view when fit() began. Worker 0 steps it in place; when that worker dies,
+     * its trainer's model.clear() has already dropped a MultiLayerNetwork's updater, and this reference
+     * is how the state is recovered. Cleared when fit() returns.
+     */
+    private INDArray rootStateAtFit;
 
     protected ParallelWrapper8bit(Model model, int workers, int prefetchSize) {
         super(model, workers, prefetchSize);
@@ -82,13 +88,48 @@ public class ParallelWrapper8bit extends ParallelWrapper {
     @Override
     public synchronized void fit(DataSetIterator source) {
         beforeFit();
-        super.fit(source);
+        try {
+            super.fit(source);
+        } catch (RuntimeException | Error e) {
+            closeAfterFailure(e);
+            throw e;
+        } finally {
+            rootStateAtFit = null;
+        }
     }
 
     @Override
     public synchronized void fit(MultiDataSetIterator source) {
         beforeFit();
-        super.fit(source);
+        try {
+            super.fit(source);
+        } catch (RuntimeException | Error e) {
+            closeAfterFailure(e);
+            throw e;
+        } finally {
+            rootStateAtFit = null;
+        }
+    }
+
+    /**
+     * A fit() that failed (a worker's exception) skips ParallelWrapper's close(): its trainers, the dead
+     * one with its exception included, stayed, and every later fit() threw the old exception again. They
+     * are stopped here, without averaging the failed round, and the root model keeps its updater state.
+     */
+    private void closeAfterFailure(Throwable failure) {
+        if (zoo == null) return;
+        try {
+            INDArray rootState = rootUpdaterStateCopy();
+            if (rootState == null && rootStateAtFit != null) {
+                try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                    rootState = rootStateAtFit.dup();
+                }
+            }
+            super.close();
+            if (rootState != null) restoreRootUpdaterState(rootState);
+        } catch (Exception | Error e) {
+            failure.addSuppressed(e);
+        }
     }
 
     private void beforeFit() {
@@ -96,6 +137,7 @@ public class ParallelWrapper8bit extends ParallelWrapper {
         if (!listeners.contains(fitCounter)) listeners.add(fitCounter);
         fitCounter.reset();
         lastAveragedRound = iterationsCounter.get();
+        rootStateAtFit = rootStateView();
     }
 
     /**

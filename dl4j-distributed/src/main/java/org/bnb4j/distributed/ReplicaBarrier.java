@@ -10,9 +10,12 @@ import org.deeplearning4j.parallelism.trainer.Trainer;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * ParallelWrapper's trainers (DefaultTrainer for AVERAGING, SymmetricTrainer for SHARED_GRADIENTS and
@@ -84,6 +87,29 @@ final class ReplicaBarrier implements TrainerContext {
         failure.compareAndSet(null, t);
     }
 
+    /**
+     * DefaultTrainer.run() records only Exceptions for waitTillRunning(), so a worker that died of an
+     * Error (an OutOfMemoryError in a step, an AssertionError in a listener) left fit() waiting forever:
+     * the Error is recorded as this exception instead, and fit() throws it.
+     */
+    static RuntimeException workerError(int threadId, Error e) {
+        return new IllegalStateException("ParallelWrapper worker " + threadId + " stopped with " + e, e);
+    }
+
+    /**
+     * Waits until a worker's one-slot queue has room, as DefaultTrainer's blocking put does, but throws
+     * when the worker has failed: a dead worker never takes its data, and with averagingFrequency > 1
+     * ParallelWrapper feeds it again before it asks whether it failed (the put then blocks forever).
+     */
+    static void awaitRoom(BlockingQueue<?> queue, Supplier<Exception> failure) {
+        while (true) {
+            Exception e = failure.get();
+            if (e != null) throw new IllegalStateException("a ParallelWrapper worker failed: " + e.getMessage(), e);
+            if (queue == null || queue.remainingCapacity() > 0) return;
+            LockSupport.parkNanos(200_000L);
+        }
+    }
+
     static final class Averaging extends DefaultTrainer {
         private final ReplicaBarrier barrier;
 
@@ -111,8 +137,12 @@ final class ReplicaBarrier implements TrainerContext {
         public void run() {
             try {
                 super.run();
-            } catch (RuntimeException | Error e) {
+            } catch (RuntimeException e) {
                 barrier.failed(e);
+                throw e;
+            } catch (Error e) {
+                barrier.failed(e);
+                if (thrownException == null) thrownException = workerError(threadId, e);
                 throw e;
             }
         }
@@ -120,12 +150,14 @@ final class ReplicaBarrier implements TrainerContext {
         @Override
         public void feedDataSet(DataSet dataSet, long etlTime) {
             barrier.awaitReplicas();
+            awaitRoom(queue, () -> thrownException);
             super.feedDataSet(dataSet, etlTime);
         }
 
         @Override
         public void feedMultiDataSet(MultiDataSet dataSet, long etlTime) {
             barrier.awaitReplicas();
+            awaitRoom(queueMDS, () -> thrownException);
             super.feedMultiDataSet(dataSet, etlTime);
         }
     }
@@ -148,8 +180,12 @@ final class ReplicaBarrier implements TrainerContext {
         public void run() {
             try {
                 super.run();
-            } catch (RuntimeException | Error e) {
+            } catch (RuntimeException e) {
                 barrier.failed(e);
+                throw e;
+            } catch (Error e) {
+                barrier.failed(e);
+                if (thrownException == null) thrownException = workerError(threadId, e);
                 throw e;
             }
         }
@@ -157,12 +193,14 @@ final class ReplicaBarrier implements TrainerContext {
         @Override
         public void feedDataSet(DataSet dataSet, long etlTime) {
             barrier.awaitReplicas();
+            awaitRoom(queue, () -> thrownException);
             super.feedDataSet(dataSet, etlTime);
         }
 
         @Override
         public void feedMultiDataSet(MultiDataSet dataSet, long etlTime) {
             barrier.awaitReplicas();
+            awaitRoom(queueMDS, () -> thrownException);
             super.feedMultiDataSet(dataSet, etlTime);
         }
     }
