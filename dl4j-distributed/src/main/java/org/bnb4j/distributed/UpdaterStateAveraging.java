@@ -161,7 +161,15 @@ public final class UpdaterStateAveraging {
             st[m].dequantize(into);
             if (m > 0) for (int s = 0; s < k; s++) acc[s].addi(tmp[s]);
         }
-        for (int s = 0; s < k; s++) acc[s].divi(w);
+        for (int s = 0; s < k; s++) {
+            acc[s].divi(w);
+            // checked before any block is written: requantize refuses non-finite values, and a refusal in the
+            // write phase would leave some blocks averaged and others not
+            if (acc[s].isNaN().any() || acc[s].isInfinite().any()) {
+                throw new IllegalStateException("updater block " + i + ": the average of the workers' " + bu[0].getConfig().kind()
+                        + " state holds NaN or Inf (a worker's state diverged); no worker's state was changed");
+            }
+        }
         INDArray[] clip = new INDArray[w];
         for (int m = 0; m < w; m++) clip[m] = bu[m].clippingHistory(n);
         return () -> {

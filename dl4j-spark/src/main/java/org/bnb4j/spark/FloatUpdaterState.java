@@ -164,6 +164,7 @@ public final class FloatUpdaterState implements Serializable {
         if (length == 0) return;
         checkView(view);
         INDArray flatValues = values.reshape(values.length()), flatView = view.reshape(view.length());
+        requireFinite8bit(flatValues);
         long at = 0;
         for (Block b : blocks) {
             long bl = b.length();
@@ -193,6 +194,27 @@ public final class FloatUpdaterState implements Serializable {
             at += bl;
         }
         Nd4j.getExecutioner().commit();
+    }
+
+    /**
+     * Every 8-bit block's values are finite, checked before any block is written (each block is zeroed
+     * and then requantized, and requantize refuses NaN and Inf: a refusal halfway would leave a view of
+     * requantized, zeroed and old blocks).
+     */
+    private void requireFinite8bit(INDArray flatValues) {
+        long at = 0;
+        for (Block b : blocks) {
+            long bl = b.length();
+            if (b.eightBit != null) {
+                INDArray v = flatValues.get(NDArrayIndex.interval(at, at + (long) b.eightBit.kind().numStates() * b.n));
+                if (v.isNaN().any() || v.isInfinite().any()) {
+                    throw new IllegalArgumentException("updater state values of the 8-bit block at view offset " + b.viewStart
+                            + " hold NaN or Inf (a diverged state, or an average with one?): an 8-bit state holds finite values only;"
+                            + " nothing was written");
+                }
+            }
+            at += bl;
+        }
     }
 
     private void checkView(INDArray view) {

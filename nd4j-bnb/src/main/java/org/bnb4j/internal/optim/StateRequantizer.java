@@ -32,6 +32,7 @@ final class StateRequantizer {
     }
 
     static void quantize(OptimState8bit st, INDArray[] values) {
+        requireFinite(st, values);
         eachBlock(st, values, (io, s, start, len, b) -> {
             float mx = 0f;
             for (int i = start; i < start + len; i++) {
@@ -45,6 +46,38 @@ final class StateRequantizer {
                 io.codes[s].put(i, (byte) c);
             }
         });
+    }
+
+    /**
+     * Refuses values that are NaN or +-Inf before anything is written: a step never stores them (a
+     * non-finite gradient resets its state to 0), an Inf would become a block scale that decodes the
+     * whole block to NaN or Inf, and a NaN would be written as some finite code. Such values come from a
+     * diverged state (or an average with one), and the caller is told rather than given a state that
+     * turns the next step's parameters into NaN.
+     */
+    private static void requireFinite(OptimState8bit st, INDArray[] values) {
+        int k = st.kind.numStates();
+        check(st, values, k);
+        if (st.n == 0) return;
+        long[] first = new long[k];
+        java.util.Arrays.fill(first, Long.MAX_VALUE);
+        eachBlock(st, values, (io, s, start, len, b) -> {
+            for (int i = start; i < start + len; i++) {
+                if (!Float.isFinite(io.vals[s].getFloat(4 * i))) {
+                    synchronized (first) {
+                        if (i < first[s]) first[s] = i;
+                    }
+                    return;
+                }
+            }
+        });
+        for (int s = 0; s < k; s++) {
+            if (first[s] != Long.MAX_VALUE) {
+                float v = values[s].getFloat(first[s]);
+                throw new IllegalArgumentException(st.kind + " state '" + st.kind.state(s).role() + "' has value " + v + " at "
+                        + first[s] + ": an 8-bit state holds finite values only (a diverged state, or an average with one?); nothing was written");
+            }
+        }
     }
 
     /** Work on state s of block b, elements [start, start + len). */

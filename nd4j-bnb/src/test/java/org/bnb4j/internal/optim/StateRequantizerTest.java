@@ -151,4 +151,22 @@ class StateRequantizerTest {
         assertThrows(IllegalArgumentException.class, () -> s.requantize(Nd4j.create(DataType.FLOAT, N), Nd4j.create(DataType.DOUBLE, N)));
         assertThrows(IllegalArgumentException.class, () -> s.requantize(Nd4j.create(DataType.FLOAT, N), Nd4j.create(DataType.FLOAT, N - 1)));
     }
+
+    /** NaN and +-Inf values are refused (a step never stores them) before any byte is written, in every layout. */
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void nonFiniteValuesAreRefusedAndNothingIsWritten(Layout layout) {
+        for (float bad : new float[]{Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            OptimState8bit s = fresh(OptimKind.ADAM, layout);
+            OptimHyper h = OptimKind.ADAM.example(1);
+            JavaOptimizerKernels.INSTANCE.step8bit(h, gradient(5, N, false), s);
+            byte[] before = stateBytes(s);
+            INDArray m = Nd4j.rand(DataType.FLOAT, N).subi(0.5), v = Nd4j.rand(DataType.FLOAT, N);
+            v.putScalar(N - 3, bad);   // in the last block: the blocks before it would be written first
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.requantize(m, v), layout + " " + bad);
+            assertTrue(e.getMessage().contains("'v'") && e.getMessage().contains("at " + (N - 3)) && e.getMessage().contains("nothing was written"),
+                    e.getMessage());
+            assertArrayEquals(before, stateBytes(s), layout + " " + bad + ": the state is unchanged");
+        }
+    }
 }
