@@ -114,7 +114,7 @@ extern "C" int64_t bnb_quantize_blockwise(const bnb_codebook* cbh, const void* s
                                           int32_t rank, const int64_t* shape, const int64_t* strides,
                                           uint8_t* codes, float* absmax, int32_t blocksize,
                                           int32_t stochastic, uint64_t seed) {
-  if (cbh == nullptr || n < 0 || !valid_dtype(dtype) || !valid_blocksize(blocksize) ||
+  if (cbh == nullptr || n < 0 || !valid_dtype(dtype) || !valid_quant_blocksize(blocksize) ||
       !valid_layout(rank, shape, strides, n))
     return BNB_ERR_ARG;
   if (n == 0) return BNB_OK;
@@ -127,25 +127,35 @@ extern "C" int64_t bnb_quantize_blockwise(const bnb_codebook* cbh, const void* s
   const bool fast = contiguous && dtype == BNB_FLOAT && !stochastic;
 
   parallel_chunks(nb, blocksize, kQuantChunk, fast ? kQuantMinPerThread : kQuantMinPerThreadSlow, [&](int64_t lo, int64_t hi) {
+    alignas(64) float buf[kMaxBlock];
     for (int64_t b = lo; b < hi; ++b) {
-      alignas(64) float buf[kMaxBlock];
       const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
-      const float* x = load_floats(src, dtype, contiguous, rank, shape, strides, start, len, buf);
-      const float am = k.absmax(x, len);
+      // a block is read in chunks of at most kMaxBlock elements (the stack buffer): all of them for its
+      // absmax (max of the chunks' maxima: NaN ignored as within one), then again for the codes
+      float am = 0.0f;
+      for (int64_t c0 = 0; c0 < len; c0 += kMaxBlock) {
+        const int64_t cl = std::min<int64_t>(kMaxBlock, len - c0);
+        const float m = k.absmax(load_floats(src, dtype, contiguous, rank, shape, strides, start + c0, cl, buf), cl);
+        if (c0 == 0 || m > am) am = m;
+      }
       absmax[b] = am;
       if (std::isinf(am)) {
         int64_t cur = first_inf.load();
         while (b < cur && !first_inf.compare_exchange_weak(cur, b)) {}
         continue;
       }
-      if (stochastic) {
-        float inv;
-        Norm mode = norm_mode(am, &inv);
-        for (int64_t i = 0; i < len; ++i) {
-          codes[start + i] = (uint8_t)search_stochastic(cb.values, normalise(x[i], mode, inv), uniform01(seed, (uint64_t)(start + i)));
+      for (int64_t c0 = 0; c0 < len; c0 += kMaxBlock) {
+        const int64_t cl = std::min<int64_t>(kMaxBlock, len - c0), at = start + c0;
+        const float* x = load_floats(src, dtype, contiguous, rank, shape, strides, at, cl, buf);
+        if (stochastic) {
+          float inv;
+          Norm mode = norm_mode(am, &inv);
+          for (int64_t i = 0; i < cl; ++i) {
+            codes[at + i] = (uint8_t)search_stochastic(cb.values, normalise(x[i], mode, inv), uniform01(seed, (uint64_t)(at + i)));
+          }
+        } else {
+          k.encode(cb, x, cl, am, codes + at);
         }
-      } else {
-        k.encode(cb, x, len, am, codes + start);
       }
     }
   });
@@ -156,7 +166,7 @@ extern "C" int64_t bnb_quantize_blockwise(const bnb_codebook* cbh, const void* s
 extern "C" int64_t bnb_dequantize_blockwise(const bnb_codebook* cbh, const uint8_t* codes, const float* absmax,
                                             int64_t n, int32_t blocksize, void* dst, int32_t dtype,
                                             int32_t rank, const int64_t* shape, const int64_t* strides) {
-  if (cbh == nullptr || n < 0 || !valid_dtype(dtype) || !valid_blocksize(blocksize) ||
+  if (cbh == nullptr || n < 0 || !valid_dtype(dtype) || !valid_quant_blocksize(blocksize) ||
       !valid_layout(rank, shape, strides, n))
     return BNB_ERR_ARG;
   if (n == 0) return BNB_OK;
@@ -168,14 +178,17 @@ extern "C" int64_t bnb_dequantize_blockwise(const bnb_codebook* cbh, const uint8
   const bool fast = contiguous && dtype == BNB_FLOAT;
 
   parallel_chunks(nb, blocksize, kQuantChunk, fast ? kQuantMinPerThread : kQuantMinPerThreadSlow, [&](int64_t lo, int64_t hi) {
+    alignas(64) float buf[kMaxBlock];
     for (int64_t b = lo; b < hi; ++b) {
       const int64_t start = b * blocksize, len = std::min<int64_t>(blocksize, n - start);
-      if (dtype == BNB_FLOAT && contiguous) {
-        k.decode(cb, codes + start, len, absmax[b], static_cast<float*>(dst) + start);
-      } else {
-        alignas(64) float buf[kMaxBlock];
-        k.decode(cb, codes + start, len, absmax[b], buf);
-        store_floats(dst, dtype, contiguous, rank, shape, strides, start, len, buf);
+      for (int64_t c0 = 0; c0 < len; c0 += kMaxBlock) {   // chunks of a block larger than the stack buffer
+        const int64_t cl = std::min<int64_t>(kMaxBlock, len - c0), at = start + c0;
+        if (dtype == BNB_FLOAT && contiguous) {
+          k.decode(cb, codes + at, cl, absmax[b], static_cast<float*>(dst) + at);
+        } else {
+          k.decode(cb, codes + at, cl, absmax[b], buf);
+          store_floats(dst, dtype, contiguous, rank, shape, strides, at, cl, buf);
+        }
       }
     }
   });

@@ -13,6 +13,9 @@ namespace bnb {
 // to kMaxBlock, the size of the kernels' per-block stack buffers.
 constexpr int kMaxBlock = 4096;
 inline bool valid_blocksize(int64_t b) { return b >= 64 && b <= kMaxBlock && (b & (b - 1)) == 0; }
+// Blocks of quantize/dequantize: any positive size (bitsandbytes' CPU rule; its CUDA kernels take the
+// optimizer's powers of two 64..4096). Blocks above kMaxBlock are worked in kMaxBlock chunks.
+inline bool valid_quant_blocksize(int64_t b) { return b >= 1 && b <= INT32_MAX; }
 
 // A quantization map plus the tables that make nearest-code search branch-free.
 //

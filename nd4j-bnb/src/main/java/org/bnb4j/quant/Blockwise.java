@@ -12,8 +12,9 @@ import java.util.Arrays;
  * {@code dequantize_blockwise} contract:
  * <ul>
  *   <li>the input (FLOAT, DOUBLE, HALF or BFLOAT16; any shape, order or view) is read in C order and
- *       cut into blocks of {@code blocksize} elements (64..4096, a power of two; the last block may
- *       be partial);</li>
+ *       cut into blocks of {@code blocksize} elements (any positive size, as bitsandbytes' CPU
+ *       kernels take; its CUDA kernels, and ours, take powers of two 64..4096; the last block may be
+ *       partial);</li>
  *   <li>{@code absmax[b]} = max |x| over block b (NaN ignored); code = the nearest map entry to
  *       x / absmax (bitsandbytes' search: exact midpoints go to the even index; NaN gives code 0;
  *       an all-zero block gives the map's zero code);</li>
@@ -25,7 +26,9 @@ import java.util.Arrays;
  */
 public final class Blockwise {
     public static final int DEFAULT_BLOCKSIZE = 4096;
+    /** Smallest blocksize of 8-bit optimizer state and of the CUDA kernels (quantization on CPU takes any from 1). */
     public static final int MIN_BLOCKSIZE = 64;
+    /** Largest blocksize of 8-bit optimizer state and of the CUDA kernels (quantization on CPU takes any). */
     public static final int MAX_BLOCKSIZE = 4096;
 
     private Blockwise() {}
@@ -124,8 +127,16 @@ public final class Blockwise {
         return zero ? 0 : n;
     }
 
-    /** @throws IllegalArgumentException unless blocksize is a power of two in 64..4096 */
+    /** @throws IllegalArgumentException unless blocksize is positive (the blocksizes of quantize and dequantize) */
     public static void checkBlocksize(int blocksize) {
+        if (blocksize < 1) throw new IllegalArgumentException("blocksize must be positive, got " + blocksize);
+    }
+
+    /**
+     * @throws IllegalArgumentException unless blocksize is a power of two in 64..4096: the blocksizes of
+     *                                  8-bit optimizer state and of the CUDA kernels (bitsandbytes' CUDA rule)
+     */
+    public static void checkPowerOfTwoBlocksize(int blocksize) {
         if (blocksize < MIN_BLOCKSIZE || blocksize > MAX_BLOCKSIZE || Integer.bitCount(blocksize) != 1) {
             throw new IllegalArgumentException("blocksize must be a power of two between " + MIN_BLOCKSIZE + " and "
                     + MAX_BLOCKSIZE + ", got " + blocksize);

@@ -8,7 +8,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** bitsandbytes' tests/test_functional.py bounds on 1024x1024 inputs, for every blocksize. */
+/**
+ * bitsandbytes' tests/test_functional.py bounds on 1024x1024 inputs, for the CUDA blocksizes and for
+ * CPU-only ones (its test_blockwise_cpu_large takes 16384).
+ */
 class AccuracyBoundsTest {
 
     static double[] errors(INDArray x, QuantMap map, int blocksize) {
@@ -25,7 +28,7 @@ class AccuracyBoundsTest {
     }
 
     @ParameterizedTest(name = "blocksize {0}")
-    @ValueSource(ints = {64, 128, 256, 512, 1024, 2048, 4096})
+    @ValueSource(ints = {64, 128, 256, 512, 1024, 2048, 4096, 100, 3000, 8192, 16384})
     void withinBitsandbytesBounds(int blocksize) {
         for (int seed = 0; seed < 3; seed++) {
             INDArray randn = TestArrays.randn(DataType.FLOAT, seed, 1024, 1024);

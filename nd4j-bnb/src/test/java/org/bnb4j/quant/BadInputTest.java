@@ -29,7 +29,7 @@ class BadInputTest {
     @Test
     void badBlocksizes() {
         INDArray x = Nd4j.rand(DataType.FLOAT, 1000);
-        for (int b : new int[]{0, -64, 32, 63, 100, 8192, 3000}) {
+        for (int b : new int[]{0, -64, Integer.MIN_VALUE}) {
             assertMessage(IllegalArgumentException.class, "blocksize", () -> Blockwise.quantize(x, b));
         }
     }

@@ -111,6 +111,37 @@ class NativeMatchesJavaTest {
         assertSameQuantization(nat, randn(DataType.FLOAT, 9, 1_000_003), QuantMap.dynamic(), 256, isa + " len 10^6+3");
     }
 
+    /**
+     * Any positive blocksize (bitsandbytes' CPU rule): small, odd and non-power-of-two ones, and blocks
+     * larger than the kernels' 4096-element stack buffer (worked in chunks), each with a partial last
+     * block, strided and HALF input (the buffered path) and DOUBLE output, equal the oracle bit for bit.
+     * An all-NaN first chunk and an Inf in the second chunk of a large block are in the data.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("isas")
+    void anyPositiveBlocksizeMatches(String isa) {
+        select(isa);
+        BlockwiseQuantizer nat = nativeQuantizer();
+        for (int b : new int[]{1, 3, 63, 100, 3000, 4097, 8192, 12345, 16384, 65536}) {
+            long len = Math.max(3L * b + 7, 5000);
+            INDArray x = randn(DataType.FLOAT, b, len);
+            assertSameQuantization(nat, x, QuantMap.dynamic(), b, isa + " blocksize " + b);
+            assertSameQuantization(nat, x.castTo(DataType.HALF), QuantMap.dynamic(false), b, isa + " HALF blocksize " + b);
+            INDArray strided = Nd4j.create(DataType.FLOAT, len, 2).get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                    org.nd4j.linalg.indexing.NDArrayIndex.point(1)).assign(x);
+            assertSameQuantization(nat, strided, QuantMap.linear(true), b, isa + " strided blocksize " + b);
+        }
+        // a 16384-block whose first 4096 chunk is all NaN: the block's absmax is its other chunks'
+        INDArray x = randn(DataType.FLOAT, 5, 3 * 16384);
+        for (int i = 0; i < 4096; i++) x.putScalar(i, Float.NaN);
+        assertSameQuantization(nat, x, QuantMap.dynamic(), 16384, isa + " NaN chunk");
+        x.putScalar(16384 + 5000, Float.POSITIVE_INFINITY);
+        NonFiniteInputException a = assertThrows(NonFiniteInputException.class, () -> JAVA.quantize(x, QuantMap.dynamic(), 16384));
+        NonFiniteInputException n = assertThrows(NonFiniteInputException.class, () -> nat.quantize(x, QuantMap.dynamic(), 16384));
+        assertEquals(1, a.block());
+        assertEquals(1, n.block());
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("isas")
     void customMapsMatch(String isa) {

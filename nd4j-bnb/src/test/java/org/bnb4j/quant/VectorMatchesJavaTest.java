@@ -62,6 +62,16 @@ class VectorMatchesJavaTest {
         }
     }
 
+    /** Any positive blocksize, blocks above the vector kernels' run length included, equals the oracle. */
+    @Test
+    void anyPositiveBlocksizeMatches() {
+        for (int b : new int[]{1, 3, 100, 4095, 4097, 16384}) {
+            INDArray x = randn(DataType.FLOAT, b, Math.max(3L * b + 7, 5000));
+            assertSameQuantization(x, QuantMap.dynamic(), b, "blocksize " + b);
+            assertSameQuantization(x.castTo(DataType.BFLOAT16), QuantMap.dynamic(), b, "BFLOAT16 blocksize " + b);
+        }
+    }
+
     /** A strided view holding x's values: column 1 of a [n, 3] C-order array. */
     static INDArray stridedCopy(INDArray x) {
         long n = x.length();

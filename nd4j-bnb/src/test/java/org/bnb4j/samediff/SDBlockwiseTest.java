@@ -45,7 +45,7 @@ class SDBlockwiseTest {
     @Test
     void graphOpsEqualTheIndarrayApiBitForBit() {
         for (QuantMap map : new QuantMap[]{QuantMap.dynamic(true), QuantMap.dynamic(false), QuantMap.linear(true)}) {
-            for (int blocksize : new int[]{64, 256, 4096}) {
+            for (int blocksize : new int[]{64, 256, 4096, 100, 8192}) {
                 INDArray x = map == QuantMap.dynamic(false) ? Nd4j.math().abs(input(blocksize)) : input(blocksize);
                 SameDiff sd = graph(map, blocksize);
                 Map<String, INDArray> out = sd.output(Map.of("x", x), "q_codes", "q_absmax", "deq");
@@ -91,7 +91,7 @@ class SDBlockwiseTest {
     void badArguments() {
         SameDiff sd = SameDiff.create();
         SDVariable x = sd.placeHolder("x", DataType.FLOAT, 10);
-        assertThrows(IllegalArgumentException.class, () -> SDBlockwise.quantize(sd, "q", x, new long[]{10}, QuantMap.dynamic(), 100));
+        assertThrows(IllegalArgumentException.class, () -> SDBlockwise.quantize(sd, "q", x, new long[]{10}, QuantMap.dynamic(), 0));
         assertThrows(IllegalArgumentException.class, () -> SDBlockwise.quantize(sd, "q", x, new long[]{0}, QuantMap.dynamic(), 64));
         assertThrows(IllegalArgumentException.class, () -> SDBlockwise.dequantize(sd, "d", x, x, QuantMap.dynamic(), 64, new long[]{10}, DataType.INT));
         QuantMap m = QuantMap.dynamic();

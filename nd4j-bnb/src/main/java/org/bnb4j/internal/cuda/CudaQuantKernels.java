@@ -5,6 +5,7 @@ import org.bnb4j.internal.kernels.NativeQuantKernels;
 import org.bnb4j.internal.kernels.QuantKernels;
 import org.bnb4j.internal.nativeops.BnbNative;
 import org.bnb4j.quant.NonFiniteInputException;
+import org.bnb4j.quant.Blockwise;
 import org.bnb4j.quant.QuantMap;
 
 import java.lang.ref.Reference;
@@ -40,6 +41,7 @@ public final class CudaQuantKernels implements QuantKernels {
 
     @Override
     public void quantize(ArrayMemory x, QuantMap map, int blocksize, ArrayMemory codes, ArrayMemory absmax, boolean stochastic, long seed) {
+        cudaBlocksize(blocksize);
         contiguous(x, "input");
         if (x.length() == 0) return;
         try {
@@ -58,6 +60,7 @@ public final class CudaQuantKernels implements QuantKernels {
 
     @Override
     public void dequantize(ArrayMemory codes, ArrayMemory absmax, QuantMap map, int blocksize, ArrayMemory out) {
+        cudaBlocksize(blocksize);
         contiguous(out, "output");
         if (out.length() == 0) return;
         try {
@@ -82,5 +85,14 @@ public final class CudaQuantKernels implements QuantKernels {
         if (status == BnbCudaNative.ERR_CUDA) throw new IllegalStateException("bnb4j: CUDA error: " + BnbCudaNative.lastError());
         throw new IllegalStateException("bnb4j: the CUDA kernel rejected its arguments (status " + status + "); "
                 + "this is a bnb4j bug: the Java side validates them first");
+    }
+
+    /** The CUDA kernels take bitsandbytes' CUDA blocksizes; the CPU kernels take any. */
+    private static void cudaBlocksize(int blocksize) {
+        try {
+            Blockwise.checkPowerOfTwoBlocksize(blocksize);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " on the GPU (as bitsandbytes' CUDA kernels; the CPU kernels take any positive blocksize)");
+        }
     }
 }

@@ -80,6 +80,14 @@ final class VectorQuantKernels implements QuantKernels {
         return "pure-Java vectorized (Vector API, " + VectorCodes.L + " float lanes)";
     }
 
+    /**
+     * The blocksizes these kernels work: powers of two 64..4096 (whole blocks per run, lane-aligned
+     * blocks); other blocksizes, which only quantization on CPU takes, go to the scalar kernels (same bits).
+     */
+    static boolean runsWholeBlocks(int blocksize) {
+        return blocksize >= Blockwise.MIN_BLOCKSIZE && blocksize <= Math.min(RUN, Blockwise.MAX_BLOCKSIZE) && Integer.bitCount(blocksize) == 1;
+    }
+
     /** Work arrays of one thread: a run of up to max(RUN, 4096) elements. */
     static final class Work {
         final int cap = Math.max(RUN, 4096) + VectorCodes.SLACK;
@@ -116,7 +124,7 @@ final class VectorQuantKernels implements QuantKernels {
     public void quantize(ArrayMemory x, QuantMap map, int blocksize, ArrayMemory codes, ArrayMemory absmax,
                          boolean stochastic, long seed) {
         SearchTable table = SearchTable.of(map);
-        if (stochastic || table.packed() == null) {
+        if (stochastic || table.packed() == null || !runsWholeBlocks(blocksize)) {
             scalar.quantize(x, map, blocksize, codes, absmax, stochastic, seed);
             return;
         }
@@ -163,6 +171,10 @@ final class VectorQuantKernels implements QuantKernels {
 
     @Override
     public void dequantize(ArrayMemory codes, ArrayMemory absmax, QuantMap map, int blocksize, ArrayMemory out) {
+        if (!runsWholeBlocks(blocksize)) {
+            scalar.dequantize(codes, absmax, map, blocksize, out);
+            return;
+        }
         long n = out.length();
         if (n == 0) return;
         long nb = Blockwise.numBlocks(n, blocksize);

@@ -67,7 +67,7 @@ public final class OptimState8bit {
     private static OptimState8bit packed(OptimKind kind, INDArray view, long n, int blocksize, int phase) {
         if (kind == null) throw new IllegalArgumentException("optimizer kind is null");
         if (view == null) throw new IllegalArgumentException("packed 8-bit state array is null");
-        Blockwise.checkBlocksize(blocksize);
+        Blockwise.checkPowerOfTwoBlocksize(blocksize);
         if (view.dataType() != DataType.FLOAT) throw new IllegalArgumentException("packed 8-bit state needs a FLOAT array, got " + view.dataType());
         long need = packedLength(kind, n, blocksize);
         if (view.length() != need) throw new IllegalArgumentException("packed 8-bit state for " + n + " parameters needs " + need + " floats, got " + view.length());
@@ -91,7 +91,7 @@ public final class OptimState8bit {
     /** State in its own arrays: UINT8 codes and FLOAT absmax per state (e.g. for SameDiff). */
     public static OptimState8bit allocate(OptimKind kind, long n, int blocksize) {
         if (kind == null) throw new IllegalArgumentException("optimizer kind is null");
-        Blockwise.checkBlocksize(blocksize);
+        Blockwise.checkPowerOfTwoBlocksize(blocksize);
         long nb = Blockwise.numBlocks(n, blocksize);
         int k = kind.numStates();
         // zero absmax: every code decodes to (+-)0, the initial state

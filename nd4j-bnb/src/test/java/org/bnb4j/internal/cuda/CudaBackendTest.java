@@ -74,4 +74,19 @@ class CudaBackendTest {
                 () -> p.optimizerKernels().step32(OptimHyper.builder(OptimKind.LION).build(), x, x.dup()));
         assertTrue(e.getMessage().contains("AtomicAllocator"), e.getMessage());
     }
+
+    /**
+     * The CUDA kernels take bitsandbytes' CUDA blocksizes (powers of two 64..4096) and refuse others with a
+     * message before any device memory is touched; the CPU kernels take any positive blocksize.
+     */
+    @Test
+    void cudaKernelsRefuseCpuOnlyBlocksizes() {
+        CudaQuantKernels k = new CudaQuantKernels(null);   // the check comes before any pointer is asked for
+        for (int b : new int[]{1, 100, 8192}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> k.quantize(null, org.bnb4j.quant.QuantMap.dynamic(), b, null, null, false, 0));
+            assertTrue(e.getMessage().contains("blocksize") && e.getMessage().contains("GPU"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> k.dequantize(null, null, org.bnb4j.quant.QuantMap.dynamic(), b, null));
+        }
+    }
 }
