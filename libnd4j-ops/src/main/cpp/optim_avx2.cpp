@@ -143,8 +143,9 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
     __m256 st[K];
     for_states<K>([&](auto k) { st[k] = _mm256_mul_ps(_mm256_load_ps(rows[k] + i), am[k]); });
     __m256 u = O::template update<V256>(hl, g, st);
-    // non-finite gradient: state reset, zero update; ok = |g| < inf (false for NaN and +-Inf)
-    const __m256 ok = _mm256_cmp_ps(_mm256_andnot_ps(sign, g), inf, _CMP_LT_OQ);
+    // non-finite gradient or new state: state reset, zero update; ok = |x| < inf (false for NaN and +-Inf)
+    __m256 ok = _mm256_cmp_ps(_mm256_andnot_ps(sign, g), inf, _CMP_LT_OQ);
+    for_states<K>([&](auto k) { ok = _mm256_and_ps(ok, _mm256_cmp_ps(_mm256_andnot_ps(sign, st[k]), inf, _CMP_LT_OQ)); });
     u = _mm256_and_ps(u, ok);
     // (masked stores are slow on AMD cores: only the tail uses one)
     if (tail) _mm256_maskstore_ps(grad + i, live, u); else _mm256_storeu_ps(grad + i, u);

@@ -27,8 +27,8 @@ struct V512 {
 
 // One vector of an update pass of optimizer O: the update of 16 lanes overwrites the gradient (lanes
 // in m), the new states (st[k] in, as decoded) go to rows[k] + at, and their |x| is folded into acc[k]
-// (max(x, acc) keeps acc for NaN: NaN is ignored, as in the scalar step). A non-finite gradient lane
-// (QNaN, SNaN, +-Inf) resets its states and gives a zero update.
+// (max(x, acc) keeps acc for NaN: NaN is ignored, as in the scalar step). A lane whose gradient or any
+// new state is non-finite (QNaN, SNaN, +-Inf) resets its states and gives a zero update.
 template <class O>
 inline void update_lanes(const bnb_optim_hyper& h, __mmask16 m, float* grad, __m512* st, float* const* rows, int64_t at,
                          __m512* acc) {
@@ -36,7 +36,9 @@ inline void update_lanes(const bnb_optim_hyper& h, __mmask16 m, float* grad, __m
   const __m512 zero = _mm512_setzero_ps();
   const __m512 g = _mm512_maskz_loadu_ps(m, grad);
   __m512 u = O::template update<V512>(h, g, st);
-  const __mmask16 bad = _mm512_fpclass_ps_mask(g, 0x99);
+  // 0x99: QNaN, SNaN, +Inf, -Inf; of the gradient or of any new state
+  __mmask16 bad = _mm512_fpclass_ps_mask(g, 0x99);
+  for_states<K>([&](auto k) { bad |= _mm512_fpclass_ps_mask(st[k], 0x99); });
   if (bad) {
     for_states<K>([&](auto k) { st[k] = _mm512_mask_mov_ps(st[k], bad, zero); });
     u = _mm512_mask_mov_ps(u, bad, zero);

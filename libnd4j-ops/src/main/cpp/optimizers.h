@@ -182,14 +182,20 @@ BNB_HD inline void for_states(Fn&& f) {
 }
 
 // One element through O's rule: the update; s[0 .. num_states<O>) updated in place. A non-finite
-// gradient resets the state and gives a zero update. (The SIMD steps mask the same outcome per lane.)
+// gradient resets the state and gives a zero update; so does a finite one whose new states are not
+// all finite (g * g overflows past |g| ~ 1.8e19; a NaN state read back): an infinite state would be
+// its block's new scale and decode the block's other elements to NaN. (The SIMD steps mask the same
+// outcome per lane.)
 template <class O>
 BNB_HD inline float step_element(const bnb_optim_hyper& h, float g, float* s) {
-  if (!std::isfinite(g)) {
-    for (int k = 0; k < num_states<O>; ++k) s[k] = 0.0f;
-    return 0.0f;
+  if (std::isfinite(g)) {
+    const float u = O::template update<ScalarOps>(h, g, s);
+    bool finite = true;
+    for (int k = 0; k < num_states<O>; ++k) finite = finite && std::isfinite(s[k]);
+    if (finite) return u;
   }
-  return O::template update<ScalarOps>(h, g, s);
+  for (int k = 0; k < num_states<O>; ++k) s[k] = 0.0f;
+  return 0.0f;
 }
 
 // Compile-time checks of the list: the codes are 0 .. count-1 (dense ABI codes, so an optimizer

@@ -65,6 +65,56 @@ class OutlierRobustnessTest {
         }
     }
 
+    /**
+     * A finite gradient whose square overflows float (|g| > ~1.8e19) resets its element like a non-finite
+     * gradient (states 0, update 0), for every optimizer, 8-bit and 32-bit; the other elements of its block
+     * keep finite state. (An infinite v became the block's scale, and at the next step every other element
+     * of the block decoded v as 0 * Inf = NaN: 256 NaN updates for Adam, AdEMAMix, RMSprop and Adagrad.)
+     */
+    @Test
+    void aGradientWhoseSquareOverflowsResetsOnlyItsElement() {
+        int n = 8192;
+        for (BlockwiseUpdaterConfig eight : TestUpdaters.training().toList()) {
+            BlockwiseUpdaterConfig twin = eight.clone();
+            twin.setOptimBits(32);
+            for (BlockwiseUpdaterConfig c : List.of(eight, twin)) {
+                String what = c.kind() + " optimBits " + c.getOptimBits();
+                GradientUpdater<?> u = c.instantiate(Nd4j.create(DataType.FLOAT, 1, c.stateSize(n)), true);
+                for (int it = 0; it < 4; it++) {
+                    Nd4j.getRandom().setSeed(100 + it);
+                    INDArray g = Nd4j.randn(DataType.FLOAT, 1, n).muli(0.01);
+                    if (it == 1) g.putScalar(5, 1e20f);
+                    u.applyUpdater(g, it, 0);
+                    float[] up = g.toFloatVector();
+                    int nonFinite = 0, zero = 0;
+                    for (float x : up) {
+                        if (!Float.isFinite(x)) nonFinite++;
+                        if (x == 0f) zero++;
+                    }
+                    assertEquals(0, nonFinite, what + " step " + it + ": non-finite updates");
+                    // the optimizers whose state squares the gradient (momentum's and Lion's states stay finite)
+                    boolean squares = c.kind() != org.bnb4j.optim.OptimKind.MOMENTUM && c.kind() != org.bnb4j.optim.OptimKind.LION;
+                    if (it == 1 && squares) assertEquals(0f, up[5], what + ": the overflowing element gives no update");
+                    assertTrue(zero <= 2, what + " step " + it + ": " + zero + " zero updates (only the reset element may be 0)");
+                }
+            }
+        }
+    }
+
+    /** At network level: one batch of inputs x1e38 (gradients past 1e19), then clean training: parameters stay finite. */
+    @Test
+    void aBatchWhoseGradientSquaresOverflowLeavesFiniteParameters() {
+        DataSet train = UpdatersTest.spirals(100, 41);
+        for (BlockwiseUpdaterConfig c : TestUpdaters.training().toList()) {
+            MultiLayerNetwork n = net(c);
+            for (int i = 0; i < 3; i++) n.fit(train);
+            n.fit(new DataSet(train.getFeatures().mul(1e38), train.getLabels()));
+            for (int i = 0; i < 3; i++) n.fit(train);
+            INDArray p = n.params();
+            assertFalse(p.isNaN().any() || p.isInfinite().any(), c.kind() + ": parameters stay finite");
+        }
+    }
+
     /** Without the bound (the plain bitsandbytes rule), the same run diverges: what the bound fixes. */
     @Test
     void withoutTheBoundTheEightBitRunDiverges() {

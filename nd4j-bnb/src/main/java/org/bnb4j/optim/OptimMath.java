@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * What every update rule shares (bitsandbytes' kernels, in float, in the native library's order): the
- * reset on a non-finite gradient and the moment clamp. The rules themselves are declared with their
+ * reset on a non-finite gradient or new state, and the moment clamp. The rules themselves are declared with their
  * optimizer, {@link OptimKind#update}.
  */
 public final class OptimMath {
@@ -18,13 +18,20 @@ public final class OptimMath {
 
     /**
      * One element of h's optimizer: returns the update; s[0..numStates) hold the states and are
-     * advanced. A non-finite g resets them to 0 and gives a zero update.
+     * advanced. A non-finite g resets them to 0 and gives a zero update; so does a finite g whose new
+     * states are not all finite (g * g overflowing float past |g| ~ 1.8e19, or a NaN state read back):
+     * an infinite state would become its block's scale and decode every other element of the block to
+     * NaN at the next step.
      */
     public static float step(OptimHyper h, float g, float[] s) {
-        if (!Float.isFinite(g)) {
-            Arrays.fill(s, 0, h.kind.numStates(), 0f);
-            return 0f;
+        int k = h.kind.numStates();
+        if (Float.isFinite(g)) {
+            float u = h.kind.update(h, g, s);
+            boolean finite = true;
+            for (int j = 0; j < k; j++) finite &= Float.isFinite(s[j]);
+            if (finite) return u;
         }
-        return h.kind.update(h, g, s);
+        Arrays.fill(s, 0, k, 0f);
+        return 0f;
     }
 }

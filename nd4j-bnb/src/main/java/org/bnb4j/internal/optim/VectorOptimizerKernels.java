@@ -398,6 +398,11 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     // m = lim < m ? lim : m; m = -lim > m ? -lim : m (NaN passes unchanged); a non-finite g (|g| < inf
     // false) resets the states and gives a zero update; the largest |state| ignores NaN.
 
+    /** |x| < inf: false for NaN and +-Inf (a lane whose new state is not finite is reset, as OptimMath.step). */
+    private static VectorMask<Float> finite(FloatVector x) {
+        return x.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
+    }
+
     private static FloatVector bc(float v) {
         return FloatVector.broadcast(F, v);
     }
@@ -416,6 +421,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             m = m.blend(lim, lim.compare(VectorOperators.LT, m));
             m = m.blend(nl, nl.compare(VectorOperators.GT, m));
             FloatVector u = step.mul(m.div(sv.add(epsHat)));
+            fin = fin.and(finite(m)).and(finite(v));
             m = zero.blend(m, fin);
             v = zero.blend(v, fin);
             zero.blend(u, fin).intoArray(g, i);
@@ -450,6 +456,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             m2 = m2.blend(lim3, lim3.compare(VectorOperators.LT, m2));
             m2 = m2.blend(nl3, nl3.compare(VectorOperators.GT, m2));
             FloatVector u = lr.mul(m1.div(c1).add(alpha.mul(m2)).div(sv.div(sc2).add(eps)));
+            fin = fin.and(finite(m1)).and(finite(v)).and(finite(m2));
             m1 = zero.blend(m1, fin);
             v = zero.blend(v, fin);
             m2 = zero.blend(m2, fin);
@@ -478,6 +485,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector st = first ? gv : b1.mul(FloatVector.fromArray(F, s0, i)).add(gv);
             FloatVector u = lr.mul(st);
+            fin = fin.and(finite(st));
             st = zero.blend(st, fin);
             zero.blend(u, fin).intoArray(g, i);
             st.intoArray(s0, i);
@@ -495,6 +503,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector st = b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv.mul(gv)));
             FloatVector u = lr.mul(gv.div(st.sqrt().add(eps)));
+            fin = fin.and(finite(st));
             st = zero.blend(st, fin);
             zero.blend(u, fin).intoArray(g, i);
             st.intoArray(s0, i);
@@ -512,6 +521,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
             FloatVector st = FloatVector.fromArray(F, s0, i).add(gv.mul(gv));
             FloatVector u = lr.mul(gv.div(st.sqrt().add(eps)));
+            fin = fin.and(finite(st));
             st = zero.blend(st, fin);
             zero.blend(u, fin).intoArray(g, i);
             st.intoArray(s0, i);
@@ -532,6 +542,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             FloatVector c = b1.mul(s).add(omb1.mul(gv));
             FloatVector st = b2.mul(s).add(omb2.mul(gv));
             FloatVector u = zero.blend(lr, c.compare(VectorOperators.GT, 0f)).blend(nlr, c.compare(VectorOperators.LT, 0f));
+            fin = fin.and(finite(st));
             st = zero.blend(st, fin);
             zero.blend(u, fin).intoArray(g, i);
             st.intoArray(s0, i);
