@@ -340,6 +340,34 @@ class UpdatersTest {
         assertTrue(Double.isFinite(c.score()));
     }
 
+    /**
+     * A view whose two header words are zero but whose content is not is refused, also by an updater that
+     * has not stepped yet (a restored network): it was taken as a fresh state without looking further, and
+     * the step read the content as packed 8-bit state (NaN parameters when DL4J's setLearningRate merged
+     * 32-bit blocks whose first moments were 0). An all-zero view is a fresh state, as for DL4J's updaters.
+     */
+    @Test
+    void aZeroHeaderOverOtherContentIsRefusedAfterARestore() throws Exception {
+        DataSet d = spirals(100, 1);
+        MultiLayerNetwork a = net(new Adam8bit(3e-3));
+        for (int i = 0; i < 3; i++) a.fit(d);
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(a, bos, true);
+        MultiLayerNetwork r = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bos.toByteArray()), true);
+        INDArray view = r.getUpdater().getStateViewArray();
+        view.putScalar(0, 0f);
+        view.putScalar(1, 0f);
+        for (int i = 2; i < 40; i++) view.putScalar(i, 12345f);
+        INDArray params = r.params().dup();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> r.fit(d));
+        assertTrue(e.getMessage().contains("does not hold this updater's 8-bit state"), e.getMessage());
+        assertEquals(params, r.params(), "nothing was stepped");
+
+        r.getUpdater().getStateViewArray().assign(0);   // a reset by the user: a fresh state
+        r.fit(d);
+        assertTrue(Double.isFinite(r.score()));
+    }
+
     /** Defaults are bitsandbytes' optimizers' (lr, betas/decay, eps), not DL4J's RmsProp/AdaGrad ones. */
     @Test
     void defaultsAreBitsandbytes() {

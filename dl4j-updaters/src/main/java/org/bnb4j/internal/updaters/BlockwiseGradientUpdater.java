@@ -375,8 +375,10 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         int tag = Float.floatToRawIntBits(flat.getFloat(0));
         if (tag == expected) return false;
         // fresh only if both header words are zero (a cast view, convertDataType FLOAT -> DOUBLE, can leave a
-        // zero tag word, but never a zero checksum word beside it) and, once stepped, the whole view is zero
-        if (tag == 0 && Float.floatToRawIntBits(flat.getFloat(1)) == 0 && (state8 == null || isAllZero(flat))) {
+        // zero tag word, but never a zero checksum word beside it) and the whole view is zero, also for an
+        // updater that has not stepped yet (after a restore, a clone, or DL4J rebuilding its blocks with other
+        // content that happens to start with two zero words, e.g. 32-bit moments of dead units)
+        if (tag == 0 && Float.floatToRawIntBits(flat.getFloat(1)) == 0 && isAllZero(flat)) {
             flat.putScalar(0, Float.intBitsToFloat(expected));
             return true;
         }
