@@ -87,22 +87,18 @@ public class ParallelWrapper8bit extends ParallelWrapper {
 
     @Override
     public synchronized void fit(DataSetIterator source) {
-        beforeFit();
-        try {
-            super.fit(source);
-        } catch (RuntimeException | Error e) {
-            closeAfterFailure(e);
-            throw e;
-        } finally {
-            rootStateAtFit = null;
-        }
+        guardedFit(() -> super.fit(source));
     }
 
     @Override
     public synchronized void fit(MultiDataSetIterator source) {
+        guardedFit(() -> super.fit(source));
+    }
+
+    private void guardedFit(Runnable fit) {
         beforeFit();
         try {
-            super.fit(source);
+            fit.run();
         } catch (RuntimeException | Error e) {
             closeAfterFailure(e);
             throw e;
