@@ -110,4 +110,59 @@ class SameDiffTest {
             }
         }
     }
+
+    /** One weight vector w of n elements; loss = mean(w^2) * mean(in * label). */
+    private static SameDiff vectorGraph(IUpdater u, long n) {
+        SameDiff sd = SameDiff.create();
+        SDVariable in = sd.placeHolder("in", DataType.FLOAT, -1, 4);
+        SDVariable label = sd.placeHolder("label", DataType.FLOAT, -1, 4);
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(5);
+        SDVariable w = sd.var("w", org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, n).subi(0.5));
+        sd.math().square(w).mean().mul(in.mul(label).mean()).rename("loss");
+        sd.setLossVariables("loss");
+        sd.setTrainingConfig(TrainingConfig.builder().updater(u).dataSetFeatureMapping("in").dataSetLabelMapping("label").build());
+        return sd;
+    }
+
+    private static DataSet ones(int rows) {
+        return new DataSet(org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, rows, 4), org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, rows, 4));
+    }
+
+    /**
+     * A variable resized after training started is refused at its next step (DL4J's Adam refuses it too):
+     * the state was laid out for the old length, and was read misaligned (32-bit) or as floats (8-bit state
+     * of a variable that fell below min8bitSize), giving NaN parameters.
+     */
+    @Test
+    void aVariableResizedMidTrainingIsRefused() {
+        DataSet d = ones(8);
+        for (long[] sizes : new long[][]{{63, 60}, {100_000, 99_999}, {100_000, 4000}, {5000, 4097}}) {
+            for (IUpdater u : new IUpdater[]{new Adam8bit(1e-2), Adam8bit.builder().learningRate(1e-2).optimBits(32).build(),
+                    new org.bnb4j.updaters.config.RMSprop8bit(1e-2)}) {
+                SameDiff sd = vectorGraph(u, sizes[0]);
+                for (int i = 0; i < 2; i++) sd.fit(d);
+                sd.getVariable("w").setArray(org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, sizes[1]).subi(0.5));
+                INDArray before = sd.getArrForVarName("w").dup();
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> sd.fit(d), u + " " + sizes[0] + " -> " + sizes[1]);
+                assertTrue(e.getMessage().contains("resized") || e.getMessage().contains("another size"), e.getMessage());
+                assertEquals(before, sd.getArrForVarName("w"), "nothing was stepped");
+            }
+        }
+    }
+
+    /** A 32-bit state map of another optimizer (another number of states) is refused at the first step. */
+    @Test
+    void anotherOptimizersSmallStateIsRefused() {
+        SameDiff adam = vectorGraph(new Adam8bit(1e-2), 63);
+        adam.fit(ones(8));
+        Map<String, INDArray> state = adam.getUpdaterMap().get("w").getState();
+        org.nd4j.linalg.learning.GradientUpdater<?> rms = new org.bnb4j.updaters.config.RMSprop8bit(1e-2).instantiate(state, false);
+        INDArray g = org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 1, 63);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> rms.applyUpdater(g, 1, 0));
+        assertTrue(e.getMessage().contains("another optimizer"), e.getMessage());
+        // its own state map is accepted
+        org.nd4j.linalg.learning.GradientUpdater<?> again = new Adam8bit(1e-2).instantiate(state, false);
+        again.applyUpdater(g, 1, 0);
+        for (float x : g.toFloatVector()) assertTrue(Float.isFinite(x));
+    }
 }

@@ -61,6 +61,10 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private final PackedView packing = new PackedView();
     private List<INDArray> parameters;   // for maxUnorm: the parameters this updater's gradient belongs to
     private final PagedState paging;     // null unless config.paged
+    /** Gradient length of this updater's last step (-1 before the first): a state is made for one length. */
+    private long stepLength = -1;
+    /** Length of a 32-bit state given as a state map (SameDiff's load path), checked against stateSize at the first step; -1 otherwise. */
+    private long mapStateLength = -1;
 
     public BlockwiseGradientUpdater(BlockwiseUpdaterConfig config) {
         this.config = config;
@@ -78,6 +82,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         this.view = viewArray;
         this.state8 = null;
         this.flat = null;
+        this.stepLength = -1;
+        this.mapStateLength = -1;
         // paged: a new view is mapped to a zero file (never touched, so never resident as a whole)
         boolean zeroed = paging != null && paging.attach(viewArray, initialize);
         if (initialize && viewArray != null && !zeroed) viewArray.assign(0);
@@ -106,6 +112,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             INDArray s = stateMap.get(STATE_KEY);
             if (s == null) throw new IllegalStateException(who + ": state array '" + STATE_KEY + "' is null");
             setStateViewArray(s, s.shape(), 'c', initialize);
+            mapStateLength = s.length();   // one variable's state: exactly stateSize(n) of this config, checked at the first step
             return;
         }
         INDArray codes = stateMap.get(CODES_KEY), absmax = stateMap.get(ABSMAX_KEY), check = stateMap.get(CHECK_KEY);
@@ -186,8 +193,9 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         if (gradient == null) throw new IllegalArgumentException(config.getClass().getSimpleName() + ": gradient is null");
         if (view == null) throw new IllegalStateException(config.getClass().getSimpleName() + " updater has no state view");
-        boolean stream = paging != null && paging.beginStep();
         long n = gradient.length();
+        requireSameLength(n);
+        boolean stream = paging != null && paging.beginStep();
         // DL4J counts iterations from 0 and its own updaters accept -1 (used before the first fit):
         // steps before the first count as the first (bias corrections are undefined at t = 0).
         long t = Math.max(1L, iteration + 1L);
@@ -228,6 +236,27 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             if (stream && PagedState.canStream32(gradient, states)) paging.step32Streamed(KernelProvider.get().optimizerKernels(), h, gradient, states, k, n);
             else packing.step32(KernelProvider.get().optimizerKernels(), h, gradient, states, k, n);
             if (config.getMaxUnorm() > 0) limitUpdateNorm(gradient, h);
+        }
+        stepLength = n;
+    }
+
+    /**
+     * A state is laid out for one parameter count: a gradient of another length (a SameDiff variable or a
+     * layer resized after training started) would read the states misaligned, or packed 8-bit words as
+     * floats, and train on garbage (DL4J's own updaters refuse it too). A state map's 32-bit array must
+     * be exactly this config's size for the gradient (another optimizer's state has another size).
+     */
+    private void requireSameLength(long n) {
+        String who = config.getClass().getSimpleName();
+        if (stepLength >= 0 && n != stepLength) {
+            throw new IllegalStateException(who + ": this updater's state was made for " + stepLength + " parameters, the gradient has "
+                    + n + " (a variable or layer resized after training started?); re-create the updater (state is lost)");
+        }
+        // stateSize(n), or the plain 32-bit layout that states saved before small parameters reserved more have
+        long plain32 = config.kind().numStates() * n + config.clippingWords();
+        if (stepLength < 0 && mapStateLength >= 0 && !config.uses8bit(n) && mapStateLength != config.stateSize(n) && mapStateLength != plain32) {
+            throw new IllegalStateException(who + ": the state array holds " + mapStateLength + " values, " + n + " parameters need "
+                    + config.stateSize(n) + " (a state of another optimizer or configuration, or of a variable of another size?)");
         }
     }
 
@@ -388,7 +417,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private IllegalStateException wrongTag(int tag, int expected, long n) {
         return new IllegalStateException(config.getClass().getSimpleName() + ": the updater view does not hold this "
                 + "updater's 8-bit state for a block of " + n + " parameters (tag " + Integer.toHexString(tag) + ", expected "
-                + Integer.toHexString(expected) + "). It may come from another configuration or blocksize, from "
+                + Integer.toHexString(expected) + "). It may come from another configuration or blocksize, from a variable or "
+                + "layer of another size, from "
                 + "setLearningRate rebuilding the updater blocks, from convertDataType, or from a distributed trainer averaging "
                 + "the packed words (use org.bnb4j.distributed.ParallelWrapper8bit, org.bnb4j.spark.ParameterAveragingTrainingMaster8bit "
                 + "or SharedTrainingMaster8bit); re-initialise the updater (state is lost) or restore a matching one.");
@@ -400,7 +430,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         throw new IllegalStateException(config.getClass().getSimpleName() + ": the 8-bit state in the updater view was "
                 + "changed outside the updater (its block scales no longer match the checksum written by the last step: "
                 + "stored " + Integer.toHexString(stored) + ", computed " + Integer.toHexString(Float.floatToRawIntBits(checksumWord(checksum, halfWords)))
-                + "). Packed 8-bit state cannot be averaged or edited as plain numbers, which is what DL4J's ParallelWrapper "
+                + "), e.g. edited through getState() or by hand. Packed 8-bit state cannot be averaged or edited as plain numbers, "
+                + "which is what DL4J's ParallelWrapper "
                 + "(AVERAGING with averageUpdaters(true)), Spark's ParameterAveragingTrainingMaster (saveUpdater(true)) and "
                 + "SharedTrainingMaster (at the end of fit()) do. "
                 + "ParallelWrapper: use org.bnb4j.distributed.ParallelWrapper8bit (dl4j-distributed; averages 8-bit state "
