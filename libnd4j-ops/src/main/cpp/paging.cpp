@@ -170,8 +170,15 @@ bool read_all(int fd, uint8_t* dst, uint64_t bytes, uint64_t offset) {
 // lives only as long as the descriptor and the mappings of it, so a crash leaves nothing on disk.
 // Returns the descriptor, or -1 with *status and msg set.
 int open_state_file(const char* dir, uint64_t bytes, int32_t* status, char* msg, int32_t msg_cap) {
-  std::string path = std::string(dir) + "/" + kFilePrefix + std::to_string(getpid()) + "-" + std::to_string(g_file_seq.fetch_add(1));
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // The name lives only until the unlink below; one left by a crash in that window (or by another process
+  // of the same PID, in another PID namespace sharing dir) is skipped: the next sequence number is tried.
+  std::string path;
+  int fd = -1;
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    path = std::string(dir) + "/" + kFilePrefix + std::to_string(getpid()) + "-" + std::to_string(g_file_seq.fetch_add(1));
+    fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0 || errno != EEXIST) break;
+  }
   if (fd < 0) {
     message(msg, msg_cap, "cannot create %s: %s", path.c_str(), std::strerror(errno));
     *status = BNB_PAGE_ERR_FILE;

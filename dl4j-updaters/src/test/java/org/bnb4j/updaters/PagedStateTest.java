@@ -261,6 +261,61 @@ class PagedStateTest {
         assertEquals(params, n.params());
     }
 
+    /**
+     * A directory whose name has characters outside the Basic Multilingual Plane is refused with a message
+     * (JNI's modified UTF-8 handed open() another name: "cannot create ... No such file or directory").
+     */
+    @Test
+    void aDirectoryNameTheNativeLibraryCannotPassIsRefusedWithAMessage() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(nativeLoaded());
+        Path odd = Files.createDirectory(dir.resolve("st\uD83D\uDE00te"));
+        MultiLayerNetwork n = net(Adam8bit.builder().paged(true).pagedDirectory(odd.toString()).build());
+        INDArray params = n.params().dup();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> n.fit(batch(1)));
+        assertTrue(e.getMessage().contains("Basic Multilingual Plane"), e.getMessage());
+        assertEquals(params, n.params());
+    }
+
+    /**
+     * A state file name left by a crash of an earlier process with this PID (containers run the JVM as
+     * PID 1 every time) is skipped, not an error on every later run.
+     */
+    @Test
+    void fileNamesLeftWithThisProcessIdAreSkipped() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(nativeLoaded());
+        Path d = Files.createDirectory(dir.resolve("stale"));
+        long pid = ProcessHandle.current().pid();
+        for (int i = 0; i < 3000; i++) Files.createFile(d.resolve("bnb4j-paged-" + pid + "-" + i));
+        MultiLayerNetwork mem = net(new Adam8bit(1e-3)), pag = net(Adam8bit.builder().learningRate(1e-3).paged(true).pagedDirectory(d.toString()).build());
+        fit(mem, 0, 3);
+        fit(pag, 0, 3);
+        assertEquals(mem.params(), pag.params());
+        assertTrue(updater(pag).pagedBytes() > 0);
+        pag.close();
+    }
+
+    /**
+     * A view that arrives with state is mapped at its first step; when that fails (here the directory is
+     * gone by then; a full disk or a file-size limit alike) the state stays in memory with a warning and the
+     * step runs whole: the failure used to come after DL4J had stepped the blocks before this one.
+     */
+    @Test
+    void aViewWithStateThatCannotBePagedStaysInMemory() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(nativeLoaded());
+        Path gone = Files.createDirectory(dir.resolve("gone"));
+        MultiLayerNetwork mem = net(new Adam8bit(1e-3));
+        MultiLayerNetwork pag = net(Adam8bit.builder().learningRate(1e-3).paged(true).pagedDirectory(gone.toString()).build());
+        fit(mem, 0, 3);
+        pag.setParams(mem.params().dup());
+        pag.getLayerWiseConfigurations().setIterationCount(mem.getLayerWiseConfigurations().getIterationCount());
+        pag.setUpdater(new MultiLayerUpdater(pag, mem.getUpdater().getStateViewArray().dup()));
+        Files.delete(gone);
+        fit(mem, 3, 2);
+        fit(pag, 3, 2);
+        assertEquals(mem.params(), pag.params());
+        assertEquals(0, updater(pag).pagedBytes(), "the state stayed in memory");
+    }
+
     /** bitsandbytes' names: PagedAdam8bit, PagedLion8bit, PagedAdEMAMix8bit are their optimizer with paged on. */
     @Test
     void pagedConfigClassesAreTheirOptimizerWithPagingOn() {

@@ -27,7 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * and SameDiff's save see the state where they always do, and the operating system pages it out
  * when memory runs short. A new view is mapped at once and reads as zero (its pages were never
  * touched, so a paged state is never resident as a whole); a view that already holds state (a restore
- * handing its array, SameDiff's load) is mapped with its contents on the first step.
+ * handing its array, SameDiff's load) is mapped with its contents on the first step, and when that
+ * mapping fails (no space, a file-size limit) the state stays in memory with a warning rather than
+ * failing the step halfway (other blocks of the iteration may have stepped).
  *
  * <p>A step runs whole while the state fits in the memory left (the OS then keeps its pages, and the
  * step costs what an in-memory one does, plus a read-ahead hint). When it does not fit, the step is
@@ -88,7 +90,14 @@ final class PagedState {
     boolean beginStep() {
         if (pending) {
             pending = false;
-            record(PagedMemory.page(view, dir, false));
+            try {
+                record(PagedMemory.page(view, dir, false));
+            } catch (PagedStateException e) {
+                // DL4J steps its updater blocks one after another: blocks before this one may have stepped in this
+                // iteration already, so failing here would leave a partial step. The state is intact in memory.
+                log.warn("{}: the state that came with this updater view cannot be paged, it stays in memory ({})", who, e.getMessage());
+                return false;
+            }
         }
         if (bytes == 0) return false;
         boolean stream = streaming.equals("always") || (streaming.equals("auto") && !fitsInMemory());

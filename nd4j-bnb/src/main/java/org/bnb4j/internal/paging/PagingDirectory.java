@@ -38,6 +38,12 @@ public final class PagingDirectory {
      * @throws PagedStateException naming the problem
      */
     public static void check(Path dir, long bytes) {
+        // the native library gets the path through JNI's modified UTF-8, which writes characters outside the
+        // Basic Multilingual Plane (emoji, ...) as surrogate pairs: open() would be given another name
+        if (dir.toString().codePoints().anyMatch(Character::isSupplementaryCodePoint)) {
+            throw new PagedStateException("paged state: directory " + dir + " has characters outside Unicode's Basic Multilingual "
+                    + "Plane (e.g. emoji), which the native library cannot pass to the file system; choose another pagedDirectory");
+        }
         if (!Files.exists(dir)) throw new PagedStateException("paged state: directory " + dir + " does not exist (pagedDirectory)");
         if (!Files.isDirectory(dir)) throw new PagedStateException("paged state: " + dir + " is not a directory (pagedDirectory)");
         if (!Files.isWritable(dir)) throw new PagedStateException("paged state: directory " + dir + " is not writable (pagedDirectory)");
