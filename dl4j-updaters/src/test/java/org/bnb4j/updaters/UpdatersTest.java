@@ -368,6 +368,31 @@ class UpdatersTest {
         assertTrue(Double.isFinite(r.score()));
     }
 
+    /**
+     * clone() never throws (DL4J clones the updater per layer while building a configuration): a rate set
+     * out of range is reported at the first step, for every config alike (SGD8bit, RMSprop8bit and
+     * Adagrad8bit threw from clone()). A clone shares the schedule, as DL4J's configs do: a RampSchedule
+     * (no equals()) made clones unequal and DL4J split its updater blocks per layer.
+     */
+    @Test
+    void cloneNeverThrowsAndSharesTheSchedule() {
+        for (TestUpdaters.Entry e : TestUpdaters.ALL) {
+            BlockwiseUpdaterConfig c = e.trains().get();
+            c.setLearningRate(-0.01);
+            BlockwiseUpdaterConfig copy = assertDoesNotThrow(c::clone, e.toString());
+            assertEquals(c, copy);
+            MultiLayerNetwork n = net(c);
+            IllegalStateException ex = assertThrows(IllegalStateException.class, () -> n.fit(spirals(20, 1)), e.toString());
+            assertTrue(ex.getMessage().contains("learningRate"), ex.getMessage());
+
+            BlockwiseUpdaterConfig ramp = e.trains().get();
+            ramp.setLrAndSchedule(Double.NaN, new org.nd4j.linalg.schedule.RampSchedule(new ExponentialSchedule(ScheduleType.ITERATION, 0.01, 0.99), 10));
+            assertEquals(ramp, ramp.clone(), e + ": a clone with a RampSchedule");
+            MultiLayerNetwork r = net(ramp);
+            assertEquals(1, ((org.deeplearning4j.nn.updater.MultiLayerUpdater) r.getUpdater()).getUpdaterBlocks().size(), e + ": one updater block");
+        }
+    }
+
     /** Defaults are bitsandbytes' optimizers' (lr, betas/decay, eps), not DL4J's RmsProp/AdaGrad ones. */
     @Test
     void defaultsAreBitsandbytes() {

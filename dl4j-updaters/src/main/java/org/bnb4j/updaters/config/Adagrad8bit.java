@@ -60,7 +60,11 @@ public class Adagrad8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
-        return new Adagrad8bit(learningRate, epsilon);
+        // not the (learningRate, ...) constructor: it checks the rate, and clone() must not throw (DL4J clones per layer;
+        // clone() copies the rate after this, and validate() checks it at the first step)
+        Adagrad8bit c = new Adagrad8bit();
+        c.epsilon = epsilon;
+        return c;
     }
 
     public static final class Builder extends BaseBuilder<Adagrad8bit, Builder> {

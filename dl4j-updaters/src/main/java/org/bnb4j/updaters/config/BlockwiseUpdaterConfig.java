@@ -233,7 +233,9 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
     public BlockwiseUpdaterConfig clone() {
         BlockwiseUpdaterConfig c = newInstance();
         c.learningRate = learningRate;
-        c.learningRateSchedule = learningRateSchedule == null ? null : learningRateSchedule.clone();
+        // shared, as DL4J's configs share it: a schedule is immutable in use, and a copy of one without equals()
+        // (RampSchedule) would make the clones unequal, and DL4J would then split its updater blocks per layer
+        c.learningRateSchedule = learningRateSchedule;
         c.blocksize = blocksize;
         c.min8bitSize = min8bitSize;
         c.optimBits = optimBits;

@@ -66,7 +66,12 @@ public class RMSprop8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
-        return new RMSprop8bit(learningRate, rmsDecay, epsilon);
+        // not the (learningRate, ...) constructor: it checks the rate, and clone() must not throw (DL4J clones per layer;
+        // clone() copies the rate after this, and validate() checks it at the first step)
+        RMSprop8bit c = new RMSprop8bit();
+        c.rmsDecay = rmsDecay;
+        c.epsilon = epsilon;
+        return c;
     }
 
     public static final class Builder extends BaseBuilder<RMSprop8bit, Builder> {

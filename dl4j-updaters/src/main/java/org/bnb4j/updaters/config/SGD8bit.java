@@ -64,7 +64,11 @@ public class SGD8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected BlockwiseUpdaterConfig newInstance() {
-        return new SGD8bit(learningRate, momentum);
+        // not the (learningRate, ...) constructor: it checks the rate, and clone() must not throw (DL4J clones per layer;
+        // clone() copies the rate after this, and validate() checks it at the first step)
+        SGD8bit c = new SGD8bit();
+        c.momentum = momentum;
+        return c;
     }
 
     public static final class Builder extends BaseBuilder<SGD8bit, Builder> {
