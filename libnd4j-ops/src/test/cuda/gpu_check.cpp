@@ -355,13 +355,24 @@ void check_arguments(const Map& sgn) {
     ++g.cases;
     if (cpu != gpu) g.bad(fmt("%s: cpu %" PRId64 " gpu %" PRId64, what, cpu, gpu));
   };
-  std::vector<float> hx(4096, 1.0f), ha(64);
+  std::vector<float> hx(4096, 1.0f), ha(4096);   // room for the absmax of blocksize 1
   std::vector<uint8_t> hc(4096);
-  for (int bs : {0, 32, 96, 8192}) {
+  for (int bs : {0, -64}) {
     expect("quantize blocksize", bnb_quantize_blockwise(sgn.cpu, hx.data(), BNB_FLOAT, 4096, 0, nullptr, nullptr, hc.data(), ha.data(), bs, 0, 0),
            bnb_cuda_quantize_blockwise(sgn.gpu, d.p, BNB_FLOAT, 4096, c.p, d.p, bs, 0, 0, nullptr, nullptr));
     expect("dequantize blocksize", bnb_dequantize_blockwise(sgn.cpu, hc.data(), ha.data(), 4096, bs, hx.data(), BNB_FLOAT, 0, nullptr, nullptr),
            bnb_cuda_dequantize_blockwise(sgn.gpu, c.p, d.p, 4096, bs, d.p, BNB_FLOAT, nullptr));
+  }
+  // blocksizes only the CPU kernels take (bitsandbytes' CPU rule); the GPU ones keep its CUDA rule (64..4096, powers of two)
+  for (int bs : {1, 32, 96, 8192}) {
+    expect("quantize CPU-only blocksize", bnb_quantize_blockwise(sgn.cpu, hx.data(), BNB_FLOAT, 4096, 0, nullptr, nullptr, hc.data(), ha.data(), bs, 0, 0),
+           BNB_OK);
+    expect("quantize CPU-only blocksize on the GPU", bnb_cuda_quantize_blockwise(sgn.gpu, d.p, BNB_FLOAT, 4096, c.p, d.p, bs, 0, 0, nullptr, nullptr),
+           BNB_ERR_ARG);
+    expect("dequantize CPU-only blocksize", bnb_dequantize_blockwise(sgn.cpu, hc.data(), ha.data(), 4096, bs, hx.data(), BNB_FLOAT, 0, nullptr, nullptr),
+           BNB_OK);
+    expect("dequantize CPU-only blocksize on the GPU", bnb_cuda_dequantize_blockwise(sgn.gpu, c.p, d.p, 4096, bs, d.p, BNB_FLOAT, nullptr),
+           BNB_ERR_ARG);
   }
   expect("quantize dtype", bnb_quantize_blockwise(sgn.cpu, hx.data(), 9, 4096, 0, nullptr, nullptr, hc.data(), ha.data(), 64, 0, 0),
          bnb_cuda_quantize_blockwise(sgn.gpu, d.p, 9, 4096, c.p, d.p, 64, 0, 0, nullptr, nullptr));
