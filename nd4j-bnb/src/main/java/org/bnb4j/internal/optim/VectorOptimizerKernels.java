@@ -398,7 +398,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
     // m = lim < m ? lim : m; m = -lim > m ? -lim : m (NaN passes unchanged); a non-finite g (|g| < inf
     // false) resets the states and gives a zero update; the largest |state| ignores NaN.
 
-    /** |x| < inf: false for NaN and +-Inf (a lane whose new state is not finite is reset, as OptimMath.step). */
+    /** |x| < inf: false for NaN and +-Inf (a lane whose gradient or new state is not finite is reset, as OptimMath.step). */
     private static VectorMask<Float> finite(FloatVector x) {
         return x.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
     }
@@ -413,7 +413,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero, mx1 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
+            VectorMask<Float> fin = finite(gv);
             FloatVector v = b2.mul(FloatVector.fromArray(F, s1, i)).add(omb2.mul(gv.mul(gv)));
             FloatVector sv = v.sqrt();
             FloatVector m = b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv));
@@ -444,7 +444,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero, mx1 = zero, mx2 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
+            VectorMask<Float> fin = finite(gv);
             FloatVector v = b2.mul(FloatVector.fromArray(F, s1, i)).add(omb2.mul(gv.mul(gv)));
             FloatVector sv = v.sqrt();
             FloatVector m1 = b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv));
@@ -482,7 +482,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         boolean first = h.firstStep;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
+            VectorMask<Float> fin = finite(gv);
             FloatVector st = first ? gv : b1.mul(FloatVector.fromArray(F, s0, i)).add(gv);
             FloatVector u = lr.mul(st);
             fin = fin.and(finite(st));
@@ -500,7 +500,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
+            VectorMask<Float> fin = finite(gv);
             FloatVector st = b1.mul(FloatVector.fromArray(F, s0, i)).add(omb1.mul(gv.mul(gv)));
             FloatVector u = lr.mul(gv.div(st.sqrt().add(eps)));
             fin = fin.and(finite(st));
@@ -518,7 +518,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
+            VectorMask<Float> fin = finite(gv);
             FloatVector st = FloatVector.fromArray(F, s0, i).add(gv.mul(gv));
             FloatVector u = lr.mul(gv.div(st.sqrt().add(eps)));
             fin = fin.and(finite(st));
@@ -537,7 +537,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         FloatVector mx0 = zero;
         for (int i = off, end = off + len; i < end; i += L) {
             FloatVector gv = FloatVector.fromArray(F, g, i);
-            VectorMask<Float> fin = gv.abs().compare(VectorOperators.LT, Float.POSITIVE_INFINITY);
+            VectorMask<Float> fin = finite(gv);
             FloatVector s = FloatVector.fromArray(F, s0, i);
             FloatVector c = b1.mul(s).add(omb1.mul(gv));
             FloatVector st = b2.mul(s).add(omb2.mul(gv));
