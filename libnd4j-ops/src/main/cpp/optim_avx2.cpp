@@ -1,11 +1,12 @@
 // AVX2 block step of the fused optimizers, for CPUs without AVX-512 (the scalar step is ~15x slower
 // than DL4J's Adam there). The optimizers' rules (optimizers.h) on 8 lanes at a time (V256), with the
-// float operations of the scalar step (optim.cpp) in the same order, in three passes over a block's
-// float scratch: decode the state(s), update (gradient -> update in place, new absmax), encode.
-// Two forms of the decode and encode passes: the fast one (maps with a packed table: every
-// bitsandbytes map) looks its tables up with scalar loads, which cost less than 8-lane gathers on the
-// cores measured (docs/PERFORMANCE.md, "The AVX2 step"); the general one gathers, for any map, NaN
-// states and dividing scales.
+// float operations of the scalar step (optim.cpp) in the same order: decode the state(s), update
+// (gradient -> update in place, new states into a block's float scratch, new absmax), encode.
+// Two forms of decode and encode: the fast one (maps with a packed table: every bitsandbytes map)
+// looks its tables up with scalar loads straight into vector registers, which costs less than 8-lane
+// gathers and less than a round trip through a scratch on the cores measured (docs/PERFORMANCE.md,
+// "The AVX2 step"); the general one gathers into the scratch, for any map, NaN states and dividing
+// scales.
 #include <cstring>
 #include <type_traits>
 #include "avx2_util.h"
@@ -124,11 +125,13 @@ struct V256 {
   }
 };
 
-// The update pass of optimizer O over one block: rows[k] holds state k's map values, times scale[k]
-// (decode_value: map[c] * absmax) they are the old states; the update overwrites the gradient, the new
-// states go back to rows[k], mx[k] gets the new absmax of state k.
-template <class O>
-void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int64_t len, const float* scale, float* mx) {
+// The update pass of optimizer O over one block: values(k, i, left) gives the map values of state k's
+// eight codes at i (left = live lanes, < 8 only at the tail); times scale[k] (decode_value: map[c] *
+// absmax) they are the old states. The update overwrites the gradient, the new states go to rows[k],
+// mx[k] gets the new absmax of state k.
+template <class O, class Values>
+void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int64_t len, const float* scale, float* mx,
+                  Values values) {
   constexpr int K = num_states<O>;
   const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
   const __m256 inf = _mm256_set1_ps(__builtin_inff());
@@ -141,7 +144,7 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
     const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(len - i)), lane_index());
     const __m256 g = tail ? _mm256_maskload_ps(grad + i, live) : _mm256_loadu_ps(grad + i);
     __m256 st[K];
-    for_states<K>([&](auto k) { st[k] = _mm256_mul_ps(_mm256_load_ps(rows[k] + i), am[k]); });
+    for_states<K>([&](auto k) { st[k] = _mm256_mul_ps(values(k, i, tail ? len - i : 8), am[k]); });
     __m256 u = O::template update<V256>(hl, g, st);
     // non-finite gradient or new state: state reset, zero update; ok = |x| < inf (false for NaN and +-Inf)
     __m256 ok = _mm256_cmp_ps(_mm256_andnot_ps(sign, g), inf, _CMP_LT_OQ);
@@ -172,27 +175,37 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
 
 // ---- The fast passes, for maps with a packed table: no gathers.
 
-// The map values of one state's stored bytes; bytes at the top of packed FLOAT words read
-// values_sigma (the sigma swap folded into the table).
-void decode_raw(const Codebook& cb, const uint8_t* codes, int64_t len, int32_t phase, float* out, const OptimBlock* pf) {
-  const float* t[4];
-  for (int j = 0; j < 4; ++j) t[j] = slot_of(phase, j) == kFloatTop ? cb.values_sigma : cb.values;
-  int64_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    if (pf != nullptr && (i & 63) == 0) prefetch_ahead(*pf, i);
-    uint64_t q;
-    std::memcpy(&q, codes + i, 8);
-    out[i + 0] = t[0][q & 0xff];
-    out[i + 1] = t[1][(q >> 8) & 0xff];
-    out[i + 2] = t[2][(q >> 16) & 0xff];
-    out[i + 3] = t[3][(q >> 24) & 0xff];
-    out[i + 4] = t[0][(q >> 32) & 0xff];
-    out[i + 5] = t[1][(q >> 40) & 0xff];
-    out[i + 6] = t[2][(q >> 48) & 0xff];
-    out[i + 7] = t[3][q >> 56];
+// The map values of K states' stored bytes, eight at a time: one 8-byte load of codes, eight scalar
+// table loads assembled into a vector (no scratch store and reload, no gather). Bytes at the top of
+// packed FLOAT words read values_sigma (the sigma swap folded into the table). Vectors start at
+// multiples of 8, so table t[j] serves positions j and j + 4.
+template <int K>
+struct RawValues {
+  const float* t[K][4];
+  const uint8_t* codes[K];
+  const OptimBlock* pf;
+
+  RawValues(const StateMaps& maps, const OptimBlock& b) : pf(&b) {
+    for (int k = 0; k < K; ++k) {
+      codes[k] = b.codes[k];
+      for (int j = 0; j < 4; ++j) t[k][j] = slot_of(b.phase[k], j) == kFloatTop ? maps[k].values_sigma : maps[k].values;
+    }
   }
-  for (; i < len; ++i) out[i] = t[i & 3][codes[i]];
-}
+
+  __m256 operator()(int k, int64_t i, int64_t left) const {
+    if (k == 0 && (i & 63) == 0) prefetch_ahead(*pf, i);
+    const float* const* tk = t[k];
+    if (left < 8) {
+      alignas(32) float d[8] = {0.0f};
+      for (int64_t j = 0; j < left; ++j) d[j] = tk[j & 3][codes[k][i + j]];
+      return _mm256_load_ps(d);
+    }
+    uint64_t q;
+    std::memcpy(&q, codes[k] + i, 8);
+    return _mm256_setr_ps(tk[0][q & 0xff], tk[1][(q >> 8) & 0xff], tk[2][(q >> 16) & 0xff], tk[3][(q >> 24) & 0xff],
+                          tk[0][(q >> 32) & 0xff], tk[1][(q >> 40) & 0xff], tk[2][(q >> 48) & 0xff], tk[3][q >> 56]);
+  }
+};
 
 // The packed-table key of 8 normalised values (bits b): sign + 14 bits of exponent/mantissa (kernels.h lut_key).
 inline __m256i packed_key(__m256i b) {
@@ -234,11 +247,10 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t
   const bool has_top = phase >= 0;
   const __m256i top = has_top ? _mm256_set1_epi32((int)(0xffu << (8 * ((3 - phase) & 3)))) : _mm256_setzero_si256();
   const __m256i topd = top_lanes(phase);  // the same positions as dword lanes of a vector of 8
-  // The table lookups in scalar code (no gathers): keys of the whole block as 16-bit words, then one
-  // load per entry, then the vector finish. (s holds kMaxBlock floats: lanes past len read scratch;
-  // their codes are not stored.)
+  // The table lookups in scalar code (no gathers): keys of the whole block as 16-bit words, then per
+  // eight lanes eight entry loads assembled into a vector, and the vector finish. (s holds kMaxBlock
+  // floats: lanes past len read scratch; their codes are not stored.)
   alignas(32) uint16_t key[kMaxBlock];
-  alignas(32) uint32_t ent[kMaxBlock];
   const int64_t len32 = (len + 31) & ~(int64_t)31;
   for (int64_t i = 0; i < len32; i += 16) {
     const __m256i k0 = packed_key(_mm256_castps_si256(_mm256_mul_ps(_mm256_load_ps(s + i), vinv)));
@@ -246,21 +258,18 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t
     _mm256_store_si256(reinterpret_cast<__m256i*>(key + i),
                        _mm256_permute4x64_epi64(_mm256_packus_epi32(k0, k1), 0xd8));
   }
-  for (int64_t i = 0; i < len32; i += 4) {
-    uint64_t q;
-    std::memcpy(&q, key + i, 8);
-    ent[i] = packed[q & 0xffff];
-    ent[i + 1] = packed[(q >> 16) & 0xffff];
-    ent[i + 2] = packed[(q >> 32) & 0xffff];
-    ent[i + 3] = packed[q >> 48];
-  }
   for (int64_t i = 0; i < len; i += 32) {
     __m256i c[4];
     for (int q = 0; q < 4; ++q) {
       const __m256 v = _mm256_load_ps(s + i + 8 * q);
       const __m256i b = _mm256_castps_si256(_mm256_mul_ps(v, vinv));
-      c[q] = codes8_state(_mm256_load_si256(reinterpret_cast<const __m256i*>(ent + i + 8 * q)), b,
-                          v, split, with_sign_fix);
+      uint64_t k0, k1;
+      std::memcpy(&k0, key + i + 8 * q, 8);
+      std::memcpy(&k1, key + i + 8 * q + 4, 8);
+      const __m256i e = _mm256_setr_epi32(
+          (int)packed[k0 & 0xffff], (int)packed[(k0 >> 16) & 0xffff], (int)packed[(k0 >> 32) & 0xffff], (int)packed[k0 >> 48],
+          (int)packed[k1 & 0xffff], (int)packed[(k1 >> 16) & 0xffff], (int)packed[(k1 >> 32) & 0xffff], (int)packed[k1 >> 48]);
+      c[q] = codes8_state(e, b, v, split, with_sign_fix);
     }
     __m256i p = pack32(c[0], c[1], c[2], c[3]);
     const int64_t left = len - i;
@@ -305,10 +314,11 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t
 }
 
 // Blocks [lo, hi) of optimizer O: decode, update (scaling the map values, new absmax), encode, one
-// block at a time through one scratch per call.
-template <class O, class Decode, class Encode>
+// block at a time through one scratch per call. Gathered: decode_gather fills the scratch with the old
+// map values first; otherwise the update reads them from the codes (RawValues).
+template <class O, bool Gathered, class Encode>
 void step_blocks(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi,
-                 Decode decode, Encode encode) {
+                 Encode encode) {
   constexpr int K = num_states<O>;
   alignas(64) float s[K][kMaxBlock];
   for (int64_t bi = lo; bi < hi; ++bi) {
@@ -320,9 +330,14 @@ void step_blocks(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSou
       rows[k] = s[k];
       scale[k] = *b.absmax[k];
       finite_in = finite_in && std::isfinite(scale[k]);
-      decode(maps[k], b.codes[k], b.len, b.phase[k], s[k], k == 0 ? &b : nullptr);
+      if constexpr (Gathered) decode_gather(maps[k], b.codes[k], b.len, b.phase[k], s[k], k == 0 ? &b : nullptr);
     });
-    update_block<O>(h, b.grad, rows, b.len, scale, mx);
+    if constexpr (Gathered) {
+      update_block<O>(h, b.grad, rows, b.len, scale, mx,
+                      [&](int k, int64_t i, int64_t) { return _mm256_load_ps(rows[k] + i); });
+    } else {
+      update_block<O>(h, b.grad, rows, b.len, scale, mx, RawValues<K>(maps, b));
+    }
     // finite old scales and finite or reset states: a new state is non-finite only if its absmax is
     for_states<K>([&](auto k) {
       *b.absmax[k] = mx[k];
@@ -335,7 +350,7 @@ void step_blocks(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSou
 }  // namespace
 
 void optim_blocks_avx2(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
-  with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o)>(h, maps, src, lo, hi, decode_gather, encode_gather); });
+  with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o), true>(h, maps, src, lo, hi, encode_gather); });
 }
 
 bool optim_avx2_fast_usable(int32_t kind, const StateMaps& maps) {
@@ -351,7 +366,7 @@ bool optim_avx2_fast_usable(int32_t kind, const StateMaps& maps) {
 }
 
 void optim_blocks_avx2_fast(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
-  with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o)>(h, maps, src, lo, hi, decode_raw, encode_fast); });
+  with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o), false>(h, maps, src, lo, hi, encode_fast); });
 }
 
 }  // namespace bnb
