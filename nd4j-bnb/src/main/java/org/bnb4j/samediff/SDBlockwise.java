@@ -60,7 +60,7 @@ public final class SDBlockwise {
         SDVariable inv = absmax.mul(notD).add(z).add(d).rdiv(1.0).mul(notZ).mul(notD);
         SDVariable divisor = absmax.mul(d).add(notD);
         SDVariable y = blocks.mul(inv.reshape(nb, 1)).add(blocks.div(divisor.reshape(nb, 1)).mul(d.reshape(nb, 1))).reshape(padded);
-        SDVariable thresh = sd.constant(name + "_thresholds", Nd4j.createFromArray(CodeSearch.thresholds(map.values())));
+        SDVariable thresh = sd.constant(name + "_thresholds", Nd4j.createFromArray(graphThresholds(map)));
         SDVariable code = sd.constant(name + "_code0", Nd4j.zeros(DataType.INT, padded));
         for (int bit = 128; bit >= 1; bit >>= 1) {
             SDVariable candidate = code.add(bit);
@@ -95,6 +95,22 @@ public final class SDBlockwise {
         SDVariable scale = sd.gather(absmax.castTo(DataType.FLOAT).reshape(Blockwise.numBlocks(n, blocksize)), blockIdx, 0);
         SDVariable out = values.mul(scale).reshape(shape);
         return (dataType == DataType.FLOAT ? out : out.castTo(dataType)).rename(name);
+    }
+
+    /**
+     * The search's transition points with their infinities made finite: -Inf (t[0], never gathered) and
+     * +Inf (codes above the map's top, never reached) become -+Float.MAX_VALUE. A normalised y is in
+     * [-1, 1] or NaN (a block holding +-Inf normalises to 0 and NaN), so y >= MAX_VALUE is as false as
+     * y >= Inf; a constant holding Inf would set off ND4J's INF_PANIC/ANY_PANIC profiling when the graph
+     * is built, with nothing infinite in the data.
+     */
+    static float[] graphThresholds(QuantMap map) {
+        float[] t = CodeSearch.thresholds(map.values());
+        for (int k = 0; k < t.length; k++) {
+            if (t[k] == Float.POSITIVE_INFINITY) t[k] = Float.MAX_VALUE;
+            else if (t[k] == Float.NEGATIVE_INFINITY) t[k] = -Float.MAX_VALUE;
+        }
+        return t;
     }
 
     /** The element count of shape (no negative or unknown dimension): what the graph is built for. */

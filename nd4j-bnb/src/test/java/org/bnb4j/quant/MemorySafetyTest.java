@@ -46,6 +46,28 @@ class MemorySafetyTest {
         assertEquals(Blockwise.dequantize(Blockwise.quantize(x, QuantMap.dynamic(), 64)), Blockwise.dequantize(detached), "detached arrays live on");
     }
 
+    /**
+     * Views of a workspace array are checked like the array (as ND4J's ops check them): after the
+     * workspace closed and reopened, a view's memory belongs to another array, which must not be read
+     * (quantize) or written (dequantize into it).
+     */
+    @Test
+    void viewsFromAClosedWorkspaceAreRefused() {
+        INDArray view;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS, "bnb4j-test-ws-views")) {
+            view = Nd4j.rand(DataType.FLOAT, 10_000).subi(0.5).get(NDArrayIndex.interval(0, 5000));
+            assertEquals(5000, Blockwise.quantize(view, QuantMap.dynamic(), 64).codes().length(), "usable inside the scope");
+        }
+        assertMessage(IllegalStateException.class, "has been closed", () -> Blockwise.quantize(view, QuantMap.dynamic(), 64));
+        QuantState s = Blockwise.quantize(Nd4j.rand(DataType.FLOAT, 5000), QuantMap.dynamic(), 64);
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS, "bnb4j-test-ws-views")) {
+            INDArray other = Nd4j.valueArrayOf(new long[]{20_000}, 123.0f, DataType.FLOAT); // reuses the memory
+            assertMessage(IllegalStateException.class, "closed and reopened", () -> Blockwise.quantize(view, QuantMap.dynamic(), 64));
+            assertMessage(IllegalStateException.class, "closed and reopened", () -> Blockwise.dequantize(s, view));
+            assertEquals(20_000, other.eq(123.0f).castTo(DataType.INT).sumNumber().intValue(), "the live array is untouched");
+        }
+    }
+
     @Test
     void closedArraysAreRefused() {
         INDArray y = Nd4j.rand(DataType.FLOAT, 1000);

@@ -61,6 +61,28 @@ class SDBlockwiseTest {
         }
     }
 
+    /** ND4J's INF/ANY_PANIC profiling checks every op output, constants included: a graph on finite data must not set it off. */
+    @Test
+    void panicProfilingSeesNoInfinityInTheGraph() {
+        org.nd4j.linalg.api.ops.executioner.OpExecutioner ex = Nd4j.getExecutioner();
+        for (org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode mode : new org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode[]{
+                org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode.INF_PANIC,
+                org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode.ANY_PANIC}) {
+            Nd4j.getRandom().setSeed(4);
+            INDArray x = Nd4j.randn(DataType.FLOAT, 97, 301);
+            QuantState ref = Blockwise.quantize(x, QuantMap.dynamic(), 256);
+            ex.setProfilingMode(mode);
+            try {
+                Map<String, INDArray> out = graph(QuantMap.dynamic(), 256).output(Map.of("x", x), "q_codes", "q_absmax");
+                assertEquals(ref.codes(), out.get("q_codes").castTo(DataType.UBYTE), mode + " codes");
+                assertEquals(ref.absmax(), out.get("q_absmax"), mode + " absmax");
+            } finally {
+                ex.setProfilingMode(org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode.DISABLED);
+            }
+        }
+        for (float t : SDBlockwise.graphThresholds(QuantMap.dynamic(false))) assertTrue(Float.isFinite(t));
+    }
+
     @Test
     void thresholdsReproduceTheSearch() {
         float[] c = QuantMap.dynamic(true).values();

@@ -4,6 +4,7 @@ import org.bnb4j.internal.kernels.KernelProvider;
 
 import org.bnb4j.internal.kernels.HostBuffers;
 import org.bnb4j.optim.OptimHyper;
+import org.bnb4j.internal.kernels.ArrayMemory;
 import org.bnb4j.internal.optim.OptimState8bit;
 import org.bnb4j.internal.optim.OptimizerKernels;
 import org.bnb4j.updaters.config.BlockwiseUpdaterConfig;
@@ -193,6 +194,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         if (gradient == null) throw new IllegalArgumentException(config.getClass().getSimpleName() + ": gradient is null");
         if (view == null) throw new IllegalStateException(config.getClass().getSimpleName() + " updater has no state view");
+        requireLiveAndApart(gradient);
         long n = gradient.length();
         requireSameLength(n);
         boolean stream = paging != null && paging.beginStep();
@@ -238,6 +240,30 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             if (config.getMaxUnorm() > 0) limitUpdateNorm(gradient, h);
         }
         stepLength = n;
+    }
+
+    /**
+     * Every step checks the memory afresh: the state's addresses are kept from step to step, so a view
+     * closed since (or whose parent was), or one in a workspace closed since, would be read and written
+     * as freed or reused memory; a gradient over the state's memory would be read while the step writes it.
+     */
+    private void requireLiveAndApart(INDArray gradient) {
+        String who = config.getClass().getSimpleName();
+        ArrayMemory state = live(view, who + " updater's state view");
+        ArrayMemory grad = live(gradient, who + " gradient");
+        if (ArrayMemory.overlaps(state, grad)) {
+            throw new IllegalArgumentException(who + ": the gradient shares memory with the updater's state view: pass separate arrays");
+        }
+    }
+
+    private static ArrayMemory live(INDArray arr, String what) {
+        try {
+            return ArrayMemory.of(arr);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(what + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -447,7 +473,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
     private static boolean isAllZero(INDArray flat) {
         long bytes = 4 * flat.length(), chunk = 1L << 30;
         try {
-            long base = bytes == 0 ? 0 : org.bnb4j.internal.kernels.ArrayMemory.of(flat).address();
+            long base = bytes == 0 ? 0 : ArrayMemory.of(flat).address();
             for (long off = 0; off < bytes; off += chunk) {
                 java.nio.ByteBuffer b = org.bnb4j.internal.kernels.HostBuffers.wrap(base + off, Math.min(chunk, bytes - off));
                 while (b.remaining() >= 8) if (b.getLong() != 0) return false;

@@ -60,6 +60,11 @@ public final class CudaBackend {
         }
     }
 
+    /** Whether ND4J's active backend keeps its arrays in CUDA device memory. */
+    public static boolean activeBackendIsCuda() {
+        return Active.CUDA;
+    }
+
     /** The kernels for ND4J's active backend: null for a host backend (the usual choice applies). */
     public static KernelProvider providerForActiveBackend() {
         if (!Active.CUDA) return null;

@@ -55,7 +55,8 @@ public final class ArrayMemory {
         if (arr.wasClosed() || (!arr.isEmpty() && arr.data() != null && arr.data().wasClosed())) {
             throw new IllegalArgumentException("array " + arr.dataType() + Arrays.toString(arr.shape()) + " was closed: its memory is released");
         }
-        if (!arr.isAttached() || arr.isView()) return;
+        // Views too (a view's buffer carries its workspace and generation): ND4J's own check makes no exception for them.
+        if (!arr.isAttached()) return;
         MemoryWorkspace ws = arr.data().getParentWorkspace();
         if (ws == null || ws.getWorkspaceType() == MemoryWorkspace.Type.CIRCULAR) return;
         if (!ws.isScopeActive()) {

@@ -6,6 +6,7 @@ import org.bnb4j.quant.QuantMap;
 import org.bnb4j.quant.QuantState;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.bnb4j.internal.cuda.CudaBackend;
 import org.nd4j.linalg.factory.Nd4j;
 
 
@@ -159,11 +160,18 @@ public final class BlockwiseQuantizer {
         }
     }
 
-    /** @throws UnsupportedOperationException unless ND4J runs on the CPU backend, whose memory the kernels address */
+    /**
+     * The kernels address the arrays of the CPU backend (host kernels) or of the CUDA backend (the CUDA
+     * provider's kernels, which run on device memory or refuse every call saying why, see CudaBackend).
+     * @throws UnsupportedOperationException for any other backend
+     */
     public static void checkHostBackend() {
-        if (!Nd4j.getEnvironment().isCPU()) {
-            throw new UnsupportedOperationException("bnb4j quantizes arrays of the CPU backend (nd4j-native); "
-                    + "the active ND4J backend is " + Nd4j.getBackend().getClass().getSimpleName());
-        }
+        String problem = backendProblem(Nd4j.getEnvironment().isCPU(), CudaBackend.activeBackendIsCuda());
+        if (problem != null) throw new UnsupportedOperationException(problem + Nd4j.getBackend().getClass().getSimpleName());
+    }
+
+    /** Null when the kernels can address the active backend's arrays, else the start of the message naming it. */
+    static String backendProblem(boolean cpu, boolean cuda) {
+        return cpu || cuda ? null : "bnb4j quantizes arrays of ND4J's CPU backend (nd4j-native) or CUDA backend; the active ND4J backend is ";
     }
 }

@@ -86,4 +86,16 @@ class KernelProviderTest {
             assertArrayEquals(g2.toFloatVector(), g1.toFloatVector(), "step " + t);
         }
     }
+
+    /**
+     * The quantize/dequantize API passes CUDA-backend arrays on to the kernels the CUDA provider chose
+     * (device kernels, or ones refusing with the reason the CUDA library is missing), and refuses only
+     * backends neither kind of kernel can address.
+     */
+    @Test
+    void theQuantizerLeavesCudaArraysToTheCudaProvider() {
+        assertNull(BlockwiseQuantizer.backendProblem(true, false));
+        assertNull(BlockwiseQuantizer.backendProblem(false, true));
+        assertTrue(BlockwiseQuantizer.backendProblem(false, false).contains("CPU backend"));
+    }
 }
