@@ -1,8 +1,12 @@
 package org.bnb4j.examples.memory;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -18,10 +22,30 @@ public final class Processes {
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath());
         cmd.add(mainClass);
         cmd.addAll(args);
         return cmd;
+    }
+
+    /**
+     * The class path this code was loaded from. Under {@code mvn exec:java} the examples and their
+     * dependencies come from the plugin's URLClassLoader while {@code java.class.path} names only
+     * Maven's launcher, so the loaders' URLs are used when there are any.
+     */
+    static String classPath() {
+        List<String> parts = new ArrayList<>();
+        for (ClassLoader l = Processes.class.getClassLoader(); l != null; l = l.getParent()) {
+            if (!(l instanceof URLClassLoader)) continue;
+            for (URL u : ((URLClassLoader) l).getURLs()) {
+                try {
+                    parts.add(Paths.get(u.toURI()).toString());
+                } catch (URISyntaxException | RuntimeException e) {
+                    // not a file URL: a forked JVM could not use it anyway
+                }
+            }
+        }
+        return parts.isEmpty() ? System.getProperty("java.class.path") : String.join(File.pathSeparator, parts);
     }
 
     /** Runs a command without a limit; output lines echoed with {@code echoPrefix} (null: not) and returned, exit code last. */
