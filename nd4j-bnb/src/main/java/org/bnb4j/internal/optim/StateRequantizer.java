@@ -21,8 +21,24 @@ import java.util.stream.LongStream;
 final class StateRequantizer {
     private StateRequantizer() {}
 
+    /**
+     * Elements per window: the byte views are Java ByteBuffers (int-indexed, at most 2 GiB), so a state
+     * is worked through in windows of whole blocks whose FLOAT values span at most 1 GiB. A block's work
+     * depends only on the block (and its stream's byte phase, which a window start at a multiple of the
+     * blocksize keeps), so windows give the same bytes as one pass.
+     */
+    static final long WINDOW_ELEMENTS = 1L << 28;
+
     static void dequantize(OptimState8bit st, INDArray[] values) {
-        eachBlock(st, values, (io, s, start, len, b) -> {
+        dequantize(st, values, WINDOW_ELEMENTS);
+    }
+
+    static void quantize(OptimState8bit st, INDArray[] values) {
+        quantize(st, values, WINDOW_ELEMENTS);
+    }
+
+    static void dequantize(OptimState8bit st, INDArray[] values, long window) {
+        eachBlock(st, values, window, (io, s, start, len, b) -> {
             float am = io.amax[s].getFloat((int) (4 * b));
             for (int i = start; i < start + len; i++) {
                 float v = StateCodec.decode(io.maps[s], io.codes[s].get(i) & 0xff, StateCodec.slot(io.phases[s], i), am);
@@ -31,9 +47,9 @@ final class StateRequantizer {
         });
     }
 
-    static void quantize(OptimState8bit st, INDArray[] values) {
-        requireFinite(st, values);
-        eachBlock(st, values, (io, s, start, len, b) -> {
+    static void quantize(OptimState8bit st, INDArray[] values, long window) {
+        requireFinite(st, values, window);
+        eachBlock(st, values, window, (io, s, start, len, b) -> {
             float mx = 0f;
             for (int i = start; i < start + len; i++) {
                 float x = Math.abs(io.vals[s].getFloat(4 * i));
@@ -55,17 +71,17 @@ final class StateRequantizer {
      * diverged state (or an average with one), and the caller is told rather than given a state that
      * turns the next step's parameters into NaN.
      */
-    private static void requireFinite(OptimState8bit st, INDArray[] values) {
+    private static void requireFinite(OptimState8bit st, INDArray[] values, long window) {
         int k = st.kind.numStates();
         check(st, values, k);
         if (st.n == 0) return;
         long[] first = new long[k];
         java.util.Arrays.fill(first, Long.MAX_VALUE);
-        eachBlock(st, values, (io, s, start, len, b) -> {
+        eachBlock(st, values, window, (io, s, start, len, b) -> {
             for (int i = start; i < start + len; i++) {
                 if (!Float.isFinite(io.vals[s].getFloat(4 * i))) {
                     synchronized (first) {
-                        if (i < first[s]) first[s] = i;
+                        if (io.base + i < first[s]) first[s] = io.base + i;
                     }
                     return;
                 }
@@ -80,25 +96,32 @@ final class StateRequantizer {
         }
     }
 
-    /** Work on state s of block b, elements [start, start + len). */
+    /** Work on state s of the window's block b, the window's elements [start, start + len). */
     private interface BlockWork {
         void run(Streams io, int s, int start, int len, long b);
     }
 
     /**
-     * Checks the arguments, then runs the work on every state of every block, blocks in parallel. The
-     * byte views do not keep the arrays alive: they are fenced until the work is done.
+     * Checks the arguments, then runs the work on every state of every block, window by window (see
+     * {@link #WINDOW_ELEMENTS}), blocks in parallel. The byte views do not keep the arrays alive: they
+     * are fenced until the work is done.
      */
-    private static void eachBlock(OptimState8bit st, INDArray[] values, BlockWork work) {
+    private static void eachBlock(OptimState8bit st, INDArray[] values, long window, BlockWork work) {
         int k = st.kind.numStates();
         check(st, values, k);
         if (st.n == 0) return;
+        long nb = Blockwise.numBlocks(st.n, st.blocksize);
+        long blocksPerWindow = Math.max(1, window / st.blocksize);
+        long[] valueAddress = new long[k];
+        for (int s = 0; s < k; s++) valueAddress[s] = ArrayMemory.of(values[s]).address();
         try {
-            Streams io = new Streams(st, values, k);
-            LongStream.range(0, io.nb).parallel().forEach(b -> {
-                int start = (int) (b * st.blocksize), len = (int) Math.min(st.blocksize, st.n - start);
-                for (int s = 0; s < k; s++) work.run(io, s, start, len, b);
-            });
+            for (long b0 = 0; b0 < nb; b0 += blocksPerWindow) {
+                Streams io = new Streams(st, valueAddress, k, b0, Math.min(nb, b0 + blocksPerWindow));
+                LongStream.range(0, io.nb).parallel().forEach(b -> {
+                    int start = (int) (b * st.blocksize), len = (int) Math.min(st.blocksize, io.n - start);
+                    for (int s = 0; s < k; s++) work.run(io, s, start, len, b);
+                });
+            }
         } finally {
             Reference.reachabilityFence(st);
             Reference.reachabilityFence(values);
@@ -119,16 +142,21 @@ final class StateRequantizer {
         }
     }
 
-    /** Byte views of the codes, scales and values of every state, with their maps and byte phases. */
+    /**
+     * Byte views of blocks [b0, b1) of every state (codes, scales, values), with their maps and the byte
+     * phases at the window's first element; base is that element's index in the whole state.
+     */
     private static final class Streams {
-        final long nb;
+        final long base, n, nb;
         final ByteBuffer[] codes, amax, vals;
         final float[][] maps;
         final boolean[] signFix;
         final int[] phases;
 
-        Streams(OptimState8bit st, INDArray[] values, int k) {
-            nb = Blockwise.numBlocks(st.n, st.blocksize);
+        Streams(OptimState8bit st, long[] valueAddress, int k, long b0, long b1) {
+            base = b0 * st.blocksize;
+            n = Math.min(st.n, b1 * st.blocksize) - base;
+            nb = b1 - b0;
             codes = new ByteBuffer[k];
             amax = new ByteBuffer[k];
             vals = new ByteBuffer[k];
@@ -136,12 +164,12 @@ final class StateRequantizer {
             signFix = new boolean[k];
             phases = new int[k];
             for (int s = 0; s < k; s++) {
-                codes[s] = HostBuffers.wrap(st.codes[s], st.n);
-                amax[s] = HostBuffers.wrap(st.absmax[s], 4 * nb);
-                vals[s] = HostBuffers.of(values[s]);
+                codes[s] = HostBuffers.wrap(st.codes[s] + base, n);
+                amax[s] = HostBuffers.wrap(st.absmax[s] + 4 * b0, 4 * nb);
+                vals[s] = HostBuffers.wrap(valueAddress[s] + 4 * base, 4 * n);
                 maps[s] = st.map(s).values();
                 signFix[s] = st.kind.state(s).signFix();
-                phases[s] = StateCodec.at(st.bytePhase, s * st.n);
+                phases[s] = StateCodec.at(st.bytePhase, s * st.n + base);
             }
         }
     }

@@ -169,4 +169,41 @@ class StateRequantizerTest {
             assertArrayEquals(before, stateBytes(s), layout + " " + bad + ": the state is unchanged");
         }
     }
+
+    /**
+     * States past 2 GiB of values go through windows of whole blocks (Java buffers are int-indexed);
+     * windows of one and two blocks give the bytes and values of a single pass, in every layout (the
+     * byte phase at a window's start shifts with each state's offset), and a NaN in a later window is
+     * reported at its index in the whole state.
+     */
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void windowsOfBlocksGiveTheBytesOfOnePass(Layout layout) {
+        for (OptimKind kind : OptimKind.values()) {
+            OptimState8bit one = fresh(kind, layout);
+            JavaOptimizerKernels.INSTANCE.step8bit(kind.example(1), gradient(7, N, false), one);
+            int k = kind.numStates();
+            INDArray[] ref = new INDArray[k];
+            for (int j = 0; j < k; j++) ref[j] = Nd4j.create(DataType.FLOAT, N);
+            StateRequantizer.dequantize(one, ref, Long.MAX_VALUE);
+            INDArray[] vals = stepValues(one, kind.example(2), gradient(8, N, false));
+            StateRequantizer.quantize(one, vals, Long.MAX_VALUE);
+            for (long window : new long[]{1, BLOCK, 2L * BLOCK + 5}) {
+                OptimState8bit w = fresh(kind, layout);
+                JavaOptimizerKernels.INSTANCE.step8bit(kind.example(1), gradient(7, N, false), w);
+                INDArray[] dec = new INDArray[k];
+                for (int j = 0; j < k; j++) dec[j] = Nd4j.create(DataType.FLOAT, N);
+                StateRequantizer.dequantize(w, dec, window);
+                for (int j = 0; j < k; j++) assertArrayEquals(bytes(ref[j]), bytes(dec[j]), kind + " " + layout + " window " + window + " dequantized " + j);
+                StateRequantizer.quantize(w, vals, window);
+                assertArrayEquals(stateBytes(one), stateBytes(w), kind + " " + layout + " window " + window);
+            }
+            OptimState8bit w = fresh(kind, layout);
+            INDArray[] bad = new INDArray[k];
+            for (int j = 0; j < k; j++) bad[j] = vals[j].dup();
+            bad[k - 1].putScalar(N - 3, Float.NaN);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StateRequantizer.quantize(w, bad, BLOCK));
+            assertTrue(e.getMessage().contains("at " + (N - 3)), e.getMessage());
+        }
+    }
 }
