@@ -39,10 +39,11 @@ public final class CudaLibraryLoader {
             return new Result(false, "cannot read " + resource + ": " + e);
         }
         LibraryCache.Extraction x;
+        java.util.List<String> leftOut = new java.util.ArrayList<>();
         try {
-            x = LibraryCache.extract(bytes, NativeLibraryLoader.cacheRoots(), LIB);
+            x = LibraryCache.extract(bytes, NativeLibraryLoader.cacheRoots(leftOut), LIB);
         } catch (CacheUnavailableException e) {
-            return new Result(false, e.getMessage());
+            return new Result(false, e.getMessage() + (leftOut.isEmpty() ? "" : "; left out: " + String.join("; ", leftOut)));
         }
         try {
             System.load(x.file().toString());

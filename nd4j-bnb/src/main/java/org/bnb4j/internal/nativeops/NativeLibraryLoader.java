@@ -3,6 +3,7 @@ package org.bnb4j.internal.nativeops;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,13 @@ public final class NativeLibraryLoader {
             this(outcome, detail, List.of());
         }
 
+        /** This result with roots that were left out before trying (a failure's detail names them too). */
+        Result withSkipped(List<String> more) {
+            List<String> all = new ArrayList<>(more);
+            all.addAll(skippedCaches);
+            return new Result(outcome, loaded ? detail : detail + "; left out: " + String.join("; ", more), all);
+        }
+
         /**
          * Whether falling back deserves a warning: only an error does. Disabling the library or
          * running on a platform it was not built for are expected, informational cases.
@@ -90,7 +98,11 @@ public final class NativeLibraryLoader {
     private static Result result;
 
     public static synchronized Result load() {
-        if (result == null) result = tryLoad(System.getProperty("bnb4j.native"), platform(), cacheRoots(), SYSTEM);
+        if (result == null) {
+            List<String> problems = new ArrayList<>();
+            Result r = tryLoad(System.getProperty("bnb4j.native"), platform(), cacheRoots(problems), SYSTEM);
+            result = problems.isEmpty() ? r : r.withSkipped(problems);
+        }
         return result;
     }
 
@@ -108,7 +120,7 @@ public final class NativeLibraryLoader {
     }
 
     static Result tryLoad(String nativeSwitch, String platform, List<Path> roots, Linker linker) {
-        if ("false".equalsIgnoreCase(nativeSwitch)) {
+        if (nativeSwitch != null && "false".equalsIgnoreCase(nativeSwitch.trim())) {
             return new Result(Outcome.DISABLED, "disabled by -Dbnb4j.native=false");
         }
         String resource = "/org/bnb4j/native/" + platform + "/" + LibraryCache.LIB;
@@ -125,35 +137,72 @@ public final class NativeLibraryLoader {
         return loadFrom(bytes, roots, linker);
     }
 
+    /**
+     * Extracts into the first usable root and loads that copy. A copy that extracts but cannot be
+     * linked there (a noexec mount maps no code) makes the next root the next try; a library already
+     * loaded by another class loader, or a failed ABI check, ends the search (another copy would fail
+     * alike).
+     */
     static Result loadFrom(byte[] bytes, List<Path> roots, Linker linker) {
-        LibraryCache.Extraction x;
-        try {
-            x = LibraryCache.extract(bytes, roots);
-        } catch (CacheUnavailableException e) {
-            return new Result(Outcome.FAILED, e.getMessage());
-        }
-        try {
-            linker.load(x.file());
+        List<String> skipped = new ArrayList<>();
+        String lastFailure = null;
+        for (int i = 0; i < roots.size(); i++) {
+            LibraryCache.Extraction x;
+            try {
+                x = LibraryCache.extract(bytes, roots.subList(i, roots.size()));
+            } catch (CacheUnavailableException e) {
+                if (lastFailure == null) return new Result(Outcome.FAILED, e.getMessage(), skipped);
+                skipped.addAll(e.reasons);
+                break;
+            }
+            skipped.addAll(x.skipped());
+            i = roots.indexOf(x.root());
+            try {
+                linker.load(x.file());
+            } catch (UnsatisfiedLinkError | SecurityException e) {
+                lastFailure = e.getClass().getSimpleName() + " loading " + x.file() + ": " + e.getMessage();
+                if (e instanceof SecurityException || String.valueOf(e.getMessage()).contains("another classloader")) break;
+                skipped.add(x.root() + ": " + lastFailure + " (a file system mounted noexec?)");
+                continue;
+            }
             int abi = linker.abiVersion();
             if (abi != BnbNative.ABI_VERSION) {
                 return new Result(Outcome.FAILED, "native ABI " + abi + " of " + x.file()
-                        + " does not match the Java side's " + BnbNative.ABI_VERSION, x.skipped());
+                        + " does not match the Java side's " + BnbNative.ABI_VERSION, skipped);
             }
-        } catch (UnsatisfiedLinkError | SecurityException e) {
-            return new Result(Outcome.FAILED, e.getClass().getSimpleName() + " loading " + x.file() + ": " + e.getMessage(),
-                    x.skipped());
+            return new Result(Outcome.LOADED, x.file().toString(), skipped);
         }
-        return new Result(Outcome.LOADED, x.file().toString(), x.skipped());
+        return new Result(Outcome.FAILED, skipped.isEmpty() ? lastFailure : lastFailure + "; tried before: " + String.join("; ", skipped), skipped);
     }
 
-    static List<Path> cacheRoots() {
+    /**
+     * The cache roots to try, in order: -Dbnb4j.cacheDir alone when set (blank counts as unset), else
+     * ~/.cache/bnb4j and ${java.io.tmpdir}/bnb4j-USER. A path the file system cannot name (non-ASCII
+     * characters under a POSIX locale, whose sun.jnu.encoding is ASCII) is left out, with the reason
+     * in {@code problems}.
+     */
+    static List<Path> cacheRoots(List<String> problems) {
         String configured = System.getProperty("bnb4j.cacheDir");
-        if (configured != null) return List.of(Paths.get(configured));
         List<Path> roots = new ArrayList<>();
+        if (configured != null && !configured.isBlank()) {
+            addRoot(roots, problems, configured);
+            return roots;
+        }
         String home = System.getProperty("user.home", "");
         // The JDK reports "?" when the user has no home entry: no cache there, not one in the cwd.
-        if (!home.isEmpty() && Paths.get(home).isAbsolute()) roots.add(Paths.get(home, ".cache", "bnb4j"));
-        roots.add(Paths.get(System.getProperty("java.io.tmpdir"), "bnb4j-" + System.getProperty("user.name", "user")));
+        if (!home.isEmpty()) addRoot(roots, problems, home, ".cache", "bnb4j");
+        addRoot(roots, problems, System.getProperty("java.io.tmpdir", "/tmp"), "bnb4j-" + System.getProperty("user.name", "user"));
         return roots;
+    }
+
+    private static void addRoot(List<Path> roots, List<String> problems, String first, String... more) {
+        try {
+            Path p = Paths.get(first, more);
+            if (p.isAbsolute()) roots.add(p);
+            else problems.add(p + ": not an absolute path");
+        } catch (InvalidPathException e) {
+            problems.add(first + (more.length > 0 ? "/" + String.join("/", more) : "") + ": " + e.getMessage()
+                    + " (file names are encoded as " + System.getProperty("sun.jnu.encoding") + "; a UTF-8 locale, e.g. LANG=C.UTF-8, names them)");
+        }
     }
 }

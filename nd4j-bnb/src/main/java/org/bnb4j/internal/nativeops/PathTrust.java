@@ -159,15 +159,25 @@ final class PathTrust {
      * The process's user id. The JDK's documented UnixSystem first; /proc/self (owned by the
      * process's effective uid) where a trimmed runtime lacks the jdk.security.auth module.
      */
+    /**
+     * The effective user id, from /proc/self/status. Not from UnixSystem first: on JDK 17 it reports uid
+     * 0 for a user without a passwd entry (containers run with an arbitrary uid), which made every
+     * directory the process had just created look foreign, and would have made root's look its own.
+     */
     private static int currentUid() throws IOException {
         try {
-            return (int) new com.sun.security.auth.module.UnixSystem().getUid();
-        } catch (LinkageError e) {
-            try {
-                return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-            } catch (IOException | UnsupportedOperationException | IllegalArgumentException e2) {
-                throw new IOException("cannot determine this process's user id (" + e + "; " + e2 + ")");
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) return Integer.parseInt(line.substring(4).trim().split("\\s+")[1]);
             }
+        } catch (IOException | RuntimeException e) {
+            // no procfs: ask the JDK
+        }
+        try {
+            com.sun.security.auth.module.UnixSystem u = new com.sun.security.auth.module.UnixSystem();
+            if (u.getUsername() == null) throw new IOException("this process's user id " + u.getUid() + " has no passwd entry and /proc/self/status is unreadable");
+            return (int) u.getUid();
+        } catch (LinkageError e) {
+            throw new IOException("cannot determine this process's user id (" + e + ")");
         }
     }
 }

@@ -46,6 +46,29 @@ class LoadOutcomeTest {
         }
     }
 
+    /** Fails to link copies below {@code badRoot} with {@code message} (a noexec mount, another class loader). */
+    private static final class RootFailingLinker implements NativeLibraryLoader.Linker {
+        final List<Path> loaded = new ArrayList<>();
+        final Path badRoot;
+        final String message;
+
+        RootFailingLinker(Path badRoot, String message) {
+            this.badRoot = badRoot;
+            this.message = message;
+        }
+
+        @Override
+        public void load(Path file) {
+            loaded.add(file);
+            if (file.startsWith(badRoot)) throw new UnsatisfiedLinkError(message);
+        }
+
+        @Override
+        public int abiVersion() {
+            return BnbNative.ABI_VERSION;
+        }
+    }
+
     private static final byte[] BYTES = "not really a library".getBytes();
 
     private List<Path> roots() {
@@ -54,7 +77,7 @@ class LoadOutcomeTest {
 
     @Test
     void disabledIsInfo() {
-        for (String off : List.of("false", "FALSE", "False")) {
+        for (String off : List.of("false", "FALSE", "False", " false", "false ")) {
             FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, false);
             Result r = NativeLibraryLoader.tryLoad(off, NativeLibraryLoader.platform(), roots(), linker);
             assertEquals(Outcome.DISABLED, r.outcome);
@@ -134,5 +157,65 @@ class LoadOutcomeTest {
         assertTrue(r.warn());
         assertTrue(linker.loaded.isEmpty());
         assertTrue(r.detail.contains(blocked.toString()) && r.detail.contains(open.toString()), r.detail);
+    }
+
+    /** A copy that extracts but cannot be linked (a noexec mount) sends the loader on to the next root. */
+    @Test
+    void aRootWhoseCopyCannotBeLinkedIsPassedOver() throws IOException {
+        Path noexec = tmp.resolve("noexec"), exec = tmp.resolve("exec");
+        RootFailingLinker linker = new RootFailingLinker(noexec, "failed to map segment from shared object");
+        Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(noexec, exec), linker);
+        assertEquals(Outcome.LOADED, r.outcome, r.detail);
+        assertTrue(r.detail.startsWith(exec.toRealPath().toString()), r.detail);
+        assertEquals(2, linker.loaded.size());
+        assertTrue(r.skippedCaches.get(0).contains("failed to map segment") && r.skippedCaches.get(0).contains("noexec"), r.skippedCaches.toString());
+        // both roots unusable: a WARN naming both
+        RootFailingLinker none = new RootFailingLinker(tmp, "failed to map segment from shared object");
+        Result f = NativeLibraryLoader.loadFrom(BYTES, List.of(noexec, exec), none);
+        assertEquals(Outcome.FAILED, f.outcome);
+        assertTrue(f.warn());
+        assertTrue(f.detail.contains(noexec.toString()) && f.detail.contains(exec.toString()), f.detail);
+    }
+
+    /** Another class loader holding the library: no other copy is tried (it would fail the same way). */
+    @Test
+    void aLibraryHeldByAnotherClassLoaderEndsTheSearch() {
+        Path first = tmp.resolve("first"), second = tmp.resolve("second");
+        RootFailingLinker linker = new RootFailingLinker(tmp, "Native Library " + first + " already loaded in another classloader");
+        Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(first, second), linker);
+        assertEquals(Outcome.FAILED, r.outcome);
+        assertEquals(1, linker.loaded.size());
+        assertTrue(r.detail.contains("another classloader"), r.detail);
+    }
+
+    /** A blank bnb4j.cacheDir is unset; one the file system cannot name is left out with the reason, not a crash. */
+    @Test
+    void cacheRootsTolerateBlankAndUnnameablePaths() {
+        String old = System.getProperty("bnb4j.cacheDir");
+        try {
+            System.setProperty("bnb4j.cacheDir", " ");
+            List<String> problems = new ArrayList<>();
+            List<Path> roots = NativeLibraryLoader.cacheRoots(problems);
+            assertTrue(problems.isEmpty(), problems.toString());
+            assertTrue(roots.get(roots.size() - 1).getFileName().toString().startsWith("bnb4j-"), roots.toString());
+            System.setProperty("bnb4j.cacheDir", "/tmp/bad\u0000name");
+            problems.clear();
+            assertTrue(NativeLibraryLoader.cacheRoots(problems).isEmpty());
+            assertEquals(1, problems.size());
+            assertTrue(problems.get(0).contains("/tmp/bad"), problems.toString());
+            System.setProperty("bnb4j.cacheDir", "relative/dir");
+            problems.clear();
+            assertTrue(NativeLibraryLoader.cacheRoots(problems).isEmpty());
+            assertTrue(problems.get(0).contains("not an absolute path"), problems.toString());
+        } finally {
+            if (old == null) System.clearProperty("bnb4j.cacheDir");
+            else System.setProperty("bnb4j.cacheDir", old);
+        }
+    }
+
+    /** The effective uid from /proc/self/status (UnixSystem says 0 for a uid without a passwd entry). */
+    @Test
+    void theUserIdIsTheProcesssEffectiveOne() throws IOException {
+        assertEquals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"), PathTrust.currentUser().uid());
     }
 }
