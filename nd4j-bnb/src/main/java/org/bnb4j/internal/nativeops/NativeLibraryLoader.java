@@ -144,6 +144,7 @@ public final class NativeLibraryLoader {
      * alike).
      */
     static Result loadFrom(byte[] bytes, List<Path> roots, Linker linker) {
+        if (roots.isEmpty()) return new Result(Outcome.FAILED, "no cache directory to extract the native library into");
         List<String> skipped = new ArrayList<>();
         String lastFailure = null;
         for (int i = 0; i < roots.size(); i++) {
@@ -185,21 +186,21 @@ public final class NativeLibraryLoader {
         String configured = System.getProperty("bnb4j.cacheDir");
         List<Path> roots = new ArrayList<>();
         if (configured != null && !configured.isBlank()) {
-            addRoot(roots, problems, configured);
+            addRoot(roots, problems, true, configured);
             return roots;
         }
         String home = System.getProperty("user.home", "");
         // The JDK reports "?" when the user has no home entry: no cache there, not one in the cwd.
-        if (!home.isEmpty()) addRoot(roots, problems, home, ".cache", "bnb4j");
-        addRoot(roots, problems, System.getProperty("java.io.tmpdir", "/tmp"), "bnb4j-" + System.getProperty("user.name", "user"));
+        if (!home.isEmpty()) addRoot(roots, problems, false, home, ".cache", "bnb4j");
+        addRoot(roots, problems, true, System.getProperty("java.io.tmpdir", "/tmp"), "bnb4j-" + System.getProperty("user.name", "user"));
         return roots;
     }
 
-    private static void addRoot(List<Path> roots, List<String> problems, String first, String... more) {
+    private static void addRoot(List<Path> roots, List<String> problems, boolean reportRelative, String first, String... more) {
         try {
             Path p = Paths.get(first, more);
             if (p.isAbsolute()) roots.add(p);
-            else problems.add(p + ": not an absolute path");
+            else if (reportRelative) problems.add(p + ": not an absolute path");
         } catch (InvalidPathException e) {
             problems.add(first + (more.length > 0 ? "/" + String.join("/", more) : "") + ": " + e.getMessage()
                     + " (file names are encoded as " + System.getProperty("sun.jnu.encoding") + "; a UTF-8 locale, e.g. LANG=C.UTF-8, names them)");

@@ -201,6 +201,8 @@ class LoadOutcomeTest {
             System.setProperty("bnb4j.cacheDir", "/tmp/bad\u0000name");
             problems.clear();
             assertTrue(NativeLibraryLoader.cacheRoots(problems).isEmpty());
+            Result none = NativeLibraryLoader.loadFrom(BYTES, List.of(), new FakeLinker(BnbNative.ABI_VERSION, false)).withSkipped(problems);
+            assertTrue(none.warn() && none.detail.startsWith("no cache directory") && none.detail.contains("/tmp/bad"), none.detail);
             assertEquals(1, problems.size());
             assertTrue(problems.get(0).contains("/tmp/bad"), problems.toString());
             System.setProperty("bnb4j.cacheDir", "relative/dir");
