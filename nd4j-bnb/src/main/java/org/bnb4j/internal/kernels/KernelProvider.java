@@ -178,6 +178,8 @@ public abstract class KernelProvider {
         private static void logNative(NativeLibraryLoader.Result r) {
             IsaRequest isa = IsaRequest.check(System.getenv("BNB4J_ISA"), BnbNative.supportedIsas(), BnbNative.activeIsa());
             if (isa.warn) log.warn("bnb4j: {}", isa.message);
+            String threadsProblem = threadsRequestProblem(System.getenv("BNB4J_THREADS"));
+            if (threadsProblem != null) log.warn("bnb4j: {}", threadsProblem);
             String extra = (isa.message != null && !isa.warn ? "; " + isa.message : "")
                     + (r.skippedCaches.isEmpty() ? "" : "; skipped cache directories: " + String.join("; ", r.skippedCaches));
             log.info("bnb4j: using {} kernels from {}{}", PROVIDER.name(), r.detail, extra);
@@ -190,6 +192,15 @@ public abstract class KernelProvider {
                 log.debug("bnb4j: OpenMP runtime {}", omp.get(0));
             }
         }
+    }
+
+    /**
+     * Null when BNB4J_THREADS is unset or names one of the native library's thread choices (exact,
+     * as parallel.cpp compares them), else the warning: any other value silently means auto there.
+     */
+    static String threadsRequestProblem(String value) {
+        if (value == null || List.of("auto", "openmp", "openmp-spin", "pool").contains(value)) return null;
+        return "BNB4J_THREADS=\"" + value + "\" is not one of auto, openmp, openmp-spin, pool: the default (auto) is used";
     }
 
     /** Two fixed kernel objects under one name (the CUDA backend's choice, {@link CudaBackend}). */

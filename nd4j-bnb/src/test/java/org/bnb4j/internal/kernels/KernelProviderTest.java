@@ -98,4 +98,14 @@ class KernelProviderTest {
         assertNull(BlockwiseQuantizer.backendProblem(false, true));
         assertTrue(BlockwiseQuantizer.backendProblem(false, false).contains("CPU backend"));
     }
+
+    /** BNB4J_THREADS values the native library does not know fall back to auto there: warned about, like BNB4J_ISA's. */
+    @Test
+    void unknownThreadChoicesAreWarnedAbout() {
+        for (String ok : new String[]{null, "auto", "openmp", "openmp-spin", "pool"}) assertNull(KernelProvider.threadsRequestProblem(ok), ok);
+        for (String bad : new String[]{"POOL", " pool", "0", "-1", "1000", "garbage", ""}) {
+            String w = KernelProvider.threadsRequestProblem(bad);
+            assertTrue(w != null && w.contains("\"" + bad + "\"") && w.contains("auto"), bad + ": " + w);
+        }
+    }
 }
