@@ -74,10 +74,32 @@ final class LibraryCache {
         throw new CacheUnavailableException(skipped);
     }
 
+    /** Temporaries older than this were left by a process killed while extracting (a copy takes milliseconds). */
+    static final long STALE_TEMPORARY_MILLIS = 10 * 60 * 1000L;
+
+    /** Deletes what killed extractions left in dir; another JVM's copy in progress is younger than that. */
+    static void removeStaleTemporaries(Path dir, String fileName) {
+        long cutoff = System.currentTimeMillis() - STALE_TEMPORARY_MILLIS;
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir, fileName + "*.tmp")) {
+            for (Path p : ds) {
+                try {
+                    if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.getLastModifiedTime(p).toMillis() < cutoff) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // another process removed or is using it: not ours to insist on
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // an unlistable directory fails the extraction itself, with its reason
+        }
+    }
+
     private static Path extractInto(Path root, String dirName, String fileName, byte[] bytes, byte[] digest, PathTrust trust)
             throws IOException {
         Path dir = trust.ownerOnlyChild(trust.ownerOnlyDirectory(root), dirName);
         Path target = dir.resolve(fileName);
+        removeStaleTemporaries(dir, fileName);
         if (intact(target, bytes.length, digest, trust)) return target;
         // Damaged, truncated, missing or open to others: a fresh copy is renamed over it, never
         // written in place (another JVM may have the old file mapped).

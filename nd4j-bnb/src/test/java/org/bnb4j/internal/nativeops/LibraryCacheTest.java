@@ -96,6 +96,25 @@ class LibraryCacheTest {
 
     // ---- integrity ------------------------------------------------------------------------------
 
+    /** What a process killed while extracting left is removed by the next extraction; a young temporary (another JVM's copy in progress) stays. */
+    @Test
+    void temporariesOfKilledExtractionsAreRemoved() throws IOException {
+        Path root = tmp.resolve("killed");
+        Path dir = mkdirs(root.resolve(HASH_DIR));
+        Path stale = Files.write(dir.resolve(LibraryCache.LIB + "123.tmp"), new byte[1000]);
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - LibraryCache.STALE_TEMPORARY_MILLIS - 60_000));
+        Path young = Files.write(dir.resolve(LibraryCache.LIB + "456.tmp"), new byte[1000]);
+        LibraryCache.Extraction x = extract(root);
+        assertArrayEquals(LIB, Files.readAllBytes(x.file()));
+        assertFalse(Files.exists(stale), "stale temporary removed");
+        assertTrue(Files.exists(young), "a temporary in progress is left alone");
+        // also when the cached copy is intact (the killed process's copy was finished by another)
+        Files.write(stale, new byte[10]);
+        Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - LibraryCache.STALE_TEMPORARY_MILLIS - 60_000));
+        assertEquals(x.file(), extract(root).file());
+        assertFalse(Files.exists(stale), "stale temporary beside an intact copy removed");
+    }
+
     @Test
     void freshExtractionIsIdenticalAndOwnerOnly() throws IOException {
         Path root = tmp.resolve("a").resolve("b").resolve("cache");
