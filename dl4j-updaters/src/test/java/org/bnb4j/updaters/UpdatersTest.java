@@ -121,6 +121,9 @@ class UpdatersTest {
             assertEquals(e.trains().get().getClass(), c.getClass(), e + ": config class");
             assertEquals(0.0125, c.getLearningRate(), e + ": learning rate");
             c.validate();   // its other hyper-parameters are valid defaults
+            // a rate the constructor refuses comes back as the constructor's own exception, not as a broken declaration
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> BlockwiseUpdaterConfig.forKind(e.kind(), Double.POSITIVE_INFINITY));
+            assertTrue(bad.getMessage().contains("learningRate"), bad.getMessage());
         }
     }
 

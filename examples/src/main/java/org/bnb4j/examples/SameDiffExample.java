@@ -40,11 +40,16 @@ public final class SameDiffExample {
 
         for (int i = 0; i < 100; i++) sd.fit(train);
         System.out.printf(Locale.ROOT, "after 100 steps: loss %.4f%n", loss(sd, train));
-        INDArray state = (INDArray) sd.getUpdaterMap().get("w1").getState().get("state");
-        System.out.printf(Locale.ROOT, "w1: %d parameters, Adam8bit state %d bytes (%.2f bytes/param)%n", 128 * 128, state.length() * 4,
-                state.length() * 4.0 / (128 * 128));
+        // getState() of 8-bit state: "codes" (UINT8), "absmax" and "check" (32-bit state: one FLOAT "state")
+        @SuppressWarnings("unchecked")
+        Map<String, INDArray> state = sd.getUpdaterMap().get("w1").getState();
+        long bytes = 0;
+        for (INDArray a : state.values()) bytes += a.length() * a.dataType().width();
+        System.out.printf(Locale.ROOT, "w1: %d parameters, Adam8bit state %s: %d bytes (%.2f bytes/param)%n", 128 * 128,
+                new java.util.TreeSet<>(state.keySet()), bytes, bytes / (128.0 * 128));
 
         File f = Files.createTempFile("bnb4j-samediff", ".sd").toFile();
+        f.deleteOnExit();
         sd.save(f, true);
         SameDiff loaded = SameDiff.load(f, true);
         for (int i = 0; i < 50; i++) loaded.fit(train);

@@ -80,17 +80,48 @@ public final class TrainComparison implements Callable<Integer> {
         List<String> bad = new ArrayList<>();
         if (steps < 1) bad.add("--steps must be >= 1");
         if (hidden < 1 || layers < 1 || batch < 1 || seq < 2) bad.add("--hidden, --layers, --batch must be >= 1 and --seq >= 2");
-        if (!(lr > 0)) bad.add("--lr must be > 0");
+        if (!(lr > 0 && lr < Double.POSITIVE_INFINITY)) bad.add("--lr must be finite and > 0");
         if (evalEvery < 1) bad.add("--eval-every must be >= 1");
-        if (noisy < 0) bad.add("--noisy must be >= 0");
+        if (noisy < 0 || noisy > 64) bad.add("--noisy must be 0..64");
         if (corpusChars < 10_000) bad.add("--corpus-chars must be >= 10000");
+        // the held-out 5% must hold a sequence, and one minibatch's one-hot array must be an array
+        else if (seq >= corpusChars / 20) bad.add("--seq must be below the held-out text (5% of --corpus-chars: " + corpusChars / 20 + ")");
+        if ((long) batch * seq > 5_000_000L) bad.add("--batch x --seq must be at most 5,000,000 characters per minibatch (its one-hot array has batch x vocabulary x seq floats)");
         if (scaleWidth < 64 || scaleSteps < 1) bad.add("--scale-width must be >= 64 and --scale-steps >= 1");
+        if (updaters.isEmpty()) bad.add("--updaters needs at least one name");
         Set<String> seen = new HashSet<>();
         for (String u : updaters) {
             if (!Updaters.NAMES.contains(u.toLowerCase(Locale.ROOT))) bad.add("unknown updater '" + u + "' (choose from " + String.join(", ", Updaters.NAMES) + ")");
             else if (!seen.add(u.toLowerCase(Locale.ROOT))) bad.add("--updaters names '" + u + "' twice");
         }
+        if (scaleDemo) {
+            String pagedProblem = directoryProblem(Path.of(pagedDir));
+            if (pagedProblem != null) bad.add("--paged-dir " + pagedProblem);
+        } else {
+            String outProblem = directoryProblem(out);
+            if (outProblem != null) bad.add("--out " + outProblem);
+        }
         if (!bad.isEmpty()) throw new CommandLine.ParameterException(spec.commandLine(), String.join("; ", bad));
+    }
+
+    /**
+     * Why dir cannot take the run's files, or null; checked before any training, so that a bad path
+     * does not cost a whole run. A missing directory is fine when its nearest existing ancestor is a
+     * writable directory (the writer creates it); nothing is created here.
+     */
+    static String directoryProblem(Path dir) {
+        if (dir.toString().isEmpty()) return "is empty";
+        Path p = dir.toAbsolutePath();
+        if (java.nio.file.Files.exists(p)) {
+            if (!java.nio.file.Files.isDirectory(p)) return dir + " is not a directory";
+            return java.nio.file.Files.isWritable(p) ? null : dir + " is not writable";
+        }
+        Path a = p.getParent();
+        while (a != null && !java.nio.file.Files.exists(a)) a = a.getParent();
+        if (a == null || !java.nio.file.Files.isDirectory(a) || !java.nio.file.Files.isWritable(a)) {
+            return dir + " cannot be created (" + a + " is not a writable directory)";
+        }
+        return null;
     }
 
     @Override

@@ -41,11 +41,40 @@ class TrainComparisonTest {
         assertTrue(err.contains("--steps must be >= 1"), err);
         err = captureErr(() -> code[0] = TrainComparison.run("--noisy=-1"));
         assertEquals(2, code[0]);
-        assertTrue(err.contains("--noisy must be >= 0"), err);
+        assertTrue(err.contains("--noisy must be 0..64"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--updaters", ","));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--updaters needs at least one name"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--lr", "Infinity"));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--lr must be finite"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--corpus-chars", "10000", "--seq", "600"));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--seq must be below the held-out text"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--batch", "1000", "--seq", "30000", "--corpus-chars", "10000000"));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--batch x --seq"), err);
         err = captureErr(() -> code[0] = TrainComparison.run("--hidden", "many"));
         assertEquals(2, code[0]);
         assertTrue(err.contains("--hidden"), err);
         assertEquals(0, TrainComparison.run("--help"));
+    }
+
+    /** A report or paged-state path that cannot be written is refused before any training (it used to fail after the run). */
+    @Test
+    void unusableOutputPathsAreRefusedFirst(@TempDir Path dir) throws Exception {
+        Path file = java.nio.file.Files.createFile(dir.resolve("afile"));
+        int[] code = new int[1];
+        for (String bad : new String[]{file.toString(), file.resolve("sub").toString()}) {
+            String err = captureErr(() -> code[0] = TrainComparison.run("--out", bad));
+            assertEquals(2, code[0], bad);
+            assertTrue(err.contains("--out " + bad), err);
+        }
+        String err = captureErr(() -> code[0] = TrainComparison.run("--scale-demo", "--paged-dir", file.toString()));
+        assertEquals(2, code[0]);
+        assertTrue(err.contains("--paged-dir " + file + " is not a directory"), err);
+        assertNull(TrainComparison.directoryProblem(dir.resolve("new/report")), "a missing directory under a writable one is made by the writer");
+        assertFalse(java.nio.file.Files.exists(dir.resolve("new")), "nothing is created by the check");
     }
 
     /** The help lists every updater name the option accepts (taken from Updaters, not written out). */

@@ -94,6 +94,10 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         BlockwiseUpdaterConfig c;
         try {
             c = (BlockwiseUpdaterConfig) Class.forName(name).getConstructor(double.class).newInstance(learningRate);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            // the constructor refused the argument (a learning rate out of range): its own exception
+            if (e.getCause() instanceof RuntimeException) throw (RuntimeException) e.getCause();
+            throw new IllegalStateException(name + "(" + learningRate + ") failed", e.getCause());
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new IllegalStateException(kind + " names " + name + " as its updater config, which is not a BlockwiseUpdaterConfig "
                     + "with a (double learningRate) constructor", e);

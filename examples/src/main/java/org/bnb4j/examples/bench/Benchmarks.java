@@ -14,6 +14,8 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     public static void main(String[] args) {
+        // only UpdaterBench's options: its sizes and runs are this suite's (checked before the first benchmark runs)
+        BenchArgs.parse("Benchmarks [--noisy[=K]] [--isa=all|ISA,...]", args, java.util.Set.of("--noisy", "--isa"), 0);
         QuantizeBench.main(new String[0]);
         System.out.println();
         String[] updaterArgs = new String[args.length + 2];

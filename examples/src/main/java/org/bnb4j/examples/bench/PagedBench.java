@@ -31,14 +31,15 @@ public final class PagedBench {
     private PagedBench() {}
 
     public static void main(String[] args) {
-        String[] sizes = (args.length > 0 ? args[0] : "10000000,50000000").split(",");
-        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        Path dir = PagingDirectory.resolve(args.length > 2 ? args[2] : null);
+        BenchArgs a = BenchArgs.parse("PagedBench [SIZES (default 10000000,50000000)] [RUNS (default 10)] [DIR (default java.io.tmpdir)]",
+                args, java.util.Set.of(), 3);
+        long[] sizes = a.sizes(0, "10000000,50000000");
+        int runs = a.count(1, 10, "runs");
+        Path dir = PagingDirectory.resolve(a.positional(2, null));
         System.out.println("paged state step time, kernels = " + KernelProvider.get() + ", directory " + dir);
         System.out.println("| updater | parameters | state | in memory | paged | paged / in memory | paged, streamed | streamed / in memory |");
         System.out.println("|---|---|---|---|---|---|---|---|");
-        for (String s : sizes) {
-            long n = Long.parseLong(s.trim());
+        for (long n : sizes) {
             for (int bits : new int[]{8, 32}) row(n, bits, runs, dir);
         }
     }

@@ -41,9 +41,18 @@ public final class PortableBench {
     private static int iteration;
 
     public static void main(String[] args) {
-        String[] sizes = (args.length > 0 ? args[0] : "1000000,10000000").split(",");
-        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        OptimKind[] kinds = kinds(args.length > 2 ? args[2] : "ADAM,LION,MOMENTUM");
+        BenchArgs a = BenchArgs.parse("PortableBench [SIZES (default 1000000,10000000)] [RUNS (default 10)] [KINDS (default ADAM,LION,MOMENTUM, or all)]",
+                args, java.util.Set.of(), 3);
+        long[] sizeList = a.sizes(0, "1000000,10000000");
+        String[] sizes = java.util.Arrays.stream(sizeList).mapToObj(Long::toString).toArray(String[]::new);
+        int runs = a.count(1, 10, "runs");
+        OptimKind[] kinds;
+        try {
+            kinds = kinds(a.positional(2, "ADAM,LION,MOMENTUM"));
+        } catch (IllegalArgumentException e) {
+            a.fail("unknown optimizer in '" + a.positional(2, "") + "' (choose from " + java.util.Arrays.toString(OptimKind.values()) + " or all)");
+            return;
+        }
         if (KernelProvider.nativeKernels().isPresent()) {
             System.err.println("the native library is loaded: run with -Dbnb4j.native=false to measure the Java kernels");
             System.exit(2);

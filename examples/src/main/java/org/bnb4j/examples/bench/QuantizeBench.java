@@ -28,8 +28,10 @@ public final class QuantizeBench {
     static final int WARMUP = 10;
 
     public static void main(String[] args) {
-        long n = args.length > 0 ? Long.parseLong(args[0]) : 50_000_000L;
-        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        BenchArgs a = BenchArgs.parse("QuantizeBench [N (default 50000000)] [RUNS (default 10)]", args, java.util.Set.of(), 2);
+        long n = a.sizes(0, "50000000")[0];
+        if (a.positional(0, "").contains(",")) a.fail("QuantizeBench takes one size, got '" + a.positional(0, "") + "'");
+        int runs = a.count(1, 10, "runs");
         if (KernelProvider.nativeKernels().isEmpty()) {
             System.err.println("native library not loaded: this benchmark measures the native kernels");
             System.exit(2);

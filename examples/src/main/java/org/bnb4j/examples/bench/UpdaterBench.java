@@ -47,25 +47,24 @@ public final class UpdaterBench {
     private static int iteration;
 
     public static void main(String[] args) {
-        List<String> positional = new ArrayList<>();
-        int noisy = 0;
-        String isaArg = null;
-        for (String a : args) {
-            if (a.equals("--noisy")) noisy = 1;
-            else if (a.startsWith("--noisy=")) noisy = Integer.parseInt(a.substring("--noisy=".length()));
-            else if (a.startsWith("--isa=")) isaArg = a.substring("--isa=".length());
-            else positional.add(a);
-        }
-        String[] sizes = (positional.size() > 0 ? positional.get(0) : "1000000,10000000,50000000").split(",");
-        int runs = positional.size() > 1 ? Integer.parseInt(positional.get(1)) : 10;
+        BenchArgs a = BenchArgs.parse("UpdaterBench [SIZES (comma-separated, default 1000000,10000000,50000000)] [RUNS (default 10)] "
+                + "[--noisy[=K]] [--isa=all|ISA,...]", args, java.util.Set.of("--noisy", "--isa"), 2);
+        long[] sizes = a.sizes(0, "1000000,10000000,50000000");
+        int runs = a.count(1, 10, "runs");
+        int noisy = a.optionCount("--noisy", 1, 16);
+        String isaArg = a.value("--isa");
+        if (a.has("--isa") && (isaArg == null || isaArg.isBlank())) a.fail("--isa needs a value: all, or ISA names");
         boolean nativeLoaded = KernelProvider.nativeKernels().isPresent();
         List<String> isas = new ArrayList<>();
         if (nativeLoaded) {
             String active = BnbNative.activeIsa();
+            List<String> supported = List.of(BnbNative.supportedIsas().split(","));
             if (isaArg == null) isas.add(active);
-            else if (isaArg.equals("all")) isas.addAll(List.of(BnbNative.supportedIsas().split(",")));
+            else if (isaArg.equals("all")) isas.addAll(supported);
             else isas.addAll(List.of(isaArg.split(",")));
+            for (String isa : isas) if (!supported.contains(isa)) a.fail("--isa: " + isa + " is not supported here (supported: " + String.join(",", supported) + ")");
         } else {
+            if (isaArg != null) a.fail("--isa needs the native library, which is not loaded");
             isas.add("java");
         }
         int threads = nativeLoaded ? BnbNative.maxThreads() : Runtime.getRuntime().availableProcessors();
@@ -79,8 +78,7 @@ public final class UpdaterBench {
 
         Map<String, double[]> summary = new LinkedHashMap<>(); // name -> {quiet ratio, noisy ratio}
         try {
-            for (String s : sizes) {
-                long n = Long.parseLong(s.trim());
+            for (long n : sizes) {
                 INDArray grad = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
                 Map<String, Double> quiet = measureSize(n, grad, runs, isas, threads, "quiet");
                 if (noisy > 0) {
