@@ -249,16 +249,17 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
      */
     private void requireLiveAndApart(INDArray gradient) {
         String who = config.getClass().getSimpleName();
-        ArrayMemory state = live(view, who + " updater's state view");
-        ArrayMemory grad = live(gradient, who + " gradient");
-        if (ArrayMemory.overlaps(state, grad)) {
+        live(view, who + " updater's state view");
+        live(gradient, who + " gradient");
+        // host addresses only on a host backend (on CUDA, asking for one may allocate a host copy)
+        if (!org.bnb4j.internal.cuda.CudaBackend.activeBackendIsCuda() && ArrayMemory.overlaps(ArrayMemory.of(view), ArrayMemory.of(gradient))) {
             throw new IllegalArgumentException(who + ": the gradient shares memory with the updater's state view: pass separate arrays");
         }
     }
 
-    private static ArrayMemory live(INDArray arr, String what) {
+    private static void live(INDArray arr, String what) {
         try {
-            return ArrayMemory.of(arr);
+            ArrayMemory.requireLive(arr);
         } catch (IllegalStateException e) {
             throw new IllegalStateException(what + ": " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {

@@ -50,8 +50,11 @@ public final class ArrayMemory {
         return new ArrayMemory(arr, address, arr.dataType(), length, shape, strides);
     }
 
-    /** ND4J's workspace check of an op's arguments (DefaultOpExecutioner.checkWorkspace), plus closed arrays. */
-    static void requireLive(INDArray arr) {
+    /**
+     * ND4J's workspace check of an op's arguments (DefaultOpExecutioner.checkWorkspace), plus closed arrays.
+     * @throws IllegalArgumentException for a closed array, IllegalStateException for one of a closed or reopened workspace
+     */
+    public static void requireLive(INDArray arr) {
         if (arr.wasClosed() || (!arr.isEmpty() && arr.data() != null && arr.data().wasClosed())) {
             throw new IllegalArgumentException("array " + arr.dataType() + Arrays.toString(arr.shape()) + " was closed: its memory is released");
         }
