@@ -85,7 +85,7 @@ public final class TrainComparison implements Callable<Integer> {
         if (noisy < 0 || noisy > 64) bad.add("--noisy must be 0..64");
         if (corpusChars < 10_000) bad.add("--corpus-chars must be >= 10000");
         // the held-out 5% must hold a sequence, and one minibatch's one-hot array must be an array
-        else if (seq >= corpusChars / 20) bad.add("--seq must be below the held-out text (5% of --corpus-chars: " + corpusChars / 20 + ")");
+        else if (seq + 2 > corpusChars / 20) bad.add("--seq must be at most the held-out text (5% of --corpus-chars: " + corpusChars / 20 + ") minus 2");
         if ((long) batch * seq > 5_000_000L) bad.add("--batch x --seq must be at most 5,000,000 characters per minibatch (its one-hot array has batch x vocabulary x seq floats)");
         if (scaleWidth < 64 || scaleSteps < 1) bad.add("--scale-width must be >= 64 and --scale-steps >= 1");
         if (updaters.isEmpty()) bad.add("--updaters needs at least one name");

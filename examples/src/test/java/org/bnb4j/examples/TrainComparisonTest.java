@@ -50,7 +50,9 @@ class TrainComparisonTest {
         assertTrue(err.contains("--lr must be finite"), err);
         err = captureErr(() -> code[0] = TrainComparison.run("--corpus-chars", "10000", "--seq", "600"));
         assertEquals(2, code[0]);
-        assertTrue(err.contains("--seq must be below the held-out text"), err);
+        assertTrue(err.contains("--seq must be at most the held-out text"), err);
+        err = captureErr(() -> code[0] = TrainComparison.run("--corpus-chars", "10000", "--seq", "499"));
+        assertEquals(2, code[0]);
         err = captureErr(() -> code[0] = TrainComparison.run("--batch", "1000", "--seq", "30000", "--corpus-chars", "10000000"));
         assertEquals(2, code[0]);
         assertTrue(err.contains("--batch x --seq"), err);

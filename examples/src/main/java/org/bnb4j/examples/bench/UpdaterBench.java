@@ -51,7 +51,7 @@ public final class UpdaterBench {
                 + "[--noisy[=K]] [--isa=all|ISA,...]", args, java.util.Set.of("--noisy", "--isa"), 2);
         long[] sizes = a.sizes(0, "1000000,10000000,50000000");
         int runs = a.count(1, 10, "runs");
-        int noisy = a.optionCount("--noisy", 1, 16);
+        int noisy = a.optionCount("--noisy", 1, 64);
         String isaArg = a.value("--isa");
         if (a.has("--isa") && (isaArg == null || isaArg.isBlank())) a.fail("--isa needs a value: all, or ISA names");
         boolean nativeLoaded = KernelProvider.nativeKernels().isPresent();

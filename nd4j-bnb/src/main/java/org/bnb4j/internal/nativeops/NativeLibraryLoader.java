@@ -138,10 +138,10 @@ public final class NativeLibraryLoader {
     }
 
     /**
-     * Extracts into the first usable root and loads that copy. A copy that extracts but cannot be
-     * linked there (a noexec mount maps no code) makes the next root the next try; a library already
-     * loaded by another class loader, or a failed ABI check, ends the search (another copy would fail
-     * alike).
+     * Extracts into the first usable root and loads that copy. A copy the system cannot map there (a
+     * noexec mount: "failed to map segment", or a permission refusal) makes the next root the next try;
+     * any other link failure (a missing dependency, a library already loaded by another class loader,
+     * no or another ABI) ends the search, since another copy would fail alike.
      */
     static Result loadFrom(byte[] bytes, List<Path> roots, Linker linker) {
         if (roots.isEmpty()) return new Result(Outcome.FAILED, "no cache directory to extract the native library into");
@@ -157,16 +157,22 @@ public final class NativeLibraryLoader {
                 break;
             }
             skipped.addAll(x.skipped());
-            i = roots.indexOf(x.root());
+            i += roots.subList(i, roots.size()).indexOf(x.root());   // the root used (a root listed twice cannot send i back)
+            int abi;
             try {
                 linker.load(x.file());
             } catch (UnsatisfiedLinkError | SecurityException e) {
                 lastFailure = e.getClass().getSimpleName() + " loading " + x.file() + ": " + e.getMessage();
-                if (e instanceof SecurityException || String.valueOf(e.getMessage()).contains("another classloader")) break;
+                if (!(e instanceof UnsatisfiedLinkError) || !cannotMap(e.getMessage())) break;
                 skipped.add(x.root() + ": " + lastFailure + " (a file system mounted noexec?)");
                 continue;
             }
-            int abi = linker.abiVersion();
+            try {
+                abi = linker.abiVersion();
+            } catch (UnsatisfiedLinkError e) {
+                // a library of another build, without this ABI check's entry point
+                return new Result(Outcome.FAILED, x.file() + " has no ABI version entry point (a library from another build): " + e.getMessage(), skipped);
+            }
             if (abi != BnbNative.ABI_VERSION) {
                 return new Result(Outcome.FAILED, "native ABI " + abi + " of " + x.file()
                         + " does not match the Java side's " + BnbNative.ABI_VERSION, skipped);
@@ -176,9 +182,16 @@ public final class NativeLibraryLoader {
         return new Result(Outcome.FAILED, skipped.isEmpty() ? lastFailure : lastFailure + "; tried before: " + String.join("; ", skipped), skipped);
     }
 
+    /** The dynamic loader's messages for a file it may not map as code (noexec mounts, some security modules). */
+    static boolean cannotMap(String message) {
+        String m = String.valueOf(message).toLowerCase(Locale.ROOT);
+        return m.contains("failed to map segment") || m.contains("operation not permitted") || m.contains("permission denied");
+    }
+
     /**
      * The cache roots to try, in order: -Dbnb4j.cacheDir alone when set (blank counts as unset), else
-     * ~/.cache/bnb4j and ${java.io.tmpdir}/bnb4j-USER. A path the file system cannot name (non-ASCII
+     * ~/.cache/bnb4j and ${java.io.tmpdir}/bnb4j-USER (relative ones against the working directory; a
+     * home that is no path, "?" without a passwd entry, is passed over). A path the file system cannot name (non-ASCII
      * characters under a POSIX locale, whose sun.jnu.encoding is ASCII) is left out, with the reason
      * in {@code problems}.
      */
@@ -200,7 +213,7 @@ public final class NativeLibraryLoader {
         try {
             Path p = Paths.get(first, more);
             if (p.isAbsolute()) roots.add(p);
-            else if (reportRelative) problems.add(p + ": not an absolute path");
+            else if (reportRelative) roots.add(p.toAbsolutePath());   // against the working directory, as ever
         } catch (InvalidPathException e) {
             problems.add(first + (more.length > 0 ? "/" + String.join("/", more) : "") + ": " + e.getMessage()
                     + " (file names are encoded as " + System.getProperty("sun.jnu.encoding") + "; a UTF-8 locale, e.g. LANG=C.UTF-8, names them)");

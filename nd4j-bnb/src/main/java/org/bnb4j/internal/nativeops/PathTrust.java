@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -164,11 +165,18 @@ final class PathTrust {
      * 0 for a user without a passwd entry (containers run with an arbitrary uid), which made every
      * directory the process had just created look foreign, and would have made root's look its own.
      */
+    /** The effective uid of a /proc/PID/status text ("Uid:" real, effective, saved, file-system), or -1. */
+    static int effectiveUid(List<String> statusLines) {
+        for (String line : statusLines) {
+            if (line.startsWith("Uid:")) return Integer.parseInt(line.substring(4).trim().split("\\s+")[1]);
+        }
+        return -1;
+    }
+
     private static int currentUid() throws IOException {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) return Integer.parseInt(line.substring(4).trim().split("\\s+")[1]);
-            }
+            int uid = effectiveUid(Files.readAllLines(Path.of("/proc/self/status")));
+            if (uid >= 0) return uid;
         } catch (IOException | RuntimeException e) {
             // no procfs: ask the JDK
         }
