@@ -69,15 +69,6 @@ final class BenchArgs {
         return i < positional.size() ? positional.get(i) : dflt;
     }
 
-    boolean has(String option) {
-        return options.containsKey(option);
-    }
-
-    /** The option's value (null when given without one, or absent). */
-    String value(String option) {
-        return options.get(option);
-    }
-
     /** The option as a count in [0, max]: {@code whenBare} when given without a value, 0 when absent. */
     int optionCount(String option, int whenBare, int max) {
         if (!options.containsKey(option)) return 0;
@@ -91,6 +82,22 @@ final class BenchArgs {
             fail(option + " needs a whole number, got '" + v + "'");
             return 0;
         }
+    }
+
+    /**
+     * The ISA paths {@code --isa} asks for ("all": every one this CPU has), or null when it is not
+     * given; refused unless the native library is loaded and has each of them.
+     */
+    List<String> isas() {
+        if (!options.containsKey("--isa")) return null;
+        String v = options.get("--isa");
+        if (v == null || v.isBlank()) fail("--isa needs a value: all, or ISA names");
+        if (org.bnb4j.internal.kernels.KernelProvider.nativeKernels().isEmpty()) fail("--isa needs the native library, which is not loaded");
+        List<String> supported = List.of(org.bnb4j.internal.nativeops.BnbNative.supportedIsas().split(","));
+        if (v.equals("all")) return supported;
+        List<String> asked = List.of(v.split(","));
+        for (String isa : asked) if (!supported.contains(isa)) fail("--isa: " + isa + " is not supported here (supported: " + String.join(",", supported) + ")");
+        return asked;
     }
 
     private long positiveLong(String s, String what) {

@@ -17,13 +17,7 @@ public final class Benchmarks {
         // only UpdaterBench's options: its sizes and runs are this suite's (checked before the first benchmark runs)
         BenchArgs a = BenchArgs.parse("Benchmarks [--noisy[=K]] [--isa=all|ISA,...]", args, java.util.Set.of("--noisy", "--isa"), 0);
         a.optionCount("--noisy", 1, 64);
-        String isa = a.value("--isa");
-        if (a.has("--isa")) {
-            if (isa == null || isa.isBlank()) a.fail("--isa needs a value: all, or ISA names");
-            if (org.bnb4j.internal.kernels.KernelProvider.nativeKernels().isEmpty()) a.fail("--isa needs the native library, which is not loaded");
-            java.util.List<String> supported = java.util.List.of(org.bnb4j.internal.nativeops.BnbNative.supportedIsas().split(","));
-            if (!isa.equals("all")) for (String s : isa.split(",")) if (!supported.contains(s)) a.fail("--isa: " + s + " is not supported here (supported: " + String.join(",", supported) + ")");
-        }
+        a.isas();
         QuantizeBench.main(new String[0]);
         System.out.println();
         String[] updaterArgs = new String[args.length + 2];

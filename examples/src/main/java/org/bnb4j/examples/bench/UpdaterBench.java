@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,21 +51,9 @@ public final class UpdaterBench {
         long[] sizes = a.sizes(0, "1000000,10000000,50000000");
         int runs = a.count(1, 10, "runs");
         int noisy = a.optionCount("--noisy", 1, 64);
-        String isaArg = a.value("--isa");
-        if (a.has("--isa") && (isaArg == null || isaArg.isBlank())) a.fail("--isa needs a value: all, or ISA names");
+        List<String> asked = a.isas();
         boolean nativeLoaded = KernelProvider.nativeKernels().isPresent();
-        List<String> isas = new ArrayList<>();
-        if (nativeLoaded) {
-            String active = BnbNative.activeIsa();
-            List<String> supported = List.of(BnbNative.supportedIsas().split(","));
-            if (isaArg == null) isas.add(active);
-            else if (isaArg.equals("all")) isas.addAll(supported);
-            else isas.addAll(List.of(isaArg.split(",")));
-            for (String isa : isas) if (!supported.contains(isa)) a.fail("--isa: " + isa + " is not supported here (supported: " + String.join(",", supported) + ")");
-        } else {
-            if (isaArg != null) a.fail("--isa needs the native library, which is not loaded");
-            isas.add("java");
-        }
+        List<String> isas = asked != null ? asked : List.of(nativeLoaded ? BnbNative.activeIsa() : "java");
         int threads = nativeLoaded ? BnbNative.maxThreads() : Runtime.getRuntime().availableProcessors();
 
         System.out.println("bnb4j updater benchmark: " + KernelProvider.get().quantKernels().name() + ", median of " + runs + " steps");

@@ -30,7 +30,7 @@ final class LibraryCache {
     static final String LIB = "libbnb4j.so";
 
     /** The verified file, and the roots passed over on the way with why. */
-    record Extraction(Path root, Path file, List<String> skipped) {}
+    record Extraction(Path file, List<String> skipped) {}
 
     private LibraryCache() {}
 
@@ -65,7 +65,7 @@ final class LibraryCache {
         List<String> skipped = new ArrayList<>();
         for (Path root : roots) {
             try {
-                return new Extraction(root, extractInto(root, dirName, fileName, bytes, digest, trust), List.copyOf(skipped));
+                return new Extraction(extractInto(root, dirName, fileName, bytes, digest, trust), List.copyOf(skipped));
             } catch (IOException | RuntimeException e) {
                 // RuntimeException: SecurityException or an odd provider's UnsupportedOperationException.
                 skipped.add(root + ": " + describe(e));

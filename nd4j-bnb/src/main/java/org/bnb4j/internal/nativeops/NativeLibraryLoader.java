@@ -144,27 +144,23 @@ public final class NativeLibraryLoader {
      * no or another ABI) ends the search, since another copy would fail alike.
      */
     static Result loadFrom(byte[] bytes, List<Path> roots, Linker linker) {
-        if (roots.isEmpty()) return new Result(Outcome.FAILED, "no cache directory to extract the native library into");
         List<String> skipped = new ArrayList<>();
         String lastFailure = null;
-        for (int i = 0; i < roots.size(); i++) {
+        for (Path root : roots) {
             LibraryCache.Extraction x;
             try {
-                x = LibraryCache.extract(bytes, roots.subList(i, roots.size()));
+                x = LibraryCache.extract(bytes, List.of(root));
             } catch (CacheUnavailableException e) {
-                if (lastFailure == null) return new Result(Outcome.FAILED, e.getMessage(), skipped);
                 skipped.addAll(e.reasons);
-                break;
+                continue;
             }
-            skipped.addAll(x.skipped());
-            i += roots.subList(i, roots.size()).indexOf(x.root());   // the root used (a root listed twice cannot send i back)
             int abi;
             try {
                 linker.load(x.file());
             } catch (UnsatisfiedLinkError | SecurityException e) {
                 lastFailure = e.getClass().getSimpleName() + " loading " + x.file() + ": " + e.getMessage();
                 if (!(e instanceof UnsatisfiedLinkError) || !cannotMap(e.getMessage())) break;
-                skipped.add(x.root() + ": " + lastFailure + " (a file system mounted noexec?)");
+                skipped.add(root + ": " + lastFailure + " (a file system mounted noexec?)");
                 continue;
             }
             try {
@@ -179,6 +175,8 @@ public final class NativeLibraryLoader {
             }
             return new Result(Outcome.LOADED, x.file().toString(), skipped);
         }
+        // no root could take a copy (none at all: "no cache directory ...")
+        if (lastFailure == null) return new Result(Outcome.FAILED, new CacheUnavailableException(skipped).getMessage(), skipped);
         return new Result(Outcome.FAILED, skipped.isEmpty() ? lastFailure : lastFailure + "; tried before: " + String.join("; ", skipped), skipped);
     }
 

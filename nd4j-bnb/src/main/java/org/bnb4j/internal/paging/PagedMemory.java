@@ -194,12 +194,12 @@ public final class PagedMemory {
     /**
      * Bytes of the array's pages that are in memory now (mincore). Loads the native library when no
      * 8-bit updater has yet (a process training with DL4J's own updaters).
-     * @throws IllegalStateException where the native library cannot load
+     * @throws PagedStateException where paging cannot work ({@link #unavailableReason})
      */
     public static long residentBytes(INDArray array) {
         if (array.length() == 0) return 0;
-        NativeLibraryLoader.Result lib = NativeLibraryLoader.load();
-        if (!lib.loaded) throw new IllegalStateException("resident bytes are read by bnb4j's native library, which is not loaded: " + lib.detail);
+        String unavailable = unavailableReason();
+        if (unavailable != null) throw new PagedStateException(unavailable);
         try {
             long r = BnbNative.pageResident(ArrayMemory.of(array).address(), array.length() * ArrayMemory.elementSize(array.dataType()));
             if (r < 0) throw new IllegalStateException("mincore failed: errno " + (-r));
