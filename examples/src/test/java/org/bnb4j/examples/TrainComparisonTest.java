@@ -27,38 +27,26 @@ class TrainComparisonTest {
         return buf.toString();
     }
 
+    /** The command refuses args with status 2 and a message containing fragment. */
+    static void assertRefused(String fragment, String... args) {
+        int[] code = new int[1];
+        String err = captureErr(() -> code[0] = TrainComparison.run(args));
+        assertEquals(2, code[0], String.join(" ", args));
+        assertTrue(err.contains(fragment), err);
+    }
+
     @Test
     void badOptionsGiveAClearMessage() {
-        int[] code = new int[1];
-        String err = captureErr(() -> code[0] = TrainComparison.run("--updaters", "adam,adamx"));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("unknown updater 'adamx'"), err);
-        err = captureErr(() -> code[0] = TrainComparison.run("--updaters", "adam8bit,Adam8bit"));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--updaters names 'Adam8bit' twice"), err);
-        err = captureErr(() -> code[0] = TrainComparison.run("--steps", "0"));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--steps must be >= 1"), err);
-        err = captureErr(() -> code[0] = TrainComparison.run("--noisy=-1"));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--noisy must be 0..64"), err);
-        err = captureErr(() -> code[0] = TrainComparison.run("--updaters", ","));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--updaters needs at least one name"), err);
-        err = captureErr(() -> code[0] = TrainComparison.run("--lr", "Infinity"));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--lr must be finite"), err);
-        err = captureErr(() -> code[0] = TrainComparison.run("--corpus-chars", "10000", "--seq", "600"));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--seq must be at most the held-out text"), err);
-        err = captureErr(() -> code[0] = TrainComparison.run("--corpus-chars", "10000", "--seq", "499"));
-        assertEquals(2, code[0]);
-        err = captureErr(() -> code[0] = TrainComparison.run("--batch", "1000", "--seq", "30000", "--corpus-chars", "10000000"));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--batch x --seq"), err);
-        err = captureErr(() -> code[0] = TrainComparison.run("--hidden", "many"));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--hidden"), err);
+        assertRefused("unknown updater 'adamx'", "--updaters", "adam,adamx");
+        assertRefused("--updaters names 'Adam8bit' twice", "--updaters", "adam8bit,Adam8bit");
+        assertRefused("--steps must be >= 1", "--steps", "0");
+        assertRefused("--noisy must be 0..64", "--noisy=-1");
+        assertRefused("--updaters needs at least one name", "--updaters", ",");
+        assertRefused("--lr must be finite", "--lr", "Infinity");
+        assertRefused("--seq must be at most the held-out text", "--corpus-chars", "10000", "--seq", "600");
+        assertRefused("--seq must be at most the held-out text", "--corpus-chars", "10000", "--seq", "499");
+        assertRefused("--batch x --seq", "--batch", "1000", "--seq", "30000", "--corpus-chars", "10000000");
+        assertRefused("--hidden", "--hidden", "many");
         assertEquals(0, TrainComparison.run("--help"));
     }
 
@@ -66,15 +54,8 @@ class TrainComparisonTest {
     @Test
     void unusableOutputPathsAreRefusedFirst(@TempDir Path dir) throws Exception {
         Path file = java.nio.file.Files.createFile(dir.resolve("afile"));
-        int[] code = new int[1];
-        for (String bad : new String[]{file.toString(), file.resolve("sub").toString()}) {
-            String err = captureErr(() -> code[0] = TrainComparison.run("--out", bad));
-            assertEquals(2, code[0], bad);
-            assertTrue(err.contains("--out " + bad), err);
-        }
-        String err = captureErr(() -> code[0] = TrainComparison.run("--scale-demo", "--paged-dir", file.toString()));
-        assertEquals(2, code[0]);
-        assertTrue(err.contains("--paged-dir " + file + " is not a directory"), err);
+        for (String bad : new String[]{file.toString(), file.resolve("sub").toString()}) assertRefused("--out " + bad, "--out", bad);
+        assertRefused("--paged-dir " + file + " is not a directory", "--scale-demo", "--paged-dir", file.toString());
         assertNull(TrainComparison.directoryProblem(dir.resolve("new/report")), "a missing directory under a writable one is made by the writer");
         assertFalse(java.nio.file.Files.exists(dir.resolve("new")), "nothing is created by the check");
     }

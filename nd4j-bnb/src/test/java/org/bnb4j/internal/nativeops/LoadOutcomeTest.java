@@ -23,49 +23,33 @@ class LoadOutcomeTest {
     @TempDir
     Path tmp;
 
-    /** Records what would have been loaded instead of loading it. */
+    /** Records what would have been loaded instead of loading it; copies below {@code failBelow} fail to link with {@code message}. */
     private static final class FakeLinker implements NativeLibraryLoader.Linker {
         final List<Path> loaded = new ArrayList<>();
         final int abi;
-        final boolean fail;
+        final Path failBelow;
+        final String message;
 
-        FakeLinker(int abi, boolean fail) {
+        FakeLinker(int abi, Path failBelow, String message) {
             this.abi = abi;
-            this.fail = fail;
+            this.failBelow = failBelow;
+            this.message = message;
+        }
+
+        /** Links everything (fail false) or nothing, for want of libgomp (fail true). */
+        FakeLinker(int abi, boolean fail) {
+            this(abi, fail ? Path.of("/") : null, "cannot open shared object file: libgomp.so.1 missing");
         }
 
         @Override
         public void load(Path file) {
             loaded.add(file);
-            if (fail) throw new UnsatisfiedLinkError(file + ": cannot open shared object file: libgomp.so.1 missing");
+            if (failBelow != null && file.startsWith(failBelow)) throw new UnsatisfiedLinkError(file + ": " + message);
         }
 
         @Override
         public int abiVersion() {
             return abi;
-        }
-    }
-
-    /** Fails to link copies below {@code badRoot} with {@code message} (a noexec mount, another class loader). */
-    private static final class RootFailingLinker implements NativeLibraryLoader.Linker {
-        final List<Path> loaded = new ArrayList<>();
-        final Path badRoot;
-        final String message;
-
-        RootFailingLinker(Path badRoot, String message) {
-            this.badRoot = badRoot;
-            this.message = message;
-        }
-
-        @Override
-        public void load(Path file) {
-            loaded.add(file);
-            if (file.startsWith(badRoot)) throw new UnsatisfiedLinkError(message);
-        }
-
-        @Override
-        public int abiVersion() {
-            return BnbNative.ABI_VERSION;
         }
     }
 
@@ -163,14 +147,14 @@ class LoadOutcomeTest {
     @Test
     void aRootWhoseCopyCannotBeLinkedIsPassedOver() throws IOException {
         Path noexec = tmp.resolve("noexec"), exec = tmp.resolve("exec");
-        RootFailingLinker linker = new RootFailingLinker(noexec, "failed to map segment from shared object");
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, noexec, "failed to map segment from shared object");
         Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(noexec, exec), linker);
         assertEquals(Outcome.LOADED, r.outcome, r.detail);
         assertTrue(r.detail.startsWith(exec.toRealPath().toString()), r.detail);
         assertEquals(2, linker.loaded.size());
         assertTrue(r.skippedCaches.get(0).contains("failed to map segment") && r.skippedCaches.get(0).contains("noexec"), r.skippedCaches.toString());
         // both roots unusable: a WARN naming both
-        RootFailingLinker none = new RootFailingLinker(tmp, "failed to map segment from shared object");
+        FakeLinker none = new FakeLinker(BnbNative.ABI_VERSION, tmp, "failed to map segment from shared object");
         Result f = NativeLibraryLoader.loadFrom(BYTES, List.of(noexec, exec), none);
         assertEquals(Outcome.FAILED, f.outcome);
         assertTrue(f.warn());
@@ -181,7 +165,7 @@ class LoadOutcomeTest {
     @Test
     void otherLinkFailuresEndTheSearch() {
         Path first = tmp.resolve("first"), second = tmp.resolve("second");
-        RootFailingLinker linker = new RootFailingLinker(tmp, "libgomp.so.1: cannot open shared object file: No such file or directory");
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, tmp, "libgomp.so.1: cannot open shared object file: No such file or directory");
         Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(first, second), linker);
         assertEquals(Outcome.FAILED, r.outcome);
         assertEquals(1, linker.loaded.size());
@@ -206,11 +190,11 @@ class LoadOutcomeTest {
         assertTrue(r.warn() && r.detail.contains("another build"), r.detail);
     }
 
-    /** A root listed twice cannot make the loader go round: each root is tried once. */
+    /** A root listed twice cannot make the loader go round: each entry of the list is tried once. */
     @Test
-    void aRootListedTwiceIsTriedOnce() {
+    void aRootListedTwiceCannotLoop() {
         Path a = tmp.resolve("a");
-        RootFailingLinker linker = new RootFailingLinker(tmp, "failed to map segment from shared object");
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, tmp, "failed to map segment from shared object");
         Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(a, a), linker);
         assertEquals(Outcome.FAILED, r.outcome);
         assertEquals(2, linker.loaded.size());
@@ -220,7 +204,7 @@ class LoadOutcomeTest {
     @Test
     void aLibraryHeldByAnotherClassLoaderEndsTheSearch() {
         Path first = tmp.resolve("first"), second = tmp.resolve("second");
-        RootFailingLinker linker = new RootFailingLinker(tmp, "Native Library " + first + " already loaded in another classloader");
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, tmp, "Native Library " + first + " already loaded in another classloader");
         Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(first, second), linker);
         assertEquals(Outcome.FAILED, r.outcome);
         assertEquals(1, linker.loaded.size());
