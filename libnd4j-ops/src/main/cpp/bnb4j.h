@@ -23,10 +23,13 @@ struct bnb_codebook;  // opaque: map + search tables
 bnb_codebook* bnb_codebook_create(const float* values256, int64_t* status);
 void bnb_codebook_free(bnb_codebook* cb);
 
-// Self-check of the permute-friendly search tables (kernels.h FastEnc) against the reference
-// search: variant 0 = plain search, 1 = the optimizers' sign-fixed search. Compares every
-// stride-th float of |y| < 2, both signs. Returns the number of mismatches, or -1 when the map's
-// tables are not usable (the kernels then take the gather path for it).
+// Self-check of a map's gather-free search tables against the reference rules, on every stride-th
+// float of |y| < 2, both signs. Variants 0 and 1: the permute-friendly tables (kernels.h FastEnc) of
+// the plain search and the optimizers' sign-fixed search. Variants 2-5: the AVX2 step's state byte
+// tables (kernels.h StateByteTables) against the stored-byte rule with the state = y: 2 plain bytes,
+// 3 plain bytes with the sign fix, 4 top bytes of packed FLOAT words, 5 top bytes with the sign fix.
+// Returns the number of mismatches, or -1 when the map's tables are not usable (the kernels then
+// take the gather path for it).
 int64_t bnb_codebook_check_fast(const bnb_codebook* cb, int32_t variant, int32_t stride);
 
 // Block-wise quantization of n elements read through (rank, shape, strides); strides == nullptr

@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <limits>
 #include <new>
+#include <vector>
 #include "kernels.h"
 
 namespace bnb {
@@ -103,6 +104,73 @@ void build_fast(const Codebook& cb, bool sign_fix, FastEnc* fe) {
   fe->ok = true;
 }
 
+// The code a state of normalised value y is stored as (element.h state_byte's rule, the sign fix taken
+// from y; StateByteTables says when that equals the rule).
+int rule_code(const Codebook& cb, float y, bool sign_fix, bool top) {
+  int c = search_reference(cb.values, y);
+  if (sign_fix) c = fix_sign(cb.values, c, y);
+  if (top && dropped(c, kFloatTop)) c = nearer_neighbour(cb.values, c, y);
+  return c;
+}
+
+// One StateByteTables table: per bucket the bytes at its two ends and, between them, the transition
+// found by bisection (the rule's code is monotone in y: search and sign fix as argued at Codebook and
+// FastEnc, the nearer neighbour of codes 1 and 254 switches once between its two neighbours).
+bool build_state_bytes(const Codebook& cb, bool sign_fix, bool top, uint32_t* entry) {
+  const Slot slot = top ? kFloatTop : kPlain;
+  for (uint32_t key = 0; key < 32768; ++key) {
+    const bool neg = (key & 0x4000u) != 0;
+    const uint32_t hi_bits = (neg ? 0x80000000u : 0u) | ((key & 0x3fffu) << 16);
+    auto code = [&](uint32_t t) { return rule_code(cb, u2f(hi_bits | (neg ? t ^ 0xffffu : t)), sign_fix, top); };
+    const int c_lo = code(0), c_hi = code(0xffffu);
+    if (c_lo < 0 || c_hi > 255 || c_hi < c_lo) return false;
+    uint32_t t = 0;
+    if (c_hi != c_lo) {
+      uint32_t a = 1, b = 0xffffu;  // the smallest t whose code is above c_lo
+      while (a < b) {
+        const uint32_t m = (a + b) >> 1;
+        if (code(m) > c_lo) b = m; else a = m + 1;
+      }
+      if (code(a) != c_hi) return false;  // more than one transition in the bucket
+      t = a;
+    }
+    // entry = A | B << 8 | T << 16 with byte = (raw low 16 bits of y >= T) ? B : A: for negative y the raw
+    // bits fall as y rises, so there the bytes swap and T counts from the other end
+    const uint32_t b_lo = stored_byte(c_lo, slot), b_hi = stored_byte(t == 0 ? c_lo : c_hi, slot);
+    const uint32_t at = hi_bits >> 16;
+    if (!neg || t == 0) entry[at] = b_lo | b_hi << 8 | t << 16;
+    else entry[at] = b_hi | b_lo << 8 | (0x10000u - t) << 16;
+  }
+  // Check the tables where the rule changes: around every transition of the search, the midpoints the
+  // nearer-neighbour rule compares at, the zeros.
+  std::vector<float> at;
+  for (int k = 1; k <= 255; ++k) at.push_back(cb.thresh[k]);
+  at.push_back((cb.values[0] + cb.values[2]) * 0.5f);
+  at.push_back((cb.values[253] + cb.values[255]) * 0.5f);
+  at.push_back(0.0f);
+  for (float x : at) {
+    if (!(std::fabs(x) < 2.0f)) continue;
+    for (int d = -2; d <= 2; ++d) {
+      for (float y : {from_ord(ord(x) + d), -from_ord(ord(x) + d)}) {
+        if (!(std::fabs(y) < 2.0f)) continue;
+        if (state_byte_lookup(entry, y) != stored_byte(rule_code(cb, y, sign_fix, top), slot)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+void build_state_byte_tables(const Codebook& cb, StateByteTables* t) {
+  for (int sf = 0; sf < 2; ++sf) {
+    bool ok = cb.path == SearchPath::Packed;
+    // the fix from y is the fix from the state: a positive state that underflows to y = +0 needs none;
+    // negative values first, so that the fixed code is monotone
+    if (sf == 1) ok = ok && cb.sign_split >= 0 && !std::signbit(cb.values[search_reference(cb.values, 0.0f)]);
+    for (int top = 0; top < 2 && ok; ++top) ok = build_state_bytes(cb, sf == 1, top == 1, t->entry[sf][top]);
+    t->ok[sf] = ok;
+  }
+}
+
 // The lut + thresholds form is exact on |y| < 2 exactly when the reference search is monotone
 // there (see Codebook). That holds for every sorted map, but the tables are still checked as they
 // are built; a map that fails keeps the reference search instead of being refused, so the native
@@ -198,6 +266,18 @@ bool build(Codebook* cb, const float* v) {
 
 }  // namespace
 
+Codebook::~Codebook() { delete state_bytes; }
+
+const StateByteTables* state_byte_tables(const Codebook& cb) {
+  std::call_once(cb.state_bytes_once, [&] {
+    // (not value-initialised: the entries of |y| >= 2 are never written, and their pages never touched)
+    auto* t = new (std::nothrow) StateByteTables;
+    if (t != nullptr) build_state_byte_tables(cb, t);
+    cb.state_bytes = t;
+  });
+  return cb.state_bytes;
+}
+
 }  // namespace bnb
 
 extern "C" bnb_codebook* bnb_codebook_create(const float* values256, int64_t* status) {
@@ -215,9 +295,35 @@ extern "C" bnb_codebook* bnb_codebook_create(const float* values256, int64_t* st
 
 extern "C" void bnb_codebook_free(bnb_codebook* cb) { delete reinterpret_cast<bnb::Codebook*>(cb); }
 
+namespace {
+
+// StateByteTables against the rule itself (element.h state_byte with s = y) on every stride-th float of
+// |y| < 2, both signs; -1 when the tables do not fit the map.
+int64_t check_state_bytes(const bnb::Codebook& cb, bool sign_fix, bool top, int32_t stride) {
+  const bnb::StateByteTables* t = bnb::state_byte_tables(cb);
+  if (t == nullptr || !t->ok[sign_fix]) return -1;
+  const uint32_t* entry = t->entry[sign_fix][top];
+  const bnb::Slot slot = top ? bnb::kFloatTop : bnb::kPlain;
+  int64_t bad = 0;
+  const int64_t count = (int64_t)0x40000000 / stride + 1;
+#pragma omp parallel for reduction(+ : bad) schedule(static)
+  for (int64_t k = 0; k < count; ++k) {
+    const uint32_t mag = (uint32_t)(k * stride);
+    if (mag >= 0x40000000u) continue;
+    for (uint32_t sign : {0u, 0x80000000u}) {
+      const float y = bnb::u2f(mag | sign);
+      if (bnb::state_byte_lookup(entry, y) != bnb::state_byte(cb.values, y, 1.0f, sign_fix, slot)) ++bad;
+    }
+  }
+  return bad;
+}
+
+}  // namespace
+
 extern "C" int64_t bnb_codebook_check_fast(const bnb_codebook* cbh, int32_t variant, int32_t stride) {
-  if (cbh == nullptr || variant < 0 || variant > 1 || stride < 1) return -1;
+  if (cbh == nullptr || variant < 0 || variant > 5 || stride < 1) return -1;
   const auto& cb = *reinterpret_cast<const bnb::Codebook*>(cbh);
+  if (variant >= 2) return check_state_bytes(cb, (variant & 1) != 0, variant >= 4, stride);
   const bnb::FastEnc& fe = cb.fast[variant];
   if (!fe.ok) return -1;
   int64_t bad = 0;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 #include <cmath>
+#include <mutex>
 #include "bnb4j.h"
 #include "element.h"
 #include "portable.h"
@@ -57,6 +58,23 @@ struct FastEnc {
   bool ok;                             // the map fits this scheme (at most 512 sub-buckets, jumps of one)
 };
 
+// StateByteTables: the byte an 8-bit optimizer state is stored as (element.h state_byte: the search,
+// the sign fix, the nearer neighbour at top bytes of packed FLOAT words, sigma) in one table lookup,
+// for the AVX2 step (no byte permutes there, and its gathers are slow). Per lut_key bucket of the
+// normalised value y (|y| < 2, not NaN), indexed by the top 16 bits of y as they lie in memory:
+// entry = A | B << 8 | T << 16, the byte is B where the low 16 bits of y reach T, else A
+// (codebook.cpp build_state_bytes; no transition: A = B, T = 0). The rule's code is monotone in y, and the sign fix and the nearer-neighbour choice
+// only move its transitions, so one transition per bucket still holds for every bitsandbytes map; a
+// jump of two codes (where the nearer neighbour replaces a code) is just another pair of bytes.
+// entry[sign fix][top slot]. ok[sign fix]: both slots' tables fit and, with the sign fix, fixing
+// from y equals fixing from the state s (the kernels multiply s by 1/absmax: the two differ only
+// where s > 0 underflows to y = +0, which must then need no fix). Built on first use
+// (state_byte_tables), 1 MiB of address space per map an AVX2 step uses, half of it touched.
+struct StateByteTables {
+  uint32_t entry[2][2][65536];  // indexed by the top 16 bits of y: those of |y| >= 2 are left unset
+  bool ok[2];
+};
+
 // How the quantize encoders search one map, chosen when its tables are built (codebook.cpp).
 // Packed: one gather per vector. Table: lut + max_span threshold steps, one gather each; where a
 // map's buckets hold many codes (runs of equal values, maps squeezed into a few buckets) the SIMD
@@ -83,7 +101,14 @@ struct alignas(64) Codebook {
   int32_t sign_split;          // values[c] has its sign bit set exactly when c < sign_split; -1 if not so
   uint8_t nan_code;            // search(NaN)
   uint8_t zero_code;           // search(0)
+  // StateByteTables, built by the first state_byte_tables call (AVX2 steps only)
+  mutable std::once_flag state_bytes_once;
+  mutable StateByteTables* state_bytes = nullptr;
+  ~Codebook();
 };
+
+// The map's StateByteTables (built on the first call, thread-safe); null if they could not be allocated.
+const StateByteTables* state_byte_tables(const Codebook& cb);
 
 
 // search_reference, the normalisation and stochastic rounding are in element.h (shared with CUDA).
@@ -104,6 +129,12 @@ inline int search_packed(const Codebook& cb, float y) {
   uint32_t e = cb.packed[lut_key(b)];
   uint32_t low = (b & 0xffffu) ^ ((b >> 31) ? 0xffffu : 0u);
   return (int)(e & 0xffu) + (low >= (e >> 8) ? 1 : 0);
+}
+
+// Scalar form of a StateByteTables lookup (the AVX2 step does it 8 lanes at a time).
+inline uint8_t state_byte_lookup(const uint32_t* entry, float y) {
+  const uint32_t b = f2u(y), e = entry[b >> 16];
+  return (uint8_t)((b & 0xffffu) >= (e >> 16) ? e >> 8 : e);
 }
 
 // The optimizers' sign fix (state_bytes.h fix_sign) on the normalised value y, for the tables: y

@@ -2,11 +2,11 @@
 // than DL4J's Adam there). The optimizers' rules (optimizers.h) on 8 lanes at a time (V256), with the
 // float operations of the scalar step (optim.cpp) in the same order: decode the state(s), update
 // (gradient -> update in place, new states into a block's float scratch, new absmax), encode.
-// Two forms of decode and encode: the fast one (maps with a packed table: every bitsandbytes map)
+// Two forms of decode and encode: the fast one (maps that fit StateByteTables: every bitsandbytes map)
 // looks its tables up with scalar loads straight into vector registers, which costs less than 8-lane
-// gathers and less than a round trip through a scratch on the cores measured (docs/PERFORMANCE.md,
-// "The AVX2 step"); the general one gathers into the scratch, for any map, NaN states and dividing
-// scales.
+// gathers and less than a round trip through a scratch on the cores measured, and encodes with one
+// table entry per lane that already holds the stored byte (docs/PERFORMANCE.md, "The AVX2 step"); the
+// general one gathers into the scratch, for any map, NaN states and dividing scales.
 #include <cstring>
 #include <type_traits>
 #include "avx2_util.h"
@@ -200,28 +200,10 @@ struct RawValues {
       for (int64_t j = 0; j < left; ++j) d[j] = tk[j & 3][codes[k][i + j]];
       return _mm256_load_ps(d);
     }
-    uint64_t q;
-    std::memcpy(&q, codes[k] + i, 8);
-    return _mm256_setr_ps(tk[0][q & 0xff], tk[1][(q >> 8) & 0xff], tk[2][(q >> 16) & 0xff], tk[3][(q >> 24) & 0xff],
-                          tk[0][(q >> 32) & 0xff], tk[1][(q >> 40) & 0xff], tk[2][(q >> 48) & 0xff], tk[3][q >> 56]);
+    const uint8_t* c = codes[k] + i;
+    return _mm256_setr_ps(tk[0][c[0]], tk[1][c[1]], tk[2][c[2]], tk[3][c[3]], tk[0][c[4]], tk[1][c[5]], tk[2][c[6]], tk[3][c[7]]);
   }
 };
-
-// The packed-table key of 8 normalised values (bits b): sign + 14 bits of exponent/mantissa (kernels.h lut_key).
-inline __m256i packed_key(__m256i b) {
-  return _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x3fff)),
-                         _mm256_and_si256(_mm256_srli_epi32(b, 17), _mm256_set1_epi32(0x4000)));
-}
-
-// search_packed of 8 normalised values (bits b: finite, |y| < 2) from their packed entries e, with the sign
-// fix on the states v when fix (values[c] is negative exactly for c < split).
-inline __m256i codes8_state(__m256i e, __m256i b, __m256 v, __m256i split, bool fix) {
-  const __m256i low = _mm256_and_si256(_mm256_xor_si256(b, _mm256_srai_epi32(b, 31)), _mm256_set1_epi32(0xffff));
-  // code = (e & 0xff) + (low >= e >> 8) = (e & 0xff) + 1 + (e >> 8 > low ? -1 : 0)
-  __m256i c = _mm256_add_epi32(_mm256_add_epi32(_mm256_and_si256(e, _mm256_set1_epi32(0xff)), _mm256_set1_epi32(1)),
-                               _mm256_cmpgt_epi32(_mm256_srli_epi32(e, 8), low));
-  return fix ? sign_fixed8(c, _mm256_cmpgt_epi32(split, c), v) : c;
-}
 
 // Four vectors of codes (0..255) as 32 bytes in element order.
 inline __m256i pack32(__m256i c0, __m256i c1, __m256i c2, __m256i c3) {
@@ -229,11 +211,14 @@ inline __m256i pack32(__m256i c0, __m256i c1, __m256i c2, __m256i c3) {
   return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-// One state's codes from its float scratch s. Blocks whose states may hold NaN or whose scale
-// divides (denormal absmax) take the general encoder. Top bytes of packed FLOAT words that land on
-// codes 1 or 254 take the nearer neighbour, then sigma (only 0x7f -> 1, 0xff -> 254 remain to swap,
-// as in vbmi's sigma64_encoded).
-void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t len, float absmax, int32_t phase,
+// One state's stored bytes from its float scratch s, through the map's StateByteTables (kernels.h):
+// the search, the sign fix, the nearer neighbour at top bytes and sigma are all in the tables, so a
+// lane costs one table load and a few vector operations. The tables are indexed by the top 16 bits of
+// the normalised value as it lies in memory: a first pass normalises the scratch in place, and the
+// second loads each lane's index straight from it (no key arithmetic, no key array). Lane j of every
+// vector reads the table of its slot (vectors start at multiples of 8: tab[j & 3]). Blocks whose states
+// may hold NaN or whose scale divides (denormal absmax) take the general encoder.
+void encode_fast(const Codebook& cb, bool with_sign_fix, float* s, int64_t len, float absmax, int32_t phase,
                  bool may_nan, uint8_t* codes) {
   float inv;
   const Norm mode = norm_mode(absmax, &inv);
@@ -241,68 +226,30 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, const float* s, int64_t
     encode_gather(cb, with_sign_fix, s, len, absmax, phase, may_nan, codes);
     return;
   }
+  const StateByteTables& t = *state_byte_tables(cb);  // built: optim_avx2_fast_usable
+  const uint32_t* tab[4];
+  for (int j = 0; j < 4; ++j) tab[j] = t.entry[with_sign_fix][slot_of(phase, j) == kFloatTop];
+  // (s holds kMaxBlock floats: lanes past len normalise scratch; their bytes are not stored, and their
+  // indexes stay inside the tables)
   const __m256 vinv = _mm256_set1_ps(inv);
-  const __m256i split = _mm256_set1_epi32(cb.sign_split);
-  const uint32_t* packed = cb.packed;
-  const bool has_top = phase >= 0;
-  const __m256i top = has_top ? _mm256_set1_epi32((int)(0xffu << (8 * ((3 - phase) & 3)))) : _mm256_setzero_si256();
-  const __m256i topd = top_lanes(phase);  // the same positions as dword lanes of a vector of 8
-  // The table lookups in scalar code (no gathers): keys of the whole block as 16-bit words, then per
-  // eight lanes eight entry loads assembled into a vector, and the vector finish. (s holds kMaxBlock
-  // floats: lanes past len read scratch; their codes are not stored.)
-  alignas(32) uint16_t key[kMaxBlock];
   const int64_t len32 = (len + 31) & ~(int64_t)31;
-  for (int64_t i = 0; i < len32; i += 16) {
-    const __m256i k0 = packed_key(_mm256_castps_si256(_mm256_mul_ps(_mm256_load_ps(s + i), vinv)));
-    const __m256i k1 = packed_key(_mm256_castps_si256(_mm256_mul_ps(_mm256_load_ps(s + i + 8), vinv)));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(key + i),
-                       _mm256_permute4x64_epi64(_mm256_packus_epi32(k0, k1), 0xd8));
-  }
+  for (int64_t i = 0; i < len32; i += 8) _mm256_store_ps(s + i, _mm256_mul_ps(_mm256_load_ps(s + i), vinv));
+  using u16 = uint16_t __attribute__((may_alias));
+  const __m256i ffff = _mm256_set1_epi32(0xffff), eight = _mm256_set1_epi32(8), ff = _mm256_set1_epi32(0xff);
   for (int64_t i = 0; i < len; i += 32) {
     __m256i c[4];
     for (int q = 0; q < 4; ++q) {
-      const __m256 v = _mm256_load_ps(s + i + 8 * q);
-      const __m256i b = _mm256_castps_si256(_mm256_mul_ps(v, vinv));
-      uint64_t k0, k1;
-      std::memcpy(&k0, key + i + 8 * q, 8);
-      std::memcpy(&k1, key + i + 8 * q + 4, 8);
-      const __m256i e = _mm256_setr_epi32(
-          (int)packed[k0 & 0xffff], (int)packed[(k0 >> 16) & 0xffff], (int)packed[(k0 >> 32) & 0xffff], (int)packed[k0 >> 48],
-          (int)packed[k1 & 0xffff], (int)packed[(k1 >> 16) & 0xffff], (int)packed[(k1 >> 32) & 0xffff], (int)packed[k1 >> 48]);
-      c[q] = codes8_state(e, b, v, split, with_sign_fix);
+      const u16* hi = reinterpret_cast<const u16*>(s + i + 8 * q) + 1;  // the top half of each float
+      const __m256i b = _mm256_castps_si256(_mm256_load_ps(s + i + 8 * q));
+      const __m256i e = _mm256_setr_epi32((int)tab[0][hi[0]], (int)tab[1][hi[2]], (int)tab[2][hi[4]], (int)tab[3][hi[6]],
+                                          (int)tab[0][hi[8]], (int)tab[1][hi[10]], (int)tab[2][hi[12]], (int)tab[3][hi[14]]);
+      // byte = e >> 8 where the low bits of y reach T = e >> 16, else e (both 16-bit: the signed compare is exact)
+      const __m256i low = _mm256_and_si256(b, ffff);
+      const __m256i shift = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_srli_epi32(e, 16), low), eight);
+      c[q] = _mm256_and_si256(_mm256_srlv_epi32(e, shift), ff);
     }
-    __m256i p = pack32(c[0], c[1], c[2], c[3]);
+    const __m256i p = pack32(c[0], c[1], c[2], c[3]);
     const int64_t left = len - i;
-    if (has_top) {
-      const __m256i odd = _mm256_and_si256(top, _mm256_or_si256(_mm256_cmpeq_epi8(p, _mm256_set1_epi8(1)),
-                                                                 _mm256_cmpeq_epi8(p, _mm256_set1_epi8((char)254))));
-      uint32_t m = (uint32_t)_mm256_movemask_epi8(odd);
-      if (left < 32) m &= (1u << left) - 1;
-      if (m) {
-        // The nearer neighbour (state_bytes.h nearer_neighbour) of code 1 is 0 or 2, of 254 is 253 or 255:
-        // broadcast values, no lookups (such lanes are common in packed states).
-        for (int q = 0; q < 4; ++q) {
-          const __m256i is1 = _mm256_and_si256(topd, _mm256_cmpeq_epi32(c[q], _mm256_set1_epi32(1)));
-          const __m256i is254 = _mm256_and_si256(topd, _mm256_cmpeq_epi32(c[q], _mm256_set1_epi32(254)));
-          const __m256i oddq = _mm256_or_si256(is1, is254);
-          if (_mm256_testz_si256(oddq, oddq)) continue;
-          const __m256 y = _mm256_mul_ps(_mm256_load_ps(s + i + 8 * q), vinv);
-          const __m256 hi254 = _mm256_castsi256_ps(is254);
-          const __m256 lo = _mm256_blendv_ps(_mm256_set1_ps(cb.values[0]), _mm256_set1_ps(cb.values[253]), hi254);
-          const __m256 hi = _mm256_blendv_ps(_mm256_set1_ps(cb.values[2]), _mm256_set1_ps(cb.values[255]), hi254);
-          const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-          const __m256 dl = _mm256_and_ps(_mm256_sub_ps(y, lo), abs_mask), dh = _mm256_and_ps(_mm256_sub_ps(y, hi), abs_mask);
-          const __m256i up = _mm256_castps_si256(_mm256_cmp_ps(dh, dl, _CMP_LT_OQ));
-          // odd lanes: + 1 when up, else - 1
-          c[q] = _mm256_add_epi32(c[q], _mm256_and_si256(oddq, _mm256_sub_epi32(_mm256_and_si256(up, _mm256_set1_epi32(2)),
-                                                                               _mm256_set1_epi32(1))));
-        }
-        p = pack32(c[0], c[1], c[2], c[3]);
-      }
-      p = _mm256_blendv_epi8(p, _mm256_set1_epi8(1), _mm256_and_si256(top, _mm256_cmpeq_epi8(p, _mm256_set1_epi8(0x7f))));
-      p = _mm256_blendv_epi8(p, _mm256_set1_epi8((char)254),
-                             _mm256_and_si256(top, _mm256_cmpeq_epi8(p, _mm256_set1_epi8((char)0xff))));
-    }
     if (left >= 32) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + i), p);
     } else {
@@ -358,9 +305,10 @@ bool optim_avx2_fast_usable(int32_t kind, const StateMaps& maps) {
   with_optimizer(kind, [&](auto o) {
     using O = decltype(o);
     usable = true;
-    for (int k = 0; k < num_states<O>; ++k)
-      usable = usable && maps[k].path == SearchPath::Packed &&
-               (!O::states[k].sign_fix || maps[k].sign_split >= 0);
+    for (int k = 0; k < num_states<O> && usable; ++k) {
+      const StateByteTables* t = state_byte_tables(maps[k]);
+      usable = t != nullptr && t->ok[O::states[k].sign_fix];
+    }
   });
   return usable;
 }

@@ -82,6 +82,41 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
   }
 }
 
+// encode_state through the map's StateByteTables (kernels.h): one gather per 16 lanes fetches entries
+// that already hold the stored byte, so neither the sign fix nor the nearer neighbour nor sigma is
+// done per lane (top lanes read the second table: 65536 entries on). NaN states (y NaN: the tables
+// do not cover it) take the scalar rule per lane; they are rare.
+void encode_state_bytes(const Codebook& cb, const float* s, int64_t len, float absmax, bool sign_fix, int32_t phase,
+                        uint8_t* codes) {
+  const StateByteTables& t = *state_byte_tables(cb);  // built: optim_avx512_fast_usable
+  const int* base = reinterpret_cast<const int*>(t.entry[sign_fix][0]);
+  float inv;
+  const Norm mode = norm_mode(absmax, &inv);
+  const __m512 vinv = _mm512_set1_ps(inv);
+  const __mmask16 top = top_lanes(phase);
+  const __m512i off = _mm512_maskz_mov_epi32(top, _mm512_set1_epi32(65536));
+  const __m512i ffff = _mm512_set1_epi32(0xffff);
+  for (int64_t i = 0; i < len; i += 16) {
+    const __mmask16 m = tail_mask(len - i);
+    const __m512 v = _mm512_loadu_ps(s + i);
+    const __m512 y = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
+    const __m512i b = _mm512_castps_si512(y);
+    const __m512i e = _mm512_i32gather_epi32(_mm512_add_epi32(_mm512_srli_epi32(b, 16), off), base, 4);
+    // the byte: e >> 8 where the low bits of y reach e >> 16, else e (the store keeps the low byte)
+    const __mmask16 reached = _mm512_cmpge_epu32_mask(_mm512_and_si512(b, ffff), _mm512_srli_epi32(e, 16));
+    __m512i c = _mm512_mask_srli_epi32(e, reached, e, 8);
+    const __mmask16 nan = _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q) & m;
+    if (nan) {
+      alignas(64) int32_t lane[16];
+      _mm512_store_si512(lane, c);
+      for (int l = 0; l < 16; ++l)
+        if ((nan >> l) & 1) lane[l] = state_byte(cb.values, s[i + l], absmax, sign_fix, slot_of(phase, l));
+      c = _mm512_load_si512(lane);
+    }
+    _mm512_mask_cvtepi32_storeu_epi8(codes + i, m, c);
+  }
+}
+
 // The update pass of optimizer O over one block (see update_lanes).
 template <class O>
 void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int64_t len, float* mx) {
@@ -99,6 +134,25 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
 }
 
 }  // namespace
+
+bool optim_avx512_fast_usable(int32_t kind, const StateMaps& maps) {
+  bool usable = false;
+  with_optimizer(kind, [&](auto o) {
+    using O = decltype(o);
+    usable = true;
+    for (int k = 0; k < num_states<O> && usable; ++k) {
+      const StateByteTables* t = state_byte_tables(maps[k]);
+      usable = t != nullptr && t->ok[O::states[k].sign_fix];
+    }
+  });
+  return usable;
+}
+
+void optim_blocks_avx512_fast(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo,
+                              int64_t hi) {
+  three_pass_blocks(h, maps, src, lo, hi, decode_state,
+                    [](auto o, auto&&... args) { update_block<decltype(o)>(args...); }, encode_state_bytes);
+}
 
 void optim_blocks_avx512(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
   three_pass_blocks(h, maps, src, lo, hi, decode_state,

@@ -187,6 +187,32 @@ int main() {
   Map unsigned_map = make("dynamic-unsigned", dynamic_map(false));
   std::mt19937 rng(7);
   bool all_ok = true;
+  // The AVX2 step's state byte tables against the stored-byte rule on a sample of all |y| < 2 (a map
+  // that does not fit says so: -1, and the steps then take the general path).
+  {
+    std::vector<const Map*> all;
+    for (const Map& m : sm) all.push_back(&m);
+    all.push_back(&unsigned_map);
+    int64_t fitted = 0;
+    for (const Map* m : all) {
+      for (int variant = 2; variant <= 5; ++variant) {
+        const int64_t bad = bnb_codebook_check_fast(m->cb, variant, 1009);
+        if (bad > 0) {
+          std::printf("FAIL state byte table %d of map %s: %lld mismatches\n", variant, m->name.c_str(), (long long)bad);
+          all_ok = false;
+        }
+        // bitsandbytes' maps must fit (else the avx2 step would quietly take its slow path): the signed
+        // map every table, the unsigned one those without the sign fix
+        const bool must_fit = m->name == "dynamic-signed" || (m == &unsigned_map && (variant & 1) == 0);
+        if (must_fit && bad != 0) {
+          std::printf("FAIL state byte table %d of map %s does not fit\n", variant, m->name.c_str());
+          all_ok = false;
+        }
+        fitted += bad == 0;
+      }
+    }
+    if (all_ok) std::printf("PASS state byte tables: %lld of %zu fit and equal the rule\n", (long long)fitted, 4 * all.size());
+  }
   for (const std::string& isa : isas) {
     bool ok = true;
     int64_t isa_steps = 0;

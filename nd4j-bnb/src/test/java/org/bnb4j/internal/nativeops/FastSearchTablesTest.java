@@ -13,11 +13,12 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The avx512vbmi kernels search with two-level tables read by byte permutes (kernels.h FastEnc),
- * built once per map from the reference search. These tests compare the tables with the reference
- * search on a dense sample of all floats |y| < 2 (every 13th bit pattern, both signs: ~165M values),
- * for the maps bnb4j uses and for custom ones; a map that does not fit must say so (-1), so that
- * the kernels take the gather path for it.
+ * The gather-free search tables, built once per map from the reference rules: the avx512vbmi kernels'
+ * two-level tables read by byte permutes (kernels.h FastEnc, variants 0-1) and the avx2 step's state
+ * byte tables (kernels.h StateByteTables, variants 2-5). These tests compare them with the reference
+ * on a dense sample of all floats |y| < 2 (every 13th bit pattern, both signs: ~165M values) for the
+ * maps bnb4j uses and on a sparser one for custom maps; a map that does not fit must say so (-1), so
+ * that the kernels take the gather path for it.
  */
 class FastSearchTablesTest {
     static final int STRIDE = 13;
@@ -38,6 +39,44 @@ class FastSearchTablesTest {
         assertEquals(0, check(QuantMap.dynamic(false), 0), "unsigned dynamic map (optimizer v)");
         // a sign fix of negative inputs would need a code below 0: no sign-fixed table for this map
         assertEquals(-1, check(QuantMap.dynamic(false), 1));
+    }
+
+    /**
+     * The avx2 step stores states through one table lookup per lane (kernels.h StateByteTables): the
+     * search, the sign fix, the nearer neighbour at top bytes of packed FLOAT words and the byte swap
+     * folded in. Variants 2-5: plain bytes, plain with the sign fix, top bytes, top with the sign fix.
+     */
+    @Test
+    void stateByteTablesOfTheDynamicMapsEqualTheStoredByteRule() {
+        for (int variant = 2; variant <= 5; variant++) {
+            assertEquals(0, check(QuantMap.dynamic(true), variant), "signed dynamic map, variant " + variant);
+        }
+        assertEquals(0, check(QuantMap.dynamic(false), 2), "unsigned dynamic map, plain bytes");
+        assertEquals(0, check(QuantMap.dynamic(false), 4), "unsigned dynamic map, top bytes");
+        // the sign fix of a negative state would need a code below 0: no such tables
+        assertEquals(-1, check(QuantMap.dynamic(false), 3));
+        assertEquals(-1, check(QuantMap.dynamic(false), 5));
+    }
+
+    @Test
+    void stateByteTablesOfOtherMapsAgreeWhereTheyFit() {
+        Random r = new Random(11);
+        float[] rnd = new float[256];
+        for (int i = 0; i < 256; i++) rnd[i] = (float) (r.nextGaussian() * 0.3);
+        Arrays.sort(rnd);
+        for (QuantMap m : new QuantMap[]{QuantMap.linear(true), QuantMap.linear(false), QuantMap.of(rnd)}) {
+            for (int variant = 2; variant <= 5; variant++) {
+                long bad = BnbNative.codebookCheckFast(NativeQuantKernels.codebook(m), variant, 101);
+                assertTrue(bad == 0 || bad == -1, "mismatches " + bad + " for variant " + variant + " of " + m);
+            }
+        }
+        assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.linear(true)), 5, 101));
+        // a zero stored as -0.0: a positive state whose normalised value underflows to +0 lands on a code
+        // of the wrong sign, which the tables (keyed by the normalised value) cannot see: no sign-fixed tables
+        float[] nz = QuantMap.dynamic(true).values().clone();
+        for (int i = 0; i < nz.length; i++) if (nz[i] == 0f) nz[i] = -0f;
+        assertEquals(-1, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.of(nz)), 3, 101));
+        assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.of(nz)), 2, 101));
     }
 
     @Test
@@ -61,5 +100,6 @@ class FastSearchTablesTest {
         float[] v = QuantMap.dynamic(true).values().clone();
         for (int i = 200; i < 210; i++) v[i] = v[200];
         assertEquals(-1, check(QuantMap.of(v), 0));
+        for (int variant = 2; variant <= 5; variant++) assertEquals(-1, check(QuantMap.of(v), variant));
     }
 }
