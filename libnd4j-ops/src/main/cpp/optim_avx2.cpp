@@ -226,7 +226,8 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, float* s, int64_t len, 
     encode_gather(cb, with_sign_fix, s, len, absmax, phase, may_nan, codes);
     return;
   }
-  const StateByteTables& t = *state_byte_tables(cb);  // built: optim_avx2_fast_usable
+  // built by optim_avx2_fast_usable before the step began (its threads started after): no call_once per block
+  const StateByteTables& t = *cb.state_bytes;
   const uint32_t* tab[4];
   for (int j = 0; j < 4; ++j) tab[j] = t.entry[with_sign_fix][slot_of(phase, j) == kFloatTop];
   // (s holds kMaxBlock floats: lanes past len normalise scratch; their bytes are not stored, and their

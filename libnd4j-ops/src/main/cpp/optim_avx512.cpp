@@ -88,7 +88,8 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
 // do not cover it) take the scalar rule per lane; they are rare.
 void encode_state_bytes(const Codebook& cb, const float* s, int64_t len, float absmax, bool sign_fix, int32_t phase,
                         uint8_t* codes) {
-  const StateByteTables& t = *state_byte_tables(cb);  // built: optim_avx512_fast_usable
+  // built by optim_avx512_fast_usable before the step began (its threads started after): no call_once per block
+  const StateByteTables& t = *cb.state_bytes;
   const int* base = reinterpret_cast<const int*>(t.entry[sign_fix][0]);
   float inv;
   const Norm mode = norm_mode(absmax, &inv);
