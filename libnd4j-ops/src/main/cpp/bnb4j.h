@@ -103,7 +103,8 @@ int32_t bnb_optim_describe(int32_t kind, bnb_optim_info* out);
 // One 8-bit block-wise step: grad (n floats) becomes the update in place; each of the optimizer's
 // states (num_states must be its count, in its order) is dequantized through its map, updated and
 // requantized with a new absmax (with the sign fix where its descriptor says so: such a state's map must
-// hold values of both signs, i.e. values[0] has its sign bit set and values[255] not, else BNB_ERR_ARG).
+// hold values of both signs, i.e. values[0] has its sign bit set and values[255] not, and +0 must not be
+// nearest to values[0] (the fix would move a +0 state below code 0), else BNB_ERR_ARG).
 // byte_phase >= 0: the codes of all states are one byte stream (state s starts at byte s * n) starting at
 // that position (0..3) inside a 4-byte word, and bytes at word position 3 are stored NaN-safe (see
 // state_bytes.h); with BNB_PHASE_HALF_WORDS added, the words are 16-bit HALF words: odd bytes are stored

@@ -276,6 +276,20 @@ int main() {
     } else {
       std::printf("PASS a sign-fixed state with a map of one sign is refused\n");
     }
+    // one negative value nearer to 0 than any other: the fix would move a +0 state to code -1 (which the
+    // scalar path stored as 255 and the AVX2 general path as 0): refused
+    std::vector<float> v(256);
+    v[0] = -1e-3f;
+    for (int i = 1; i < 256; ++i) v[i] = i / 255.0f;
+    Map near_zero = make("one small negative value", v);
+    const bnb_state8 st2[] = {{c1.data(), a.data(), near_zero.cb}, {c2.data(), b.data(), unsigned_map.cb}};
+    const int64_t r2 = bnb_optim8bit_blockwise(&h, g.data(), 300, 256, st2, 2, -1);
+    if (r2 != BNB_ERR_ARG) {
+      std::printf("FAIL %s with a map whose code of +0 is 0 for its sign-fixed state returned %lld, not BNB_ERR_ARG\n", info.name, (long long)r2);
+      all_ok = false;
+    } else {
+      std::printf("PASS a sign-fixed state whose map's code of +0 is 0 is refused\n");
+    }
   }
   bnb_select_isa(initial.c_str());
   if (isas.empty()) std::printf("PASS (no SIMD path on this CPU; nothing to compare)\n");
