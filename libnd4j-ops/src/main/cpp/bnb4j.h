@@ -23,11 +23,11 @@ struct bnb_codebook;  // opaque: map + search tables
 bnb_codebook* bnb_codebook_create(const float* values256, int64_t* status);
 void bnb_codebook_free(bnb_codebook* cb);
 
-// Self-check of a map's gather-free search tables against the reference rules, on every stride-th
-// float of |y| < 2, both signs. Variants 0 and 1: the permute-friendly tables (kernels.h FastEnc) of
-// the plain search and the optimizers' sign-fixed search. Variants 2-5: the AVX2 step's state byte
-// tables (kernels.h StateByteTables) against the stored-byte rule with the state = y: 2 plain bytes,
-// 3 plain bytes with the sign fix, 4 top bytes of packed FLOAT words, 5 top bytes with the sign fix.
+// Self-check of a map's search tables against the reference rules, on every stride-th float of
+// |y| < 2, both signs. Variants 0 and 1: the permute-friendly tables (kernels.h FastEnc) of the plain
+// search and the optimizers' sign-fixed search. Variants 2-5: the state byte tables of the AVX2 and
+// AVX-512 steps (kernels.h StateByteTables) against the stored-byte rule with the state = y: 2 plain
+// bytes, 3 plain bytes with the sign fix, 4 top bytes of packed FLOAT words, 5 top bytes with the sign fix.
 // Returns the number of mismatches, or -1 when the map's tables are not usable (the kernels then
 // take the gather path for it).
 int64_t bnb_codebook_check_fast(const bnb_codebook* cb, int32_t variant, int32_t stride);

@@ -3,7 +3,6 @@
 #include <initializer_list>
 #include <limits>
 #include <new>
-#include <vector>
 #include "kernels.h"
 
 namespace bnb {
@@ -143,11 +142,11 @@ bool build_state_bytes(const Codebook& cb, bool sign_fix, bool top, uint32_t* en
   }
   // Check the tables where the rule changes: around every transition of the search, the midpoints the
   // nearer-neighbour rule compares at, the zeros.
-  std::vector<float> at;
-  for (int k = 1; k <= 255; ++k) at.push_back(cb.thresh[k]);
-  at.push_back((cb.values[0] + cb.values[2]) * 0.5f);
-  at.push_back((cb.values[253] + cb.values[255]) * 0.5f);
-  at.push_back(0.0f);
+  float at[258];  // (no allocation: this runs inside call_once, under C and JNI entry points)
+  for (int k = 1; k <= 255; ++k) at[k - 1] = cb.thresh[k];
+  at[255] = (cb.values[0] + cb.values[2]) * 0.5f;
+  at[256] = (cb.values[253] + cb.values[255]) * 0.5f;
+  at[257] = 0.0f;
   for (float x : at) {
     if (!(std::fabs(x) < 2.0f)) continue;
     for (int d = -2; d <= 2; ++d) {
@@ -270,8 +269,8 @@ Codebook::~Codebook() { delete state_bytes; }
 
 const StateByteTables* state_byte_tables(const Codebook& cb) {
   std::call_once(cb.state_bytes_once, [&] {
-    // (not value-initialised: the entries of |y| >= 2 are never written, and their pages never touched)
-    auto* t = new (std::nothrow) StateByteTables;
+    // value-initialised: the entries of |y| >= 2 are never built, but stay defined
+    auto* t = new (std::nothrow) StateByteTables();
     if (t != nullptr) build_state_byte_tables(cb, t);
     cb.state_bytes = t;
   });

@@ -60,8 +60,9 @@ struct FastEnc {
 
 // StateByteTables: the byte an 8-bit optimizer state is stored as (element.h state_byte: the search,
 // the sign fix, the nearer neighbour at top bytes of packed FLOAT words, sigma) in one table lookup,
-// for the AVX2 step (no byte permutes there, and its gathers are slow). Per lut_key bucket of the
-// normalised value y (|y| < 2, not NaN), indexed by the top 16 bits of y as they lie in memory:
+// for the AVX2 step (no byte permutes there, and its gathers are slow) and the AVX-512 step without
+// VBMI. Per lut_key bucket of the normalised value y (|y| < 2, not NaN), indexed by the top 16 bits of
+// y as they lie in memory:
 // entry = A | B << 8 | T << 16, the byte is B where the low 16 bits of y reach T, else A
 // (codebook.cpp build_state_bytes; no transition: A = B, T = 0). The rule's code is monotone in y, and the sign fix and the nearer-neighbour choice
 // only move its transitions, so one transition per bucket still holds for every bitsandbytes map; a
@@ -69,9 +70,9 @@ struct FastEnc {
 // entry[sign fix][top slot]. ok[sign fix]: both slots' tables fit and, with the sign fix, fixing
 // from y equals fixing from the state s (the kernels multiply s by 1/absmax: the two differ only
 // where s > 0 underflows to y = +0, which must then need no fix). Built on first use
-// (state_byte_tables), 1 MiB of address space per map an AVX2 step uses, half of it touched.
+// (state_byte_tables), 1 MiB per map that an AVX2 or AVX-512 step (or bnb_codebook_check_fast) uses.
 struct StateByteTables {
-  uint32_t entry[2][2][65536];  // indexed by the top 16 bits of y: those of |y| >= 2 are left unset
+  uint32_t entry[2][2][65536];  // indexed by the top 16 bits of y: those of |y| >= 2 are left 0
   bool ok[2];
 };
 
@@ -101,7 +102,7 @@ struct alignas(64) Codebook {
   int32_t sign_split;          // values[c] has its sign bit set exactly when c < sign_split; -1 if not so
   uint8_t nan_code;            // search(NaN)
   uint8_t zero_code;           // search(0)
-  // StateByteTables, built by the first state_byte_tables call (AVX2 steps only)
+  // StateByteTables, built by the first state_byte_tables call (AVX2 and AVX-512 steps, the self-check)
   mutable std::once_flag state_bytes_once;
   mutable StateByteTables* state_bytes = nullptr;
   ~Codebook();

@@ -230,10 +230,11 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, float* s, int64_t len, 
   const StateByteTables& t = *cb.state_bytes;
   const uint32_t* tab[4];
   for (int j = 0; j < 4; ++j) tab[j] = t.entry[with_sign_fix][slot_of(phase, j) == kFloatTop];
-  // (s holds kMaxBlock floats: lanes past len normalise scratch; their bytes are not stored, and their
-  // indexes stay inside the tables)
+  // (s holds kMaxBlock floats: the lanes past len up to a multiple of 32 are zeroed first, so that every
+  // lane looked up holds a defined value; their bytes are not stored)
   const __m256 vinv = _mm256_set1_ps(inv);
   const int64_t len32 = (len + 31) & ~(int64_t)31;
+  for (int64_t i = len; i < len32; ++i) s[i] = 0.0f;
   for (int64_t i = 0; i < len32; i += 8) _mm256_store_ps(s + i, _mm256_mul_ps(_mm256_load_ps(s + i), vinv));
   using u16 = uint16_t __attribute__((may_alias));
   const __m256i ffff = _mm256_set1_epi32(0xffff), eight = _mm256_set1_epi32(8), ff = _mm256_set1_epi32(0xff);

@@ -84,8 +84,9 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
 
 // encode_state through the map's StateByteTables (kernels.h): one gather per 16 lanes fetches entries
 // that already hold the stored byte, so neither the sign fix nor the nearer neighbour nor sigma is
-// done per lane (top lanes read the second table: 65536 entries on). NaN states (y NaN: the tables
-// do not cover it) take the scalar rule per lane; they are rare.
+// done per lane (top lanes read the second table: 65536 entries on; lanes past the block read nothing).
+// NaN states (y NaN: the tables do not cover it) would take the scalar rule per lane; the update pass
+// resets non-finite states, so this is a guard, not a path the steps take.
 void encode_state_bytes(const Codebook& cb, const float* s, int64_t len, float absmax, bool sign_fix, int32_t phase,
                         uint8_t* codes) {
   // built by optim_avx512_fast_usable before the step began (its threads started after): no call_once per block
@@ -102,7 +103,8 @@ void encode_state_bytes(const Codebook& cb, const float* s, int64_t len, float a
     const __m512 v = _mm512_loadu_ps(s + i);
     const __m512 y = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
     const __m512i b = _mm512_castps_si512(y);
-    const __m512i e = _mm512_i32gather_epi32(_mm512_add_epi32(_mm512_srli_epi32(b, 16), off), base, 4);
+    const __m512i e = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, _mm512_add_epi32(_mm512_srli_epi32(b, 16), off),
+                                                  base, 4);
     // the byte: e >> 8 where the low bits of y reach e >> 16, else e (the store keeps the low byte)
     const __mmask16 reached = _mm512_cmpge_epu32_mask(_mm512_and_si512(b, ffff), _mm512_srli_epi32(e, 16));
     __m512i c = _mm512_mask_srli_epi32(e, reached, e, 8);

@@ -1,11 +1,12 @@
 // How the code of an 8-bit optimizer state becomes a stored byte: the sign fix and the NaN-safe
 // packing. These are the rules, written once: the scalar step (optim.cpp) uses them for every
-// element, and the AVX2 and VBMI encoders call them for their rare lanes (top bytes that landed on a
-// dropped code, NaN states). The vector forms of these rules are noted where they are: sigma in
-// optim_avx2.cpp (sigma8), optim_avx512.cpp (sigma_lanes) and optim_vbmi.cpp (unsigma64,
-// sigma64_encoded; its byte table is built from sigma() itself), nearer_neighbour in optim_avx512.cpp
-// (per lane it made the AVX-512 packed step ~40% slower) and in optim_avx2.cpp's fast encode. The Java oracle (org.bnb4j.internal.optim.StateCodec)
-// implements the same rules.
+// element, the state byte tables of the AVX2 and AVX-512 steps are built from them (kernels.h
+// StateByteTables, codebook.cpp), and the general AVX2 encoder and the VBMI and AVX-512 encoders call
+// them for their rare lanes (top bytes that landed on a dropped code, NaN states). The vector forms of
+// these rules are noted where they are: sigma in optim_avx2.cpp (sigma8), optim_avx512.cpp (sigma_lanes,
+// for decoding) and optim_vbmi.cpp (unsigma64, sigma64_encoded; its byte table is built from sigma()
+// itself), nearer_neighbour in optim_avx512.cpp's general encoder. The Java oracle
+// (org.bnb4j.internal.optim.StateCodec) implements the same rules.
 //
 // NaN-safe byte packing is used when codes live inside words that a save writes as floating point
 // values (e.g. DL4J's updater view); the phase of a byte stream says which (see optim.h OptimBlock).

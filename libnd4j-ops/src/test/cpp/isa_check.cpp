@@ -9,6 +9,7 @@
 // byte phase (plain bytes, FLOAT words at positions 0-3) and map runs on every ISA of this CPU; the
 // gradient, codes and scales must equal the scalar path's bit for bit. Prints a line per ISA, exits 1 at
 // the first difference. Maven runs it in libnd4j-ops' test phase.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 #include "bnb4j.h"
+#include "optim.h"
 #include "test_maps.h"
 
 namespace {
@@ -289,6 +291,34 @@ int main() {
       all_ok = false;
     } else {
       std::printf("PASS a sign-fixed state whose map's code of +0 is 0 is refused\n");
+    }
+  }
+  // The fast steps must be the ones that run for bitsandbytes' maps: a dispatch that quietly took the
+  // general path would still pass the comparisons above. (Only the ISAs this CPU has: their functions are
+  // compiled for them.)
+  {
+    const bnb::Codebook* sgn = reinterpret_cast<const bnb::Codebook*>(sm[0].cb);
+    const bnb::Codebook* uns = reinterpret_cast<const bnb::Codebook*>(unsigned_map.cb);
+    const struct { const bnb::IsaKernels* k; decltype(bnb::IsaKernels::optim_blocks_fast) fast; } paths[] = {
+        {&bnb::kAvx2Kernels, bnb::optim_blocks_avx2_fast},
+        {&bnb::kAvx512Kernels, bnb::optim_blocks_avx512_fast},
+        {&bnb::kAvx512VbmiKernels, bnb::optim_blocks_vbmi}};
+    for (const auto& p : paths) {
+      if (std::find(isas.begin(), isas.end(), std::string(p.k->name)) == isas.end()) continue;
+      bool ok = p.k->optim_blocks_fast == p.fast;
+      for (int kind = 0; kind < 64 && ok; ++kind) {
+        bnb_optim_info info{};
+        if (bnb_optim_describe(kind, &info) != BNB_OK) continue;
+        bnb::StateMaps maps{};
+        for (int k = 0; k < info.num_states; ++k) maps.cb[k] = info.states[k].sign_fix ? sgn : uns;
+        if (!p.k->optim_fast_usable(kind, maps)) {
+          std::printf("FAIL %s: the fast step is not usable for %s with bitsandbytes' maps\n", p.k->name, info.name);
+          ok = false;
+        }
+      }
+      if (p.k->optim_blocks_fast != p.fast) std::printf("FAIL %s: its fast step is not wired to the table\n", p.k->name);
+      if (ok) std::printf("PASS %s: the fast step runs for every optimizer with bitsandbytes' maps\n", p.k->name);
+      all_ok = all_ok && ok;
     }
   }
   bnb_select_isa(initial.c_str());

@@ -40,11 +40,11 @@ public final class BnbNative {
     public static native long codebookCreate(float[] values);
     public static native void codebookFree(long handle);
     /**
-     * Checks a map's gather-free search tables against the reference rules on every stride-th float of
-     * |y| < 2 (bnb4j.h bnb_codebook_check_fast): variants 0 and 1 the avx512vbmi kernels' tables (plain,
-     * the optimizers' sign-fixed search), 2-5 the avx2 step's state byte tables (plain bytes, with the
-     * sign fix, top bytes of packed FLOAT words, top bytes with the sign fix). Returns the number of
-     * mismatches, or -1 if the map does not fit the tables.
+     * Checks a map's search tables against the reference rules on every stride-th float of |y| < 2
+     * (bnb4j.h bnb_codebook_check_fast): variants 0 and 1 the avx512vbmi kernels' tables (plain, the
+     * optimizers' sign-fixed search), 2-5 the state byte tables of the avx2 and avx512 steps (plain
+     * bytes, with the sign fix, top bytes of packed FLOAT words, top bytes with the sign fix). Returns
+     * the number of mismatches, or -1 if the map does not fit the tables.
      */
     public static native long codebookCheckFast(long handle, int variant, int stride);
 

@@ -13,12 +13,12 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The gather-free search tables, built once per map from the reference rules: the avx512vbmi kernels'
- * two-level tables read by byte permutes (kernels.h FastEnc, variants 0-1) and the avx2 step's state
- * byte tables (kernels.h StateByteTables, variants 2-5). These tests compare them with the reference
- * on a dense sample of all floats |y| < 2 (every 13th bit pattern, both signs: ~165M values) for the
- * maps bnb4j uses and on a sparser one for custom maps; a map that does not fit must say so (-1), so
- * that the kernels take the gather path for it.
+ * The search tables built once per map from the reference rules: the avx512vbmi kernels' two-level
+ * tables read by byte permutes (kernels.h FastEnc, variants 0-1) and the state byte tables of the avx2
+ * and avx512 steps (kernels.h StateByteTables, variants 2-5). These tests compare them with the
+ * reference on a dense sample of all floats |y| < 2 (every 13th bit pattern, both signs: ~165M values)
+ * for the maps bnb4j uses and on a sparser one for custom maps; a map that does not fit must say so
+ * (-1), so that the kernels take the gather path for it.
  */
 class FastSearchTablesTest {
     static final int STRIDE = 13;
@@ -42,7 +42,7 @@ class FastSearchTablesTest {
     }
 
     /**
-     * The avx2 step stores states through one table lookup per lane (kernels.h StateByteTables): the
+     * The avx2 and avx512 steps store states through one table lookup per lane (kernels.h StateByteTables): the
      * search, the sign fix, the nearer neighbour at top bytes of packed FLOAT words and the byte swap
      * folded in. Variants 2-5: plain bytes, plain with the sign fix, top bytes, top with the sign fix.
      */
@@ -70,7 +70,12 @@ class FastSearchTablesTest {
                 assertTrue(bad == 0 || bad == -1, "mismatches " + bad + " for variant " + variant + " of " + m);
             }
         }
-        assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.linear(true)), 5, 101));
+        // bitsandbytes' linear maps fit: the signed one every table, the unsigned one those without the sign fix
+        for (int variant = 2; variant <= 5; variant++) {
+            assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.linear(true)), variant, 101));
+        }
+        assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.linear(false)), 2, 101));
+        assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.linear(false)), 4, 101));
         // a zero stored as -0.0: a positive state whose normalised value underflows to +0 lands on a code
         // of the wrong sign, which the tables (keyed by the normalised value) cannot see: no sign-fixed tables
         float[] nz = QuantMap.dynamic(true).values().clone();
