@@ -384,6 +384,18 @@ void stop_spinners() {
 // encode), each by an 8-lane gather and by scalar loads; and the correctly rounded divider work of one
 // Adam element (sqrt, add, divide) on 8 and on 16 lanes.
 constexpr int kLookupN = 1 << 16;
+// An 8-lane gather with its destination cleared first: the intrinsics' gathers merge into the
+// destination register, which the compiler leaves holding the previous gather's result, so each gather
+// would wait for the one before (measured: 0.35 ns per element that way, 0.25 cleared).
+__attribute__((target("avx2"))) static inline __m256i gather32(const void* base, __m256i idx) {
+  __m256i dst, mask = _mm256_set1_epi32(-1);
+  asm volatile("vpxor %[d], %[d], %[d]\n\tvpgatherdd %[m], (%[b],%[i],4), %[d]"
+               : [d] "=&x"(dst), [m] "+x"(mask)
+               : [b] "r"(base), [i] "x"(idx)
+               : "memory");
+  return dst;
+}
+
 alignas(64) float lk_values[256];
 alignas(64) uint32_t lk_packed[32768];
 alignas(64) uint8_t lk_codes[kLookupN];
@@ -394,7 +406,7 @@ alignas(64) uint32_t lk_ent[kLookupN];
 __attribute__((target("avx2"), noinline)) void lk_decode_gather() {
   for (int i = 0; i < kLookupN; i += 8) {
     const __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(lk_codes + i)));
-    _mm256_store_ps(lk_out + i, _mm256_i32gather_ps(lk_values, idx, 4));
+    _mm256_store_ps(lk_out + i, _mm256_castsi256_ps(gather32(lk_values, idx)));
   }
 }
 __attribute__((noinline)) void lk_decode_scalar() {
@@ -407,7 +419,7 @@ __attribute__((noinline)) void lk_decode_scalar() {
 __attribute__((target("avx2"), noinline)) void lk_encode_gather() {
   for (int i = 0; i < kLookupN; i += 8) {
     const __m256i key = _mm256_cvtepu16_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(lk_keys + i)));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lk_ent + i), _mm256_i32gather_epi32(reinterpret_cast<const int*>(lk_packed), key, 4));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lk_ent + i), gather32(lk_packed, key));
   }
 }
 // The register alternative (no memory lookups): each of the four byte planes of the values by 16

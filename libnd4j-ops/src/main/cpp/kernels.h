@@ -60,9 +60,9 @@ struct FastEnc {
 
 // StateByteTables: the byte an 8-bit optimizer state is stored as (element.h state_byte: the search,
 // the sign fix, the nearer neighbour at top bytes of packed FLOAT words, sigma) in one table lookup,
-// for the AVX2 step (no byte permutes there, and its gathers are slow) and the AVX-512 step without
-// VBMI. Per lut_key bucket of the normalised value y (|y| < 2, not NaN), indexed by the top 16 bits of
-// y as they lie in memory:
+// for the AVX2 step (no byte permutes there; it reads the tables with scalar loads, which cost less in
+// the step than gathers) and the AVX-512 step without VBMI. Per lut_key bucket of the normalised value
+// y (|y| < 2, not NaN), indexed by the top 16 bits of y as they lie in memory:
 // entry = A | B << 8 | T << 16, the byte is B where the low 16 bits of y reach T, else A
 // (codebook.cpp build_state_bytes; no transition: A = B, T = 0). The rule's code is monotone in y, and the sign fix and the nearer-neighbour choice
 // only move its transitions, so one transition per bucket still holds for every bitsandbytes map; a

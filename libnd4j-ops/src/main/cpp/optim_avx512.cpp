@@ -103,6 +103,9 @@ void encode_state_bytes(const Codebook& cb, const float* s, int64_t len, float a
     const __m512 v = _mm512_loadu_ps(s + i);
     const __m512 y = mode == Norm::Div ? _mm512_div_ps(v, vinv) : _mm512_mul_ps(v, vinv);
     const __m512i b = _mm512_castps_si512(y);
+    // (masked, from a zeroed source: the unmasked intrinsic merges into a destination register that the
+    // compiler leaves holding the previous gather, so each gather waited for the one before: 0.44 -> 0.35 ms
+    // for the Adam8bit step in docs/PERFORMANCE.md)
     const __m512i e = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, _mm512_add_epi32(_mm512_srli_epi32(b, 16), off),
                                                   base, 4);
     // the byte: e >> 8 where the low bits of y reach e >> 16, else e (the store keeps the low byte)
