@@ -35,7 +35,11 @@ class SharedTrainingMasterTest {
         // nd4j-aeron 1.0.0-M2.1 brings refuses to start unless the publication unblock timeout (15 s by default)
         // is longer. On a cluster: -Daeron.publication.unblock.timeout=60000000000 on the driver and executors.
         System.setProperty("aeron.publication.unblock.timeout", "60000000000");
-        sc = SparkLocal.start("bnb4j-shared");
+        // One executor thread: DL4J's SharedTrainingWrapper makes the first concurrent task of an executor the
+        // trainer and the others feeders that wait for it; a feeder that attaches after the trainer has drained the
+        // data waits forever (seen once in local[2]: a feeder parked in BlockingObserver.waitTillDone, no trainer
+        // left). With one thread the tasks run one after another, each as the trainer.
+        sc = SparkLocal.start("bnb4j-shared", 1);
     }
 
     @AfterAll

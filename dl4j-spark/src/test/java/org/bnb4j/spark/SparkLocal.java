@@ -5,12 +5,17 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.linalg.dataset.DataSet;
 
-/** A local[2] Spark context on the loopback interface, without the web UI, and the RDDs the tests train on. */
+/** A local Spark context on the loopback interface, without the web UI, and the RDDs the tests train on. */
 final class SparkLocal {
     private SparkLocal() {}
 
+    /** local[2]: two executor threads. */
     static JavaSparkContext start(String app) {
-        SparkConf conf = new SparkConf().setMaster("local[2]").setAppName(app)
+        return start(app, 2);
+    }
+
+    static JavaSparkContext start(String app, int threads) {
+        SparkConf conf = new SparkConf().setMaster("local[" + threads + "]").setAppName(app)
                 .set("spark.driver.host", "127.0.0.1")
                 .set("spark.driver.bindAddress", "127.0.0.1")
                 .set("spark.ui.enabled", "false")
