@@ -114,6 +114,6 @@ void decode_avx2(const Codebook& cb, const uint8_t* codes, int64_t n, float absm
 }  // namespace
 
 const IsaKernels kAvx2Kernels = {"avx2", absmax_avx2, encode_avx2, decode_avx2, optim_blocks_avx2, optim_blocks_avx2_fast,
-                                   optim_avx2_fast_usable};
+                                   state_bytes_usable};
 
 }  // namespace bnb

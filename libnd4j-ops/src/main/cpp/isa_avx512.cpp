@@ -124,6 +124,6 @@ void decode_avx512(const Codebook& cb, const uint8_t* codes, int64_t n, float ab
 }  // namespace
 
 const IsaKernels kAvx512Kernels = {"avx512", absmax_avx512, encode_avx512, decode_avx512, optim_blocks_avx512,
-                                   optim_blocks_avx512_fast, optim_avx512_fast_usable};
+                                   optim_blocks_avx512_fast, state_bytes_usable};
 
 }  // namespace bnb

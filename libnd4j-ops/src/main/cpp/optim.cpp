@@ -64,6 +64,20 @@ void optim_blocks_scalar(const bnb_optim_hyper& h, const StateMaps& maps, const 
   });
 }
 
+// Plain C++ (no ISA flags): the AVX2 and AVX-512 kernel tables both point here.
+bool state_bytes_usable(int32_t kind, const StateMaps& maps) {
+  bool usable = false;
+  with_optimizer(kind, [&](auto o) {
+    using O = decltype(o);
+    usable = true;
+    for (int k = 0; k < num_states<O> && usable; ++k) {
+      const StateByteTables* t = state_byte_tables(maps[k]);  // builds them on the first call
+      usable = t != nullptr && t->ok[O::states[k].sign_fix];
+    }
+  });
+  return usable;
+}
+
 }  // namespace bnb
 
 using namespace bnb;

@@ -77,15 +77,15 @@ __attribute__((always_inline)) inline void prefetch_ahead(const OptimBlock& b, i
 void optim_blocks_scalar(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi);
 // AVX2, AVX-512: gathers, any map.
 void optim_blocks_avx2(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi);
-// AVX2 with table loads in place of gathers: only where optim_avx2_fast_usable (every state's map
-// fits its StateByteTables, kernels.h).
+// Whether every state's map of optimizer `kind` fits its StateByteTables (kernels.h), building them:
+// the condition of the two steps below.
+bool state_bytes_usable(int32_t kind, const StateMaps& maps);
+// AVX2 with table loads in place of gathers: only where state_bytes_usable.
 void optim_blocks_avx2_fast(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi);
-bool optim_avx2_fast_usable(int32_t kind, const StateMaps& maps);
 void optim_blocks_avx512(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi);
-// AVX-512 encoding through StateByteTables: only where optim_avx512_fast_usable (as for AVX2).
+// AVX-512 encoding through StateByteTables: only where state_bytes_usable.
 void optim_blocks_avx512_fast(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo,
                               int64_t hi);
-bool optim_avx512_fast_usable(int32_t kind, const StateMaps& maps);
 // AVX-512 VBMI (byte permutes): only where optim_vbmi_usable: every state's map fits FastEnc (the
 // sign-fixed tables for states with the sign fix).
 void optim_blocks_vbmi(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi);

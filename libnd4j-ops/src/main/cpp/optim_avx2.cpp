@@ -226,7 +226,7 @@ void encode_fast(const Codebook& cb, bool with_sign_fix, float* s, int64_t len, 
     encode_gather(cb, with_sign_fix, s, len, absmax, phase, may_nan, codes);
     return;
   }
-  // built by optim_avx2_fast_usable before the step began (its threads started after): no call_once per block
+  // built by state_bytes_usable before the step began (its threads started after): no call_once per block
   const StateByteTables& t = *cb.state_bytes;
   const uint32_t* tab[4];
   for (int j = 0; j < 4; ++j) tab[j] = t.entry[with_sign_fix][slot_of(phase, j) == kFloatTop];
@@ -300,19 +300,6 @@ void step_blocks(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSou
 
 void optim_blocks_avx2(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {
   with_optimizer(h.kind, [&](auto o) { step_blocks<decltype(o), true>(h, maps, src, lo, hi, encode_gather); });
-}
-
-bool optim_avx2_fast_usable(int32_t kind, const StateMaps& maps) {
-  bool usable = false;
-  with_optimizer(kind, [&](auto o) {
-    using O = decltype(o);
-    usable = true;
-    for (int k = 0; k < num_states<O> && usable; ++k) {
-      const StateByteTables* t = state_byte_tables(maps[k]);
-      usable = t != nullptr && t->ok[O::states[k].sign_fix];
-    }
-  });
-  return usable;
 }
 
 void optim_blocks_avx2_fast(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo, int64_t hi) {

@@ -89,7 +89,7 @@ void encode_state(const Codebook& cb, const float* s, int64_t len, float absmax,
 // resets non-finite states, so this is a guard, not a path the steps take.
 void encode_state_bytes(const Codebook& cb, const float* s, int64_t len, float absmax, bool sign_fix, int32_t phase,
                         uint8_t* codes) {
-  // built by optim_avx512_fast_usable before the step began (its threads started after): no call_once per block
+  // built by state_bytes_usable before the step began (its threads started after): no call_once per block
   const StateByteTables& t = *cb.state_bytes;
   const int* base = reinterpret_cast<const int*>(t.entry[sign_fix][0]);
   float inv;
@@ -140,19 +140,6 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
 }
 
 }  // namespace
-
-bool optim_avx512_fast_usable(int32_t kind, const StateMaps& maps) {
-  bool usable = false;
-  with_optimizer(kind, [&](auto o) {
-    using O = decltype(o);
-    usable = true;
-    for (int k = 0; k < num_states<O> && usable; ++k) {
-      const StateByteTables* t = state_byte_tables(maps[k]);
-      usable = t != nullptr && t->ok[O::states[k].sign_fix];
-    }
-  });
-  return usable;
-}
 
 void optim_blocks_avx512_fast(const bnb_optim_hyper& h, const StateMaps& maps, const BlockSource& src, int64_t lo,
                               int64_t hi) {
