@@ -296,25 +296,32 @@ extern "C" void bnb_codebook_free(bnb_codebook* cb) { delete reinterpret_cast<bn
 
 namespace {
 
-// StateByteTables against the rule itself (element.h state_byte with s = y) on every stride-th float of
-// |y| < 2, both signs; -1 when the tables do not fit the map.
+// Where a table form differs from its rule (differs(y) true) on every stride-th float of |y| < 2,
+// both signs: the number of such floats.
+template <class Differs>
+int64_t count_differences(int32_t stride, Differs differs) {
+  int64_t bad = 0;
+  const int64_t count = (int64_t)0x40000000 / stride + 1;  // magnitudes 0 .. 0x3fffffff (|y| < 2)
+#pragma omp parallel for reduction(+ : bad) schedule(static)
+  for (int64_t k = 0; k < count; ++k) {
+    const uint32_t mag = (uint32_t)(k * stride);
+    if (mag >= 0x40000000u) continue;
+    for (uint32_t sign : {0u, 0x80000000u})
+      if (differs(bnb::u2f(mag | sign))) ++bad;
+  }
+  return bad;
+}
+
+// StateByteTables against the rule itself (element.h state_byte with s = y); -1 when the tables do not
+// fit the map.
 int64_t check_state_bytes(const bnb::Codebook& cb, bool sign_fix, bool top, int32_t stride) {
   const bnb::StateByteTables* t = bnb::state_byte_tables(cb);
   if (t == nullptr || !t->ok[sign_fix]) return -1;
   const uint32_t* entry = t->entry[sign_fix][top];
   const bnb::Slot slot = top ? bnb::kFloatTop : bnb::kPlain;
-  int64_t bad = 0;
-  const int64_t count = (int64_t)0x40000000 / stride + 1;
-#pragma omp parallel for reduction(+ : bad) schedule(static)
-  for (int64_t k = 0; k < count; ++k) {
-    const uint32_t mag = (uint32_t)(k * stride);
-    if (mag >= 0x40000000u) continue;
-    for (uint32_t sign : {0u, 0x80000000u}) {
-      const float y = bnb::u2f(mag | sign);
-      if (bnb::state_byte_lookup(entry, y) != bnb::state_byte(cb.values, y, 1.0f, sign_fix, slot)) ++bad;
-    }
-  }
-  return bad;
+  return count_differences(stride, [&](float y) {
+    return bnb::state_byte_lookup(entry, y) != bnb::state_byte(cb.values, y, 1.0f, sign_fix, slot);
+  });
 }
 
 }  // namespace
@@ -325,18 +332,9 @@ extern "C" int64_t bnb_codebook_check_fast(const bnb_codebook* cbh, int32_t vari
   if (variant >= 2) return check_state_bytes(cb, (variant & 1) != 0, variant >= 4, stride);
   const bnb::FastEnc& fe = cb.fast[variant];
   if (!fe.ok) return -1;
-  int64_t bad = 0;
-  const int64_t count = (int64_t)0x40000000 / stride + 1;  // magnitudes 0 .. 0x3fffffff (|y| < 2)
-#pragma omp parallel for reduction(+ : bad) schedule(static)
-  for (int64_t k = 0; k < count; ++k) {
-    const uint32_t mag = (uint32_t)(k * stride);
-    if (mag >= 0x40000000u) continue;
-    for (uint32_t sign : {0u, 0x80000000u}) {
-      const float y = bnb::u2f(mag | sign);
-      int ref = bnb::search_reference(cb.values, y);
-      if (variant == 1) ref = bnb::sign_fixed(cb, ref, y);
-      if (bnb::search_fast(fe, y) != ref) ++bad;
-    }
-  }
-  return bad;
+  return count_differences(stride, [&](float y) {
+    int ref = bnb::search_reference(cb.values, y);
+    if (variant == 1) ref = bnb::sign_fixed(cb, ref, y);
+    return bnb::search_fast(fe, y) != ref;
+  });
 }
