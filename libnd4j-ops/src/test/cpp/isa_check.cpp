@@ -21,10 +21,12 @@
 #include <vector>
 #include "bnb4j.h"
 #include "optim.h"
+#include "step_case.h"
 #include "test_maps.h"
 
 namespace {
 
+using bnbtest::Case;
 using bnbtest::dynamic_map;
 using bnbtest::linear_map;
 
@@ -86,12 +88,6 @@ std::vector<float> edge_values(const std::vector<float>& v) {
   return in;
 }
 
-struct Case {
-  std::vector<float> grad;
-  std::vector<std::vector<uint8_t>> codes;
-  std::vector<std::vector<float>> absmax;
-};
-
 // Inputs of one step: edge values (each block led by +-1 so that its states' absmax is 1 after
 // Momentum's first step), random values, and blocks with NaN, +-Inf, denormal and all-zero gradients.
 Case make_case(int num_states, int64_t n, int blocksize, const std::vector<float>& edges, bool extremes,
@@ -145,34 +141,17 @@ Case make_case(int num_states, int64_t n, int blocksize, const std::vector<float
   return c;
 }
 
-// One step on a copy of the case; codes of the states live in one stream when packed (phase >= 0).
+// One step on a copy of the case (bnbtest::run_step); a step the C ABI refuses ends the check.
 Case run(const Case& in, const bnb_optim_hyper& h, const std::vector<const Map*>& maps, int blocksize, int phase) {
-  Case out = in;
-  const int ns = (int)in.codes.size();
-  const int64_t n = (int64_t)in.grad.size();
-  std::vector<uint8_t> stream;
-  std::vector<bnb_state8> st(ns);
-  if (phase >= 0) {
-    stream.resize((size_t)n * ns);
-    for (int k = 0; k < ns; ++k) std::memcpy(stream.data() + (size_t)k * n, in.codes[k].data(), n);
-  }
-  for (int k = 0; k < ns; ++k)
-    st[k] = bnb_state8{phase >= 0 ? stream.data() + (size_t)k * n : out.codes[k].data(), out.absmax[k].data(), maps[k]->cb};
-  const int64_t r = bnb_optim8bit_blockwise(&h, out.grad.data(), n, blocksize, st.data(), ns, phase);
+  std::vector<const bnb_codebook*> cbs;
+  for (const Map* m : maps) cbs.push_back(m->cb);
+  Case out;
+  const int64_t r = bnbtest::run_step(in, h, cbs, blocksize, phase, &out);
   if (r != BNB_OK) {
     std::printf("FAIL step returned %lld\n", (long long)r);
     std::exit(1);
   }
-  if (phase >= 0)
-    for (int k = 0; k < ns; ++k) std::memcpy(out.codes[k].data(), stream.data() + (size_t)k * n, n);
   return out;
-}
-
-template <class T>
-int64_t first_diff(const std::vector<T>& a, const std::vector<T>& b) {
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0) return (int64_t)i;
-  return -1;
 }
 
 }  // namespace
@@ -240,14 +219,9 @@ int main() {
                 bnb_select_isa(isa.c_str());
                 const Case got = run(in, h, maps, blocksize, phase);
                 ++isa_steps;
-                std::string what;
-                int64_t at = first_diff(want.grad, got.grad);
-                if (at >= 0) what = "update";
-                for (int k = 0; k < info.num_states && at < 0; ++k) {
-                  if ((at = first_diff(want.codes[k], got.codes[k])) >= 0) what = "codes of state " + std::string(info.states[k].role);
-                  else if ((at = first_diff(want.absmax[k], got.absmax[k])) >= 0) what = "absmax of state " + std::string(info.states[k].role);
-                }
-                if (at >= 0) {
+                int64_t at = -1;
+                const std::string what = bnbtest::first_difference(want, got, info, &at);
+                if (!what.empty()) {
                   std::printf("FAIL %s %s, map %s%s, blocksize %d, phase %d, %s: %s differs at %lld (input %a)\n", isa.c_str(),
                               info.name, signed_map.name.c_str(), other ? " (every state)" : "", blocksize, phase,
                               extremes ? "non-finite input" : "edge values", what.c_str(), (long long)at,

@@ -25,6 +25,7 @@
 #include <vector>
 #include "bnb4j.h"
 #include "kernels.h"
+#include "step_case.h"
 #include "test_maps.h"
 
 namespace {
@@ -206,11 +207,7 @@ std::vector<float> gen_map(int kind, Rng& r) {
   return v;
 }
 
-struct Case {
-  std::vector<float> grad;
-  std::vector<std::vector<uint8_t>> codes;
-  std::vector<std::vector<float>> absmax;
-};
+using bnbtest::Case;
 
 std::vector<float> edge_values(const std::vector<float>& v, Rng& r) {
   std::vector<float> e;
@@ -284,34 +281,6 @@ Case make_case(int num_states, int64_t n, int blocksize, const std::vector<float
   return c;
 }
 
-// One step on a copy of the case (codes of the states in one stream when packed, phase >= 0); the C
-// ABI's status.
-int64_t run(const Case& in, const bnb_optim_hyper& h, const std::vector<bnb_codebook*>& maps, int blocksize, int phase,
-            Case* out) {
-  *out = in;
-  const int ns = (int)in.codes.size();
-  const int64_t n = (int64_t)in.grad.size();
-  std::vector<uint8_t> stream;
-  std::vector<bnb_state8> st(ns);
-  if (phase >= 0) {
-    stream.resize((size_t)n * ns);
-    for (int k = 0; k < ns; ++k) std::memcpy(stream.data() + (size_t)k * n, in.codes[k].data(), n);
-  }
-  for (int k = 0; k < ns; ++k)
-    st[k] = bnb_state8{phase >= 0 ? stream.data() + (size_t)k * n : out->codes[k].data(), out->absmax[k].data(), maps[k]};
-  const int64_t r = bnb_optim8bit_blockwise(&h, out->grad.data(), n, blocksize, st.data(), ns, phase);
-  if (r == BNB_OK && phase >= 0)
-    for (int k = 0; k < ns; ++k) std::memcpy(out->codes[k].data(), stream.data() + (size_t)k * n, n);
-  return r;
-}
-
-template <class T>
-int64_t first_diff(const std::vector<T>& a, const std::vector<T>& b) {
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0) return (int64_t)i;
-  return -1;
-}
-
 // The state byte tables against the rule itself, densely: +-40 ulps around every map value, midpoint and
 // zero, a few whole 16-bit ranges, random |y| < 2. Mismatches, or -1 where the tables do not fit.
 int64_t dense_check(const bnb::Codebook& cb, bool sf, bool top, Rng& r) {
@@ -357,7 +326,7 @@ bool steps_equal(const std::vector<float>& v, bnb_codebook* cb, bnb_codebook* dy
     if (bnb_optim_describe(kind, &info) != BNB_OK) continue;
     for (int cfg = 0; cfg < 3; ++cfg) {
       // cfg 2: the map on a sign-fixed state it cannot serve, which must be refused
-      std::vector<bnb_codebook*> maps(info.num_states);
+      std::vector<const bnb_codebook*> maps(info.num_states);
       bool uses = false, refused = false;
       for (int k = 0; k < info.num_states; ++k) {
         const bool mine = cfg == 2 ? info.states[k].sign_fix && !fixable
@@ -377,7 +346,7 @@ bool steps_equal(const std::vector<float>& v, bnb_codebook* cb, bnb_codebook* dy
         for (int phase = -1; phase <= 3; ++phase) {
           Case want, got;
           bnb_select_isa("scalar");
-          const int64_t rs = run(in, h, maps, blocksize, phase, &want);
+          const int64_t rs = bnbtest::run_step(in, h, maps, blocksize, phase, &want);
           if (refused != (rs == BNB_ERR_ARG) || (!refused && rs != BNB_OK)) {
             std::printf("  %s: status %lld on the scalar path, %s\n", info.name, (long long)rs,
                         refused ? "expected BNB_ERR_ARG (a sign fix that can leave the map)" : "expected BNB_OK");
@@ -385,21 +354,16 @@ bool steps_equal(const std::vector<float>& v, bnb_codebook* cb, bnb_codebook* dy
           }
           for (const std::string& isa : isas) {
             bnb_select_isa(isa.c_str());
-            const int64_t ri = run(in, h, maps, blocksize, phase, &got);
+            const int64_t ri = bnbtest::run_step(in, h, maps, blocksize, phase, &got);
             ++*steps;
             if (ri != rs) {
               std::printf("  %s on %s: status %lld, the scalar path's %lld\n", info.name, isa.c_str(), (long long)ri, (long long)rs);
               return false;
             }
             if (refused) continue;
-            std::string what;
-            int64_t at = first_diff(want.grad, got.grad);
-            if (at >= 0) what = "update";
-            for (int k = 0; k < info.num_states && at < 0; ++k) {
-              if ((at = first_diff(want.codes[k], got.codes[k])) >= 0) what = "codes of state " + std::string(info.states[k].role);
-              else if ((at = first_diff(want.absmax[k], got.absmax[k])) >= 0) what = "absmax of state " + std::string(info.states[k].role);
-            }
-            if (at >= 0) {
+            int64_t at = -1;
+            const std::string what = bnbtest::first_difference(want, got, info, &at);
+            if (!what.empty()) {
               std::printf("  %s on %s, blocksize %d, phase %d, t %d, input mode %d, maps cfg %d: %s differs at %lld\n", info.name,
                           isa.c_str(), blocksize, phase, t, mode, cfg, what.c_str(), (long long)at);
               return false;
