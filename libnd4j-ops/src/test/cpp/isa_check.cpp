@@ -237,35 +237,30 @@ int main() {
     if (ok) std::printf("PASS %s: %lld steps equal to the scalar path's bits\n", isa.c_str(), (long long)isa_steps);
     all_ok = all_ok && ok;
   }
-  // A sign-fixed state needs a map with values of both signs (else the fix could leave the map): refused.
+  // Maps a sign-fixed state cannot have (the fix could leave the map) are refused.
   {
     bnb_optim_info info{};
     bnb_optim_describe(0, &info);
-    std::vector<float> g(300, 0.01f), a(2, 1.0f), b(2, 1.0f);
-    std::vector<uint8_t> c1(300), c2(300);
-    const bnb_state8 st[] = {{c1.data(), a.data(), unsigned_map.cb}, {c2.data(), b.data(), unsigned_map.cb}};
     const bnb_optim_hyper h = bnbtest::hyper(0, 1, INFINITY);
-    const int64_t r = bnb_optim8bit_blockwise(&h, g.data(), 300, 256, st, 2, -1);
-    if (r != BNB_ERR_ARG) {
-      std::printf("FAIL %s with an unsigned map for its sign-fixed state returned %lld, not BNB_ERR_ARG\n", info.name, (long long)r);
-      all_ok = false;
-    } else {
-      std::printf("PASS a sign-fixed state with a map of one sign is refused\n");
-    }
+    auto expect_refused = [&](const bnb_codebook* sign_fixed_map, const char* what) {
+      std::vector<float> g(300, 0.01f), a(2, 1.0f), b(2, 1.0f);
+      std::vector<uint8_t> c1(300), c2(300);
+      const bnb_state8 st[] = {{c1.data(), a.data(), sign_fixed_map}, {c2.data(), b.data(), unsigned_map.cb}};
+      const int64_t r = bnb_optim8bit_blockwise(&h, g.data(), 300, 256, st, 2, -1);
+      if (r != BNB_ERR_ARG) {
+        std::printf("FAIL %s with %s for its sign-fixed state returned %lld, not BNB_ERR_ARG\n", info.name, what, (long long)r);
+        all_ok = false;
+      } else {
+        std::printf("PASS a sign-fixed state with %s is refused\n", what);
+      }
+    };
+    expect_refused(unsigned_map.cb, "a map of one sign");
     // one negative value nearer to 0 than any other: the fix would move a +0 state to code -1 (which the
-    // scalar path stored as 255 and the AVX2 general path as 0): refused
+    // scalar path stored as 255 and the AVX2 general path as 0)
     std::vector<float> v(256);
     v[0] = -1e-3f;
     for (int i = 1; i < 256; ++i) v[i] = i / 255.0f;
-    Map near_zero = make("one small negative value", v);
-    const bnb_state8 st2[] = {{c1.data(), a.data(), near_zero.cb}, {c2.data(), b.data(), unsigned_map.cb}};
-    const int64_t r2 = bnb_optim8bit_blockwise(&h, g.data(), 300, 256, st2, 2, -1);
-    if (r2 != BNB_ERR_ARG) {
-      std::printf("FAIL %s with a map whose code of +0 is 0 for its sign-fixed state returned %lld, not BNB_ERR_ARG\n", info.name, (long long)r2);
-      all_ok = false;
-    } else {
-      std::printf("PASS a sign-fixed state whose map's code of +0 is 0 is refused\n");
-    }
+    expect_refused(make("one small negative value", v).cb, "a map whose code of +0 is 0");
   }
   // The fast steps must be the ones that run for bitsandbytes' maps: a dispatch that quietly took the
   // general path would still pass the comparisons above. (Only the ISAs this CPU has: their functions are
