@@ -161,14 +161,22 @@ class LoadOutcomeTest {
         assertTrue(f.detail.contains(noexec.toString()) && f.detail.contains(exec.toString()), f.detail);
     }
 
+    /**
+     * Loads from the roots tmp/first and tmp/second with a linker that refuses every copy with the message;
+     * the search must fail after the first copy, without trying the second.
+     */
+    private Result searchThatEndsAtTheFirstRoot(String message) {
+        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, tmp, message);
+        Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(tmp.resolve("first"), tmp.resolve("second")), linker);
+        assertEquals(Outcome.FAILED, r.outcome);
+        assertEquals(1, linker.loaded.size());
+        return r;
+    }
+
     /** A missing dependency is not a mount problem: no other copy is tried, nothing blames noexec. */
     @Test
     void otherLinkFailuresEndTheSearch() {
-        Path first = tmp.resolve("first"), second = tmp.resolve("second");
-        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, tmp, "libgomp.so.1: cannot open shared object file: No such file or directory");
-        Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(first, second), linker);
-        assertEquals(Outcome.FAILED, r.outcome);
-        assertEquals(1, linker.loaded.size());
+        Result r = searchThatEndsAtTheFirstRoot("libgomp.so.1: cannot open shared object file: No such file or directory");
         assertFalse(r.detail.contains("noexec"), r.detail);
     }
 
@@ -203,11 +211,7 @@ class LoadOutcomeTest {
     /** Another class loader holding the library: no other copy is tried (it would fail the same way). */
     @Test
     void aLibraryHeldByAnotherClassLoaderEndsTheSearch() {
-        Path first = tmp.resolve("first"), second = tmp.resolve("second");
-        FakeLinker linker = new FakeLinker(BnbNative.ABI_VERSION, tmp, "Native Library " + first + " already loaded in another classloader");
-        Result r = NativeLibraryLoader.loadFrom(BYTES, List.of(first, second), linker);
-        assertEquals(Outcome.FAILED, r.outcome);
-        assertEquals(1, linker.loaded.size());
+        Result r = searchThatEndsAtTheFirstRoot("Native Library " + tmp.resolve("first") + " already loaded in another classloader");
         assertTrue(r.detail.contains("another classloader"), r.detail);
     }
 
