@@ -29,7 +29,20 @@ class FastSearchTablesTest {
     }
 
     static long check(QuantMap map, int variant) {
-        return BnbNative.codebookCheckFast(NativeQuantKernels.codebook(map), variant, STRIDE);
+        return check(map, variant, STRIDE);
+    }
+
+    static long check(QuantMap map, int variant, int stride) {
+        return BnbNative.codebookCheckFast(NativeQuantKernels.codebook(map), variant, stride);
+    }
+
+    /** 256 sorted gaussian values (sd 0.3): a map with no structure. */
+    static QuantMap randomMap(long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[256];
+        for (int i = 0; i < 256; i++) v[i] = (float) (r.nextGaussian() * 0.3);
+        Arrays.sort(v);
+        return QuantMap.of(v);
     }
 
     @Test
@@ -60,37 +73,27 @@ class FastSearchTablesTest {
 
     @Test
     void stateByteTablesOfOtherMapsAgreeWhereTheyFit() {
-        Random r = new Random(11);
-        float[] rnd = new float[256];
-        for (int i = 0; i < 256; i++) rnd[i] = (float) (r.nextGaussian() * 0.3);
-        Arrays.sort(rnd);
-        for (QuantMap m : new QuantMap[]{QuantMap.linear(true), QuantMap.linear(false), QuantMap.of(rnd)}) {
+        for (QuantMap m : new QuantMap[]{QuantMap.linear(true), QuantMap.linear(false), randomMap(11)}) {
             for (int variant = 2; variant <= 5; variant++) {
-                long bad = BnbNative.codebookCheckFast(NativeQuantKernels.codebook(m), variant, 101);
+                long bad = check(m, variant, 101);
                 assertTrue(bad == 0 || bad == -1, "mismatches " + bad + " for variant " + variant + " of " + m);
             }
         }
         // bitsandbytes' linear maps fit: the signed one every table, the unsigned one those without the sign fix
-        for (int variant = 2; variant <= 5; variant++) {
-            assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.linear(true)), variant, 101));
-        }
-        assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.linear(false)), 2, 101));
-        assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.linear(false)), 4, 101));
+        for (int variant = 2; variant <= 5; variant++) assertEquals(0, check(QuantMap.linear(true), variant, 101));
+        assertEquals(0, check(QuantMap.linear(false), 2, 101));
+        assertEquals(0, check(QuantMap.linear(false), 4, 101));
         // a zero stored as -0.0: a positive state whose normalised value underflows to +0 lands on a code
         // of the wrong sign, which the tables (keyed by the normalised value) cannot see: no sign-fixed tables
         float[] nz = QuantMap.dynamic(true).values().clone();
         for (int i = 0; i < nz.length; i++) if (nz[i] == 0f) nz[i] = -0f;
-        assertEquals(-1, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.of(nz)), 3, 101));
-        assertEquals(0, BnbNative.codebookCheckFast(NativeQuantKernels.codebook(QuantMap.of(nz)), 2, 101));
+        assertEquals(-1, check(QuantMap.of(nz), 3, 101));
+        assertEquals(0, check(QuantMap.of(nz), 2, 101));
     }
 
     @Test
     void linearAndRandomMapsAgreeWhereTheyFit() {
-        Random r = new Random(7);
-        float[] rnd = new float[256];
-        for (int i = 0; i < 256; i++) rnd[i] = (float) (r.nextGaussian() * 0.3);
-        Arrays.sort(rnd);
-        for (QuantMap m : new QuantMap[]{QuantMap.linear(true), QuantMap.linear(false), QuantMap.of(rnd)}) {
+        for (QuantMap m : new QuantMap[]{QuantMap.linear(true), QuantMap.linear(false), randomMap(7)}) {
             for (int variant = 0; variant <= 1; variant++) {
                 long bad = check(m, variant);
                 assertTrue(bad == 0 || bad == -1, "mismatches " + bad + " for variant " + variant);
