@@ -103,13 +103,10 @@ void build_fast(const Codebook& cb, bool sign_fix, FastEnc* fe) {
   fe->ok = true;
 }
 
-// The code a state of normalised value y is stored as (element.h state_byte's rule, the sign fix taken
+// The code a state of normalised value y is stored as (element.h state_code with the sign fix taken
 // from y; StateByteTables says when that equals the rule).
 int rule_code(const Codebook& cb, float y, bool sign_fix, bool top) {
-  int c = search_reference(cb.values, y);
-  if (sign_fix) c = fix_sign(cb.values, c, y);
-  if (top && dropped(c, kFloatTop)) c = nearer_neighbour(cb.values, c, y);
-  return c;
+  return state_code(cb.values, y, y, sign_fix, top ? kFloatTop : kPlain);
 }
 
 // One StateByteTables table: per bucket the bytes at its two ends and, between them, the transition

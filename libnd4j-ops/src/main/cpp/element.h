@@ -89,16 +89,21 @@ BNB_HD inline float state_value(const float* map, uint8_t byte, Slot slot, float
   return decode_value(map, code_of_byte(byte, slot), absmax);
 }
 
-// The byte of state value s in a block with scale absmax: the reference search, the sign fix where
-// the state has it, then the packing rules of its slot (state_bytes.h).
-BNB_HD inline uint8_t state_byte(const float* map, float s, float absmax, bool with_sign_fix, Slot slot) {
-  float inv;
-  const Norm mode = norm_mode(absmax, &inv);
-  const float y = normalise(s, mode, inv);
+// The code of a state s normalised to y, before its slot's byte swap: the reference search, the sign
+// fix where the state has it, the nearer neighbour where the slot may not hold the code.
+BNB_HD inline int state_code(const float* map, float y, float s, bool with_sign_fix, Slot slot) {
   int c = search_reference(map, y);
   if (with_sign_fix) c = fix_sign(map, c, s);
   if (dropped(c, slot)) c = nearer_neighbour(map, c, y);
-  return stored_byte(c, slot);
+  return c;
+}
+
+// The byte of state value s in a block with scale absmax: its code (state_code), then the packing
+// rules of its slot (state_bytes.h).
+BNB_HD inline uint8_t state_byte(const float* map, float s, float absmax, bool with_sign_fix, Slot slot) {
+  float inv;
+  const Norm mode = norm_mode(absmax, &inv);
+  return stored_byte(state_code(map, normalise(s, mode, inv), s, with_sign_fix, slot), slot);
 }
 
 // ---- The checksum of the block scales (bnb4j.h bnb_absmax_checksum): the word of block b, summed mod 2^32.
