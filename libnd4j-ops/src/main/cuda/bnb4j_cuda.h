@@ -58,7 +58,9 @@ struct bnb_cuda_state8 {
 
 // bnb_optim8bit_blockwise on device memory: hp and the states array are host memory (read before the
 // call returns), the arrays they point to device memory. byte_phase as on the CPU (NaN-safe packing
-// of FLOAT or HALF words).
+// of FLOAT or HALF words). The maps must come from bnb_cuda_map_create (and not be freed): a
+// sign-fixed state's map is checked as on the CPU (BNB_ERR_ARG where the sign fix could leave it), from
+// what bnb_cuda_map_create recorded of it.
 BNB_CUDA_API int64_t bnb_cuda_optim8bit_blockwise(const bnb_optim_hyper* hp, float* grad, int64_t n, int32_t blocksize,
                                                   const bnb_cuda_state8* states, int32_t num_states, int32_t byte_phase,
                                                   void* stream);

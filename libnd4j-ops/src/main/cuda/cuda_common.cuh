@@ -18,6 +18,11 @@ namespace cuda {
 
 // Remembers err for bnb_cuda_last_error and gives the status to return.
 int64_t fail(cudaError_t err);
+
+// Whether a device map (bnb_cuda_map_create) may serve a state stored with the sign fix: the host-side
+// fact the CPU entry checks on its codebook (optim.cpp), recorded when the map is created because its
+// values live on the device. False for a pointer bnb_cuda_map_create did not return (or already freed).
+bool map_takes_sign_fix(const float* map);
 // BNB_OK, or BNB_CUDA_ERR after a launch CUDA refused.
 inline int64_t launched() {
   const cudaError_t err = cudaGetLastError();

@@ -135,6 +135,7 @@ BNB_CUDA_API int64_t bnb_cuda_optim8bit_blockwise(const bnb_optim_hyper* hp, flo
       p.codes[k] = states[k].codes;
       p.absmax[k] = states[k].absmax;
       p.map[k] = states[k].map;
+      if (O::states[k].sign_fix && !map_takes_sign_fix(states[k].map)) return;  // as the CPU entry refuses it
       // State k's codes follow those of state k - 1 in one byte stream (bnb4j.h).
       p.phase[k] = byte_phase < 0 ? -1 : (byte_phase & kHalfWords) | (int32_t)((byte_phase + (int64_t)k * n) & 3);
     }

@@ -6,12 +6,23 @@
 #include <map>
 #include <mutex>
 #include <tuple>
+#include <unordered_map>
 #include "cuda_common.cuh"
 
 namespace bnb {
 namespace cuda {
 namespace {
 thread_local char g_last_error[256] = "";
+
+// Every live device map and whether the sign fix can stay inside it (map_takes_sign_fix).
+std::mutex g_maps_mu;
+std::unordered_map<const float*, bool> g_maps;
+}
+
+bool map_takes_sign_fix(const float* map) {
+  std::lock_guard<std::mutex> lock(g_maps_mu);
+  auto it = g_maps.find(map);
+  return it != g_maps.end() && it->second;
 }
 
 int64_t fail(cudaError_t err) {
@@ -76,10 +87,23 @@ BNB_CUDA_API const float* bnb_cuda_map_create(const float* v, int64_t* status) {
     set(cuda::fail(err));
     return nullptr;
   }
+  // The sign fix moves a code one step toward its state's sign; it stays inside the map when the map
+  // holds a value of each sign (sorted: the first with its sign bit set, the last without) and +0's
+  // nearest code is not 0 (a +0 state moves down). The CPU entry's rule (optim.cpp).
+  const bool sign_fix = std::signbit(v[0]) && !std::signbit(v[255]) && search_reference(v, 0.0f) != 0;
+  {
+    std::lock_guard<std::mutex> lock(cuda::g_maps_mu);
+    cuda::g_maps[d] = sign_fix;
+  }
   set(BNB_OK);
   return d;
 }
 
 BNB_CUDA_API void bnb_cuda_map_free(const float* map) {
-  if (map != nullptr) cudaFree(const_cast<float*>(map));
+  if (map == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(cuda::g_maps_mu);
+    cuda::g_maps.erase(map);
+  }
+  cudaFree(const_cast<float*>(map));
 }

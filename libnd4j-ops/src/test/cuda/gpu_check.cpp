@@ -347,8 +347,8 @@ void check_checksum() {
 }
 
 // ---- the argument checks mirror the CPU's
-void check_arguments(const Map& sgn) {
-  Group g("argument checks (bad blocksize, dtype, state count, hyper size; n = 0)");
+void check_arguments(const Map& sgn, const Map& uns) {
+  Group g("argument checks (bad blocksize, dtype, state count, hyper size, maps the sign fix could leave; n = 0)");
   DevBuf<float> d(4096);
   DevBuf<uint8_t> c(4096);
   auto expect = [&](const char* what, int64_t cpu, int64_t gpu) {
@@ -378,6 +378,7 @@ void check_arguments(const Map& sgn) {
          bnb_cuda_quantize_blockwise(sgn.gpu, d.p, 9, 4096, c.p, d.p, 64, 0, 0, nullptr, nullptr));
   expect("quantize n=0", bnb_quantize_blockwise(sgn.cpu, nullptr, BNB_FLOAT, 0, 0, nullptr, nullptr, nullptr, nullptr, 64, 0, 0),
          bnb_cuda_quantize_blockwise(sgn.gpu, nullptr, BNB_FLOAT, 0, nullptr, nullptr, 64, 0, 0, nullptr, nullptr));
+  int64_t st = 0;
   bnb_optim_hyper h = hyper(0, 1, 1.0f);
   bnb_state8 cs[2] = {{hc.data(), ha.data(), sgn.cpu}, {hc.data(), ha.data(), sgn.cpu}};
   bnb_cuda_state8 gs[2] = {{c.p, d.p, sgn.gpu}, {c.p, d.p, sgn.gpu}};
@@ -387,11 +388,36 @@ void check_arguments(const Map& sgn) {
   h.kind = 99;
   expect("optim8 kind", bnb_optim8bit_blockwise(&h, hx.data(), 64, 64, cs, 2, -1), bnb_cuda_optim8bit_blockwise(&h, d.p, 64, 64, gs, 2, -1, nullptr));
   h = hyper(0, 1, 1.0f);
+  // A sign-fixed state (Adam's first) on a map the sign fix could leave: one of one sign, one whose code
+  // of +0 is 0. Refused on both; the GPU knows it from what bnb_cuda_map_create recorded, and refuses a
+  // map it did not create (here: one already freed).
+  std::vector<float> small_negative(256);
+  small_negative[0] = -1e-3f;
+  for (int i = 1; i < 256; ++i) small_negative[i] = i / 255.0f;
+  Map neg = make_map("one small negative value", small_negative);
+  for (const Map* m : {&uns, static_cast<const Map*>(&neg)}) {
+    const bnb_state8 cs2[2] = {{hc.data(), ha.data(), m->cpu}, {hc.data() + 64, ha.data() + 1, uns.cpu}};
+    const bnb_cuda_state8 gs2[2] = {{c.p, d.p, m->gpu}, {c.p + 64, d.p + 1, uns.gpu}};
+    const int64_t cpu = bnb_optim8bit_blockwise(&h, hx.data(), 64, 64, cs2, 2, -1);
+    const int64_t gpu = bnb_cuda_optim8bit_blockwise(&h, d.p + 2, 64, 64, gs2, 2, -1, nullptr);
+    ++g.cases;
+    if (cpu != BNB_ERR_ARG || gpu != BNB_ERR_ARG)
+      g.bad(fmt("sign-fixed state on map %s: cpu %" PRId64 " gpu %" PRId64 ", want BNB_ERR_ARG", m->name, cpu, gpu));
+  }
+  bnb_codebook_free(neg.cpu);
+  bnb_cuda_map_free(neg.gpu);
+  const float* freed = bnb_cuda_map_create(sgn.values.data(), &st);
+  bnb_cuda_map_free(freed);
+  {
+    const bnb_cuda_state8 gs2[2] = {{c.p, d.p, freed}, {c.p + 64, d.p + 1, uns.gpu}};
+    const int64_t gpu = bnb_cuda_optim8bit_blockwise(&h, d.p + 2, 64, 64, gs2, 2, -1, nullptr);
+    ++g.cases;
+    if (gpu != BNB_ERR_ARG) g.bad(fmt("sign-fixed state on a freed map: gpu %" PRId64 ", want BNB_ERR_ARG", gpu));
+  }
   h.size = 4;
   float* s32c[2] = {hx.data(), hx.data()};
   float* s32g[2] = {d.p, d.p};
   expect("optim32 hyper size", bnb_optim32(&h, hx.data(), 64, s32c, 2), bnb_cuda_optim32(&h, d.p, 64, s32g, 2, nullptr));
-  int64_t st = 0;
   std::vector<float> unsorted = sgn.values;
   std::swap(unsorted[3], unsorted[200]);
   bnb_codebook* cb = bnb_codebook_create(unsorted.data(), &st);
@@ -423,7 +449,7 @@ int main() {
   // BNB4J_GPU_CHECK_ONLY=quantize (a section name) runs one section.
   const char* only = std::getenv("BNB4J_GPU_CHECK_ONLY");
   auto run = [&](const char* section) { return only == nullptr || std::strcmp(only, section) == 0; };
-  if (run("arguments")) check_arguments(maps[0]);
+  if (run("arguments")) check_arguments(maps[0], maps[1]);
   if (run("checksum")) check_checksum();
   if (run("quantize")) check_quantize(maps);
   if (run("dequantize")) check_dequantize(maps);
