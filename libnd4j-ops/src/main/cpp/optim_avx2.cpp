@@ -134,7 +134,6 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
                   Values values) {
   constexpr int K = num_states<O>;
   const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
-  const __m256 inf = _mm256_set1_ps(__builtin_inff());
   __m256 acc[K], am[K];
   for_states<K>([&](auto k) { acc[k] = zero; am[k] = _mm256_set1_ps(scale[k]); });
   // A local copy: the gradient stores cannot alias it, so its fields stay in registers across the loop.
@@ -146,9 +145,12 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
     __m256 st[K];
     for_states<K>([&](auto k) { st[k] = _mm256_mul_ps(values(k, i, tail ? len - i : 8), am[k]); });
     __m256 u = O::template update<V256>(hl, g, st);
-    // non-finite gradient or new state: state reset, zero update; ok = |x| < inf (false for NaN and +-Inf)
-    __m256 ok = _mm256_cmp_ps(_mm256_andnot_ps(sign, g), inf, _CMP_LT_OQ);
-    for_states<K>([&](auto k) { ok = _mm256_and_ps(ok, _mm256_cmp_ps(_mm256_andnot_ps(sign, st[k]), inf, _CMP_LT_OQ)); });
+    // non-finite gradient or new state: state reset, zero update. x * 0 is NaN exactly for NaN and +-Inf,
+    // so one sum of such products is ordered exactly when all of them are finite (fewer operations than
+    // a compare per value)
+    __m256 z = _mm256_mul_ps(g, zero);
+    for_states<K>([&](auto k) { z = _mm256_fmadd_ps(st[k], zero, z); });
+    const __m256 ok = _mm256_cmp_ps(z, z, _CMP_ORD_Q);
     u = _mm256_and_ps(u, ok);
     // (masked stores are slow on AMD cores: only the tail uses one)
     if (tail) _mm256_maskstore_ps(grad + i, live, u); else _mm256_storeu_ps(grad + i, u);
