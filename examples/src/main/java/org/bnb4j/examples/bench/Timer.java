@@ -23,7 +23,32 @@ final class Timer {
             r.run();
             t[i] = (System.nanoTime() - s) / 1e9;
         }
+        return median(t);
+    }
+
+    /**
+     * Several operations timed in rounds, one run of each per round (after warm-up rounds), so that all of
+     * them meet the same phases of a shared host: a host that slows down for a few seconds slows every
+     * operation of those rounds, not only the one that happened to be measured then. Returns seconds
+     * [operation][round]; setup[i] runs untimed before each run of op[i].
+     */
+    static double[][] interleavedSeconds(int warmup, int runs, Runnable[] setup, Runnable[] op) {
+        double[][] t = new double[op.length][runs];
+        for (int round = -warmup; round < runs; round++) {
+            for (int i = 0; i < op.length; i++) {
+                setup[i].run();
+                long s = System.nanoTime();
+                op[i].run();
+                if (round >= 0) t[i][round] = (System.nanoTime() - s) / 1e9;
+            }
+        }
+        return t;
+    }
+
+    static double median(double[] values) {
+        double[] t = values.clone();
         Arrays.sort(t);
-        return runs % 2 == 1 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+        int n = t.length;
+        return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
     }
 }

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,14 +29,16 @@ import java.util.Map;
  * applyUpdater time per step for DL4J's own Adam and Nesterovs (fused libnd4j ops) and bnb4j's 8-bit
  * updaters, in the same run, plus each 8-bit updater's roofline: the time an OpenMP memory copy takes,
  * now, to read and write as many bytes as the updater must (gradient read and write, state read and
- * write: 12 bytes per parameter for Adam8bit, 10 for the one-state optimizers). Next to the in-JVM
+ * write: 12 bytes per parameter for Adam8bit, 10 for the one-state optimizers). The updaters are timed
+ * in rounds, one step of each per round, and each speed-up is the median of the rounds' ratios, so that a
+ * shared host's slow phases hit the baseline and the updater alike. Next to the in-JVM
  * copy, a plain C copy and STREAM triad measured outside the JVM in the same run (membw.c, compiled
  * with cc) show how near that roofline is to what the machine gives.
  *
  * <pre>mvn -q -pl examples exec:java -Dexec.mainClass=org.bnb4j.examples.bench.UpdaterBench [-Dexec.args="SIZES RUNS [--noisy[=K]] [--isa=all|LIST]"]</pre>
  *
  * <ul>
- *   <li>SIZES: comma-separated parameter counts (default 1000000,10000000,50000000); RUNS: steps per median (default 10).</li>
+ *   <li>SIZES: comma-separated parameter counts (default 1000000,10000000,50000000); RUNS: rounds per median (default 10).</li>
  *   <li>{@code --noisy[=K]}: every size is measured quiet, then again while K (default 1) other processes each
  *       spin a core (a noisy neighbour on a shared host); the summary compares the ratios against DL4J's Adam.</li>
  *   <li>{@code --isa=all} or e.g. {@code --isa=avx2,avx512vbmi}: the 8-bit updaters once per instruction-set path
@@ -56,7 +59,8 @@ public final class UpdaterBench {
         List<String> isas = asked != null ? asked : List.of(nativeLoaded ? BnbNative.activeIsa() : "java");
         int threads = nativeLoaded ? BnbNative.maxThreads() : Runtime.getRuntime().availableProcessors();
 
-        System.out.println("bnb4j updater benchmark: " + KernelProvider.get().quantKernels().name() + ", median of " + runs + " steps");
+        System.out.println("bnb4j updater benchmark: " + KernelProvider.get().quantKernels().name() + ", median of " + runs
+                + " rounds (one step of each updater per round; speed-ups: median of the rounds' ratios)");
         System.out.println("CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores visible to the JVM"
                 + (nativeLoaded ? "; supported ISAs " + BnbNative.supportedIsas() + ", active " + BnbNative.activeIsa() : ""));
         List<String> omp = OpenMpRuntimes.mapped();
@@ -67,16 +71,15 @@ public final class UpdaterBench {
         try {
             for (long n : sizes) {
                 INDArray grad = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
-                Map<String, Double> quiet = measureSize(n, grad, runs, isas, threads, "quiet");
+                Map<String, double[]> quiet = measureSize(n, grad, runs, isas, threads, "quiet");
                 if (noisy > 0) {
-                    Map<String, Double> loaded;
+                    Map<String, double[]> loaded;
                     try (NoisyNeighbour nn = new NoisyNeighbour(noisy, 3600)) {
                         loaded = measureSize(n, grad, runs, isas, threads, "noisy neighbour: " + nn.processes() + " process(es) spinning");
                     }
                     for (String k : quiet.keySet()) {
                         if (k.equals("DL4J Adam")) continue;
-                        double rq = quiet.get("DL4J Adam") / quiet.get(k), rn = loaded.get("DL4J Adam") / loaded.get(k);
-                        summary.put(String.format(Locale.ROOT, "%,d %s", n, k), new double[]{rq, rn});
+                        summary.put(String.format(Locale.ROOT, "%,d %s", n, k), new double[]{quiet.get(k)[1], loaded.get(k)[1]});
                     }
                 }
             }
@@ -103,54 +106,67 @@ public final class UpdaterBench {
         }
     }
 
-    /** Every updater at one size; returns ms/step by row name. */
-    static Map<String, Double> measureSize(long n, INDArray grad, int runs, List<String> isas, int threads, String condition) {
-        Map<String, Double> t = new LinkedHashMap<>();
+    /** One measured updater: its row name, the ISA path it runs on (null: DL4J's own), bytes it moves per parameter. */
+    private record Entry(String name, String isa, int bytesPerParam, IUpdater config) {}
+
+    /**
+     * Every updater at one size, interleaved (Timer.interleavedSeconds: one step of each per round); returns
+     * by row name {median seconds per step, speed-up vs DL4J Adam}. The speed-up is the median over rounds
+     * of DL4J Adam's step time divided by the updater's in the same round.
+     */
+    static Map<String, double[]> measureSize(long n, INDArray grad, int runs, List<String> isas, int threads, String condition) {
         // Roofline: an OpenMP copy of half the bytes an updater moves (it reads and writes them).
         double copy12 = copySeconds(6 * n, runs), copy10 = copySeconds(5 * n, runs);
         NativeBandwidth.Result c = NativeBandwidth.measure(Math.max(1, 6 * n / 4), Math.max(3, runs), threads);
         System.out.printf(Locale.ROOT, "%n%,d parameters, %s (in-JVM copy %.1f GB/s read+write; %s; %d threads)%n", n, condition,
                 12.0 * n / copy12 / 1e9, c, threads);
-        double adam = time(new Adam(1e-3), grad, runs);
-        t.put("DL4J Adam", adam);
-        report("DL4J Adam", adam, adam, 0, 0);
-        double nest = time(new Nesterovs(1e-2, 0.9), grad, runs);
-        t.put("DL4J Nesterovs", nest);
-        report("DL4J Nesterovs", nest, adam, 0, 0);
+        List<Entry> entries = new ArrayList<>();
+        entries.add(new Entry("DL4J Adam", null, 0, new Adam(1e-3)));
+        entries.add(new Entry("DL4J Nesterovs", null, 0, new Nesterovs(1e-2, 0.9)));
         for (String isa : isas) {
             if (!isa.equals("java") && !BnbNative.selectIsa(isa)) {
                 System.out.println("  (ISA " + isa + " not supported here)");
                 continue;
             }
             String tag = isas.size() > 1 ? " [" + isa + "]" : "";
-            row(t, "Adam8bit" + tag, time(new Adam8bit(1e-3), grad, runs), adam, 12, copy12);
-            row(t, "Adam8bit bs2048" + tag, time(Adam8bit.builder().learningRate(1e-3).blocksize(2048).build(), grad, runs), adam, 12, copy12);
-            row(t, "Lion8bit" + tag, time(new Lion8bit(1e-4), grad, runs), adam, 10, copy10);
-            row(t, "SGD8bit" + tag, time(new SGD8bit(1e-2), grad, runs), adam, 10, copy10);
+            String path = isa.equals("java") ? null : isa;
+            entries.add(new Entry("Adam8bit" + tag, path, 12, new Adam8bit(1e-3)));
+            entries.add(new Entry("Adam8bit bs2048" + tag, path, 12, Adam8bit.builder().learningRate(1e-3).blocksize(2048).build()));
+            entries.add(new Entry("Lion8bit" + tag, path, 10, new Lion8bit(1e-4)));
+            entries.add(new Entry("SGD8bit" + tag, path, 10, new SGD8bit(1e-2)));
         }
-        return t;
+        // One gradient buffer for all: each step overwrites it with its update, so it is restored (untimed) first.
+        INDArray g = grad.dup();
+        Runnable[] setup = new Runnable[entries.size()];
+        Runnable[] step = new Runnable[entries.size()];
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            GradientUpdater u = e.config().instantiate(Nd4j.create(DataType.FLOAT, 1, e.config().stateSize(n)), true);
+            setup[i] = () -> {
+                if (e.isa() != null) BnbNative.selectIsa(e.isa());
+                g.assign(grad);
+            };
+            step[i] = () -> u.applyUpdater(g, iteration++, 0);
+        }
+        double[][] t = Timer.interleavedSeconds(3, runs, setup, step);
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            double[] ratio = new double[runs];
+            for (int r = 0; r < runs; r++) ratio[r] = t[0][r] / t[i][r];
+            double sec = Timer.median(t[i]), speedup = Timer.median(ratio);
+            out.put(e.name(), new double[]{sec, speedup});
+            report(e.name(), sec, speedup, e.bytesPerParam(), e.bytesPerParam() == 12 ? copy12 : copy10);
+        }
+        return out;
     }
 
-    private static void row(Map<String, Double> t, String name, double sec, double adam, int bytes, double roof) {
-        t.put(name, sec);
-        report(name, sec, adam, bytes, roof);
-    }
-
-    static void report(String name, double sec, double adamSec, int bytesPerParam, double rooflineSec) {
+    static void report(String name, double sec, double speedup, int bytesPerParam, double rooflineSec) {
         String roof = "";
         if (bytesPerParam > 0) {
             roof = String.format(Locale.ROOT, "  %3.0f%% of roofline (%d B/param)", 100 * rooflineSec / sec, bytesPerParam);
         }
-        System.out.printf(Locale.ROOT, "  %-28s %9.2f ms/step  %5.2fx vs DL4J Adam%s%n", name, sec * 1e3, adamSec / sec, roof);
-    }
-
-    /** Median time of applyUpdater alone; the gradient it overwrites is restored before each run, untimed. */
-    static double time(IUpdater config, INDArray grad, int runs) {
-        long n = grad.length();
-        INDArray view = Nd4j.create(DataType.FLOAT, 1, config.stateSize(n));
-        GradientUpdater u = config.instantiate(view, true);
-        INDArray g = grad.dup();
-        return Timer.medianSeconds(3, runs, () -> g.assign(grad), () -> u.applyUpdater(g, iteration++, 0));
+        System.out.printf(Locale.ROOT, "  %-28s %9.2f ms/step  %5.2fx vs DL4J Adam%s%n", name, sec * 1e3, speedup, roof);
     }
 
     /** Median time of an OpenMP memory copy of the given number of bytes (as many threads as the kernels). */
