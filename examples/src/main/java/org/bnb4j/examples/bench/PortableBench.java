@@ -34,10 +34,13 @@ import java.util.concurrent.ForkJoinPool;
  * kernel rows time {@code OptimizerKernels.step8bit} on the packed state the updaters use (blocksize
  * 256), scalar and vectorised, for each optimizer of {@code kinds} (OptimKind names, comma-separated,
  * or "all"; default ADAM,LION,MOMENTUM) at its {@link OptimKind#example} step, and quantize/dequantize through {@link BlockwiseQuantizer} with each
- * implementation. Medians of {@code runs} after warm-up; the gradient is restored untimed before
- * each step.
+ * implementation. Medians of {@code runs}, each measurement after at least a second of its own warm-up
+ * (the parallel paths of the Java kernels are compiled only once a size reaches them); the gradient is
+ * restored untimed before each step.
  */
 public final class PortableBench {
+    /** Warm-up per measurement: the Vector API kernels reach their compiled form only after many runs. */
+    private static final double WARM_SECONDS = 1.0;
     private static int iteration;
 
     public static void main(String[] args) {
@@ -135,8 +138,8 @@ public final class PortableBench {
     }
 
     static double[] quant(BlockwiseQuantizer q, INDArray x, INDArray codes, INDArray absmax, INDArray out, int blocksize, int runs) {
-        double tq = Timer.medianSeconds(3, runs, () -> q.quantize(x, QuantMap.dynamic(), blocksize, codes, absmax));
-        double td = Timer.medianSeconds(3, runs, () -> q.dequantize(codes, absmax, QuantMap.dynamic(), blocksize, out));
+        double tq = Timer.medianSecondsWarm(WARM_SECONDS, runs, () -> {}, () -> q.quantize(x, QuantMap.dynamic(), blocksize, codes, absmax));
+        double td = Timer.medianSecondsWarm(WARM_SECONDS, runs, () -> {}, () -> q.dequantize(codes, absmax, QuantMap.dynamic(), blocksize, out));
         return new double[]{tq, td};
     }
 
@@ -146,7 +149,7 @@ public final class PortableBench {
         INDArray view = Nd4j.create(DataType.FLOAT, 1, config.stateSize(n));
         GradientUpdater u = config.instantiate(view, true);
         INDArray g = grad.dup();
-        return Timer.medianSeconds(3, runs, () -> g.assign(grad), () -> u.applyUpdater(g, iteration++, 0));
+        return Timer.medianSecondsWarm(WARM_SECONDS, runs, () -> g.assign(grad), () -> u.applyUpdater(g, iteration++, 0));
     }
 
     /** Median time of one fused 8-bit step on a packed state (the updaters' layout), blocksize 256. */
@@ -156,7 +159,7 @@ public final class PortableBench {
         OptimState8bit st = OptimState8bit.packed(kind, view, n, 256);
         INDArray g = grad.dup();
         long[] t = {0};
-        return Timer.medianSeconds(3, runs, () -> g.assign(grad), () -> k.step8bit(kind.example(++t[0]), g, st));
+        return Timer.medianSecondsWarm(WARM_SECONDS, runs, () -> g.assign(grad), () -> k.step8bit(kind.example(++t[0]), g, st));
     }
 
     static OptimKind[] kinds(String names) {

@@ -27,6 +27,21 @@ final class Timer {
     }
 
     /**
+     * As {@link #medianSeconds(int, int, Runnable, Runnable)}, warming up for at least {@code warmSeconds} (and 3
+     * runs, at most 1000): code the JIT compiles late, such as the Vector API kernels, needs more than a
+     * few runs before it is what a training loop would run (at 1M parameters the first 50 Adam8bit steps
+     * of the Java kernels averaged 8x the later ones).
+     */
+    static double medianSecondsWarm(double warmSeconds, int runs, Runnable setup, Runnable r) {
+        long until = System.nanoTime() + (long) (warmSeconds * 1e9);
+        for (int i = 0; i < 1000 && (i < 3 || System.nanoTime() < until); i++) {
+            setup.run();
+            r.run();
+        }
+        return medianSeconds(0, runs, setup, r);
+    }
+
+    /**
      * Several operations timed in rounds, one run of each per round (after warm-up rounds), so that all of
      * them meet the same phases of a shared host: a host that slows down for a few seconds slows every
      * operation of those rounds, not only the one that happened to be measured then. Returns seconds
