@@ -14,15 +14,24 @@ namespace cuda {
 namespace {
 thread_local char g_last_error[256] = "";
 
-// Every live device map and whether the sign fix can stay inside it (map_takes_sign_fix).
-std::mutex g_maps_mu;
-std::unordered_map<const float*, bool> g_maps;
+// Every live device map and whether the sign fix can stay inside it (map_takes_sign_fix). Never
+// destroyed: bnb_cuda_map_free may still be called while the process exits (a Java cleaner), after
+// static destructors have run.
+struct MapRegistry {
+  std::mutex mu;
+  std::unordered_map<const float*, bool> sign_fix;
+};
+MapRegistry& map_registry() {
+  static MapRegistry* r = new MapRegistry();
+  return *r;
 }
+}  // namespace
 
 bool map_takes_sign_fix(const float* map) {
-  std::lock_guard<std::mutex> lock(g_maps_mu);
-  auto it = g_maps.find(map);
-  return it != g_maps.end() && it->second;
+  MapRegistry& r = map_registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.sign_fix.find(map);
+  return it != r.sign_fix.end() && it->second;
 }
 
 int64_t fail(cudaError_t err) {
@@ -92,8 +101,9 @@ BNB_CUDA_API const float* bnb_cuda_map_create(const float* v, int64_t* status) {
   // nearest code is not 0 (a +0 state moves down). The CPU entry's rule (optim.cpp).
   const bool sign_fix = std::signbit(v[0]) && !std::signbit(v[255]) && search_reference(v, 0.0f) != 0;
   {
-    std::lock_guard<std::mutex> lock(cuda::g_maps_mu);
-    cuda::g_maps[d] = sign_fix;
+    cuda::MapRegistry& r = cuda::map_registry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    r.sign_fix[d] = sign_fix;
   }
   set(BNB_OK);
   return d;
@@ -102,8 +112,9 @@ BNB_CUDA_API const float* bnb_cuda_map_create(const float* v, int64_t* status) {
 BNB_CUDA_API void bnb_cuda_map_free(const float* map) {
   if (map == nullptr) return;
   {
-    std::lock_guard<std::mutex> lock(cuda::g_maps_mu);
-    cuda::g_maps.erase(map);
+    cuda::MapRegistry& r = cuda::map_registry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    r.sign_fix.erase(map);
   }
   cudaFree(const_cast<float*>(map));
 }
