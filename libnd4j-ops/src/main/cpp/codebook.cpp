@@ -248,7 +248,6 @@ bool build(Codebook* cb, const float* v) {
   cb->sign_split = split;
   for (int c = split; c < 256; ++c) if (std::signbit(cb->values[c])) cb->sign_split = -1;
   cb->nan_code = (uint8_t)search_reference(cb->values, std::numeric_limits<float>::quiet_NaN());
-  cb->zero_code = (uint8_t)search_reference(cb->values, 0.0f);
   if (build_tables(cb)) {
     cb->path = cb->packed_ok ? SearchPath::Packed : SearchPath::Table;
   } else {

@@ -98,6 +98,13 @@ BNB_HD inline int state_code(const float* map, float y, float s, bool with_sign_
   return c;
 }
 
+// Whether the sign fix (fix_sign) keeps every state inside this map: the map holds a value of each sign
+// (sorted: the first with its sign bit set, the last without) and +0, which the fix moves down, is not
+// nearest to code 0. The 8-bit step entry points (CPU and CUDA) refuse other maps for sign-fixed states.
+BNB_HD inline bool sign_fix_stays_inside(const float* map) {
+  return std::signbit(map[0]) && !std::signbit(map[255]) && search_reference(map, 0.0f) != 0;
+}
+
 // The byte of state value s in a block with scale absmax: its code (state_code), then the packing
 // rules of its slot (state_bytes.h).
 BNB_HD inline uint8_t state_byte(const float* map, float s, float absmax, bool with_sign_fix, Slot slot) {

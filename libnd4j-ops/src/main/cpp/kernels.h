@@ -101,7 +101,6 @@ struct alignas(64) Codebook {
   bool packed_ok;              // every bucket has at most one transition: `packed` is usable
   int32_t sign_split;          // values[c] has its sign bit set exactly when c < sign_split; -1 if not so
   uint8_t nan_code;            // search(NaN)
-  uint8_t zero_code;           // search(0)
   // StateByteTables, built by the first state_byte_tables call (AVX2 and AVX-512 steps, the self-check)
   mutable std::once_flag state_bytes_once;
   mutable StateByteTables* state_bytes = nullptr;

@@ -108,11 +108,7 @@ extern "C" int64_t bnb_optim8bit_blockwise_range(const bnb_optim_hyper* hp, floa
       src.absmax[k] = states[k].absmax;
       src.phase[k] = BlockSource::at_phase(byte_phase, k * n);
       maps.cb[k] = reinterpret_cast<const Codebook*>(states[k].map);
-      // The sign fix moves a code one step toward the state's sign. With a value of each sign in the
-      // map (sorted: the first has its sign bit set, the last not) it could leave the map in one case
-      // only: a +0 state (which moves down) whose nearest code is 0; such maps are refused too.
-      const Codebook& cb = *maps.cb[k];
-      if (O::states[k].sign_fix && !(std::signbit(cb.values[0]) && !std::signbit(cb.values[255]) && cb.zero_code != 0)) return;
+      if (O::states[k].sign_fix && !sign_fix_stays_inside(maps.cb[k]->values)) return;
     }
     ok = true;
   });

@@ -96,10 +96,7 @@ BNB_CUDA_API const float* bnb_cuda_map_create(const float* v, int64_t* status) {
     set(cuda::fail(err));
     return nullptr;
   }
-  // The sign fix moves a code one step toward its state's sign; it stays inside the map when the map
-  // holds a value of each sign (sorted: the first with its sign bit set, the last without) and +0's
-  // nearest code is not 0 (a +0 state moves down). The CPU entry's rule (optim.cpp).
-  const bool sign_fix = std::signbit(v[0]) && !std::signbit(v[255]) && search_reference(v, 0.0f) != 0;
+  const bool sign_fix = sign_fix_stays_inside(v);
   {
     cuda::MapRegistry& r = cuda::map_registry();
     std::lock_guard<std::mutex> lock(r.mu);
