@@ -70,7 +70,6 @@ public final class PortableBench {
                     + " (only the scalar rows are measured)");
         }
         System.out.println("median of " + runs + " runs; ratios are DL4J Adam's time / this time (> 1: faster than DL4J's Adam)");
-        warmUp(vector, vq, kinds);
         for (String s : sizes) {
             long n = Long.parseLong(s.trim());
             Nd4j.getRandom().setSeed(n);
@@ -102,25 +101,6 @@ public final class PortableBench {
             quantRow("scalar Java", blocksize, n, sq, null);
             if (vq != null) quantRow("vector Java", blocksize, n, quant(new BlockwiseQuantizer(vq), x, codes, absmax, out, blocksize, runs), sq);
         }
-    }
-
-    /**
-     * Compiles every measured path before the first measurement (the Vector API code is slow until C2
-     * has compiled it, and the JIT's threads would share the cores with the first timed runs).
-     */
-    static void warmUp(OptimizerKernels vector, QuantKernels vq, OptimKind[] kinds) {
-        long t0 = System.nanoTime();
-        INDArray g = Nd4j.randn(DataType.FLOAT, 1 << 18).muli(0.01);
-        for (IUpdater u : new IUpdater[]{new Adam(1e-3), new Adam8bit(1e-3), new Lion8bit(1e-4), new SGD8bit(1e-2)}) updater(u, g, 40);
-        for (OptimKind kind : kinds) {
-            if (vector != null) kernel(vector, kind, g, 40);
-            kernel(JavaOptimizerKernels.INSTANCE, kind, g, 10);
-        }
-        INDArray codes = Nd4j.create(DataType.UBYTE, g.length()), out = Nd4j.create(DataType.FLOAT, g.length());
-        INDArray absmax = Nd4j.create(DataType.FLOAT, Blockwise.numBlocks(g.length(), 256));
-        if (vq != null) quant(new BlockwiseQuantizer(vq), g, codes, absmax, out, 256, 40);
-        quant(new BlockwiseQuantizer(KernelProvider.reference().quantKernels()), g, codes, absmax, out, 256, 10);
-        System.out.printf(Locale.ROOT, "(warm-up %.1f s)%n", (System.nanoTime() - t0) / 1e9);
     }
 
     static void row(String name, double sec, double adamSec) {
