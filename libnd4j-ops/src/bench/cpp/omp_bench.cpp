@@ -126,16 +126,22 @@ int32_t bench_phase() {
   return p;
 }
 
+// BNB4J_BENCH_BLOCK: the optimizer steps' blocksize (default 256; at most 4096, the states' scales sized for 256).
+int64_t bench_block() {
+  static const int64_t b = std::getenv("BNB4J_BENCH_BLOCK") ? std::atol(std::getenv("BNB4J_BENCH_BLOCK")) : 256;
+  return b;
+}
+
 using Kernel = void (*)(Data&, const Maps&);
 void k_adam8(Data& d, const Maps& m) {
   // the gradient becomes the update: restore a copy-free stand-in (scale it back up) is not needed
   // for timing; values stay finite and the state keeps evolving.
   const bnb_state8 st[] = {{d.c1.data(), d.a1.data(), m.s}, {d.c2.data(), d.a2.data(), m.u}};
-  bnb_optim8bit_blockwise(&adam_hp, d.grad.data(), d.n, 256, st, 2, bench_phase());
+  bnb_optim8bit_blockwise(&adam_hp, d.grad.data(), d.n, bench_block(), st, 2, bench_phase());
 }
 void k_lion8(Data& d, const Maps& m) {
   const bnb_state8 st[] = {{d.c1.data(), d.a1.data(), m.s}};
-  bnb_optim8bit_blockwise(&lion_hp, d.grad.data(), d.n, 256, st, 1, bench_phase());
+  bnb_optim8bit_blockwise(&lion_hp, d.grad.data(), d.n, bench_block(), st, 1, bench_phase());
 }
 void k_adam32(Data& d, const Maps&) {
   float* const st[] = {d.s1.data(), d.s2.data()};
