@@ -20,6 +20,7 @@ import java.lang.ref.Reference;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,11 +28,12 @@ import java.util.Map;
 
 /**
  * applyUpdater time per step for DL4J's own Adam and Nesterovs (fused libnd4j ops) and bnb4j's 8-bit
- * updaters, in the same run, plus each 8-bit updater's roofline: the time an OpenMP memory copy takes,
- * now, to read and write as many bytes as the updater must (gradient read and write, state read and
- * write: 12 bytes per parameter for Adam8bit, 10 for the one-state optimizers). The updaters are timed
- * in rounds, one step of each per round, and each speed-up is the median of the rounds' ratios, so that a
- * shared host's slow phases hit the baseline and the updater alike. Next to the in-JVM
+ * updaters, in the same run, plus each 8-bit updater's roofline: the time an OpenMP memory copy takes
+ * to read and write as many bytes as the updater must (gradient read and write, state read and write: 12
+ * bytes per parameter for Adam8bit, 10 for the one-state optimizers; streaming stores, as a large memcpy).
+ * The updaters and the copies are timed in rounds, one step of each per round, and each speed-up and
+ * roofline share is the median of the rounds' ratios, so that a shared host's slow phases hit the
+ * baseline and the updater alike. Next to the in-JVM
  * copy, a plain C copy and STREAM triad measured outside the JVM in the same run (membw.c, compiled
  * with cc) show how near that roofline is to what the machine gives.
  *
@@ -115,11 +117,7 @@ public final class UpdaterBench {
      * of DL4J Adam's step time divided by the updater's in the same round.
      */
     static Map<String, double[]> measureSize(long n, INDArray grad, int runs, List<String> isas, int threads, String condition) {
-        // Roofline: an OpenMP copy of half the bytes an updater moves (it reads and writes them).
-        double copy12 = copySeconds(6 * n, runs), copy10 = copySeconds(5 * n, runs);
         NativeBandwidth.Result c = NativeBandwidth.measure(Math.max(1, 6 * n / 4), Math.max(3, runs), threads);
-        System.out.printf(Locale.ROOT, "%n%,d parameters, %s (in-JVM copy %.1f GB/s read+write; %s; %d threads)%n", n, condition,
-                12.0 * n / copy12 / 1e9, c, threads);
         List<Entry> entries = new ArrayList<>();
         entries.add(new Entry("DL4J Adam", null, 0, new Adam(1e-3)));
         entries.add(new Entry("DL4J Nesterovs", null, 0, new Nesterovs(1e-2, 0.9)));
@@ -148,36 +146,45 @@ public final class UpdaterBench {
             };
             step[i] = () -> u.applyUpdater(g, iteration++, 0);
         }
-        double[][] t = Timer.interleavedSeconds(3, runs, setup, step);
+        // Roofline: an OpenMP copy of half the bytes an updater moves (it reads and writes them), 12 and 10
+        // B/param, timed in the same rounds as the updaters (the last two ops), so that each round's
+        // share compares the copy and the updater in the same state of the host.
+        int nu = entries.size();
+        INDArray src = Nd4j.rand(DataType.FLOAT, 6 * n / 4), dst = Nd4j.create(DataType.FLOAT, 6 * n / 4);
+        long srcAddr = ArrayMemory.of(src).address(), dstAddr = ArrayMemory.of(dst).address();
+        Runnable[] allSetup = Arrays.copyOf(setup, nu + 2), allStep = Arrays.copyOf(step, nu + 2);
+        allSetup[nu] = allSetup[nu + 1] = () -> {};
+        allStep[nu] = () -> BnbNative.parallelCopy(srcAddr, dstAddr, 6 * n);
+        allStep[nu + 1] = () -> BnbNative.parallelCopy(srcAddr, dstAddr, 5 * n);
+        double[][] t = Timer.interleavedSeconds(3, runs, allSetup, allStep);
+        // the copies got raw addresses: src and dst must not be freed before they are done
+        Reference.reachabilityFence(src);
+        Reference.reachabilityFence(dst);
+        System.out.printf(Locale.ROOT, "%n%,d parameters, %s (in-JVM copy %.1f GB/s read+write, median of the rounds; %s; %d threads)%n",
+                n, condition, 12.0 * n / Timer.median(t[nu]) / 1e9, c, threads);
         Map<String, double[]> out = new LinkedHashMap<>();
-        for (int i = 0; i < entries.size(); i++) {
+        for (int i = 0; i < nu; i++) {
             Entry e = entries.get(i);
-            double[] ratio = new double[runs];
-            for (int r = 0; r < runs; r++) ratio[r] = t[0][r] / t[i][r];
+            double[] ratio = new double[runs], roof = new double[runs];
+            int copy = e.bytesPerParam() == 12 ? nu : nu + 1;
+            for (int r = 0; r < runs; r++) {
+                ratio[r] = t[0][r] / t[i][r];
+                roof[r] = t[copy][r] / t[i][r];
+            }
             double sec = Timer.median(t[i]), speedup = Timer.median(ratio);
             out.put(e.name(), new double[]{sec, speedup});
-            report(e.name(), sec, speedup, e.bytesPerParam(), e.bytesPerParam() == 12 ? copy12 : copy10);
+            report(e.name(), sec, speedup, e.bytesPerParam(), Timer.median(roof));
         }
         return out;
     }
 
-    static void report(String name, double sec, double speedup, int bytesPerParam, double rooflineSec) {
+    /** rooflineShare: median over rounds of the copy's time over the updater's (bytesPerParam 0: not an 8-bit updater). */
+    static void report(String name, double sec, double speedup, int bytesPerParam, double rooflineShare) {
         String roof = "";
         if (bytesPerParam > 0) {
-            roof = String.format(Locale.ROOT, "  %3.0f%% of roofline (%d B/param)", 100 * rooflineSec / sec, bytesPerParam);
+            roof = String.format(Locale.ROOT, "  %3.0f%% of roofline (%d B/param)", 100 * rooflineShare, bytesPerParam);
         }
         System.out.printf(Locale.ROOT, "  %-28s %9.2f ms/step  %5.2fx vs DL4J Adam%s%n", name, sec * 1e3, speedup, roof);
-    }
-
-    /** Median time of an OpenMP memory copy of the given number of bytes (as many threads as the kernels). */
-    static double copySeconds(long bytes, int runs) {
-        INDArray a = Nd4j.rand(DataType.FLOAT, bytes / 4), b = Nd4j.create(DataType.FLOAT, bytes / 4);
-        long src = ArrayMemory.of(a).address(), dst = ArrayMemory.of(b).address();
-        double t = Timer.medianSeconds(3, runs, () -> BnbNative.parallelCopy(src, dst, bytes));
-        // the copy got raw addresses: a and b must not be freed before it is done
-        Reference.reachabilityFence(a);
-        Reference.reachabilityFence(b);
-        return t;
     }
 
     static String cpuModel() {

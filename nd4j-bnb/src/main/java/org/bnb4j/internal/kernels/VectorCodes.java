@@ -63,14 +63,14 @@ public final class VectorCodes {
         return reduceMax(m);
     }
 
-    /** The largest lane (all lanes are >= +0, none NaN): as the scalar loop, +0 when all are 0. */
+    /**
+     * The largest lane (all lanes are >= +0, none NaN): as the scalar loop, +0 when all are 0. With no NaN
+     * and no -0 among the lanes, the reduction's Math.max rule gives exactly that; it compiles to a few
+     * shuffles and max instructions, where lane(i) in a loop was a call per lane on JDK 17 (4% of the
+     * vectorized Adam8bit step's samples on an AVX2 core).
+     */
     public static float reduceMax(FloatVector m) {
-        float r = 0f;
-        for (int l = 0; l < L; l++) {
-            float v = m.lane(l);
-            if (v > r) r = v;
-        }
-        return r;
+        return m.reduceLanes(VectorOperators.MAX);
     }
 
     /**
