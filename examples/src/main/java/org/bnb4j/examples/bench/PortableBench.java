@@ -20,6 +20,8 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ForkJoinPool;
 
@@ -34,9 +36,11 @@ import java.util.concurrent.ForkJoinPool;
  * kernel rows time {@code OptimizerKernels.step8bit} on the packed state the updaters use (blocksize
  * 256), scalar and vectorised, for each optimizer of {@code kinds} (OptimKind names, comma-separated,
  * or "all"; default ADAM,LION,MOMENTUM) at its {@link OptimKind#example} step, and quantize/dequantize through {@link BlockwiseQuantizer} with each
- * implementation. Medians of {@code runs}, each measurement after at least a second of its own warm-up
- * (the parallel paths of the Java kernels are compiled only once a size reaches them); the gradient is
- * restored untimed before each step.
+ * implementation. The updaters and the vectorised steps are timed in rounds, one step of each per round
+ * (as UpdaterBench), after warm-up rounds of at least a second per measurement (the parallel paths of the
+ * Java kernels are compiled only once a size reaches them): times are medians of {@code runs} rounds and
+ * ratios the medians of the rounds' ratios. The scalar steps and quantize/dequantize are timed alone,
+ * each after its own second of warm-up. The gradient is restored untimed before each step.
  */
 public final class PortableBench {
     /** Warm-up per measurement: the Vector API kernels reach their compiled form only after many runs. */
@@ -75,19 +79,49 @@ public final class PortableBench {
             Nd4j.getRandom().setSeed(n);
             INDArray grad = Nd4j.randn(DataType.FLOAT, n).muli(0.01);
             System.out.printf(Locale.ROOT, "%n%,d parameters%n", n);
-            double adam = updater(new Adam(1e-3), grad, runs);
-            row("DL4J Adam (updater)", adam, adam);
-            row("DL4J Nesterovs (updater)", updater(new Nesterovs(1e-2, 0.9), grad, runs), adam);
+            // The updaters and the vectorized fused steps in rounds, one run of each per round (Timer): the
+            // ratios are the medians of the rounds' ratios, so that a slow phase of a shared host slows the
+            // baseline and the measured step alike. The scalar steps (~0.5 s each at 10M) are timed alone.
             String active = vector != null ? "vector" : "scalar";
-            row("Adam8bit (updater, " + active + ")", updater(new Adam8bit(1e-3), grad, runs), adam);
-            row("Lion8bit (updater, " + active + ")", updater(new Lion8bit(1e-4), grad, runs), adam);
-            row("SGD8bit (updater, " + active + ")", updater(new SGD8bit(1e-2), grad, runs), adam);
-            for (OptimKind kind : kinds) {
-                double tScalar = kernel(JavaOptimizerKernels.INSTANCE, kind, grad, Math.max(3, runs / 3));
-                row(kind + " step8bit scalar Java", tScalar, adam);
+            List<String> names = new ArrayList<>();
+            List<Runnable[]> ops = new ArrayList<>();   // {setup, op}
+            names.add("DL4J Adam (updater)");
+            ops.add(updater(new Adam(1e-3), grad));
+            names.add("DL4J Nesterovs (updater)");
+            ops.add(updater(new Nesterovs(1e-2, 0.9), grad));
+            names.add("Adam8bit (updater, " + active + ")");
+            ops.add(updater(new Adam8bit(1e-3), grad));
+            names.add("Lion8bit (updater, " + active + ")");
+            ops.add(updater(new Lion8bit(1e-4), grad));
+            names.add("SGD8bit (updater, " + active + ")");
+            ops.add(updater(new SGD8bit(1e-2), grad));
+            int firstKernel = ops.size();
+            if (vector != null) {
+                for (OptimKind kind : kinds) {
+                    names.add(kind + " step8bit vector Java");
+                    ops.add(kernel(vector, kind, grad));
+                }
+            }
+            Runnable[] setup = ops.stream().map(o -> o[0]).toArray(Runnable[]::new);
+            Runnable[] op = ops.stream().map(o -> o[1]).toArray(Runnable[]::new);
+            double[][] t = Timer.interleavedSecondsWarm(WARM_SECONDS, runs, setup, op);
+            double adam = Timer.median(t[0]);
+            double[] sec = new double[op.length];
+            for (int i = 0; i < op.length; i++) {
+                double[] ratio = new double[runs];
+                for (int r = 0; r < runs; r++) ratio[r] = t[0][r] / t[i][r];
+                sec[i] = Timer.median(t[i]);
+                if (i < firstKernel) row(names.get(i), sec[i], Timer.median(ratio), "");
+            }
+            for (int j = 0; j < kinds.length; j++) {
+                Runnable[] sc = kernel(JavaOptimizerKernels.INSTANCE, kinds[j], grad);
+                double tScalar = Timer.medianSecondsWarm(WARM_SECONDS, Math.max(3, runs / 3), sc[0], sc[1]);
+                row(kinds[j] + " step8bit scalar Java", tScalar, adam / tScalar, "  (timed alone)");
                 if (vector != null) {
-                    double tVec = kernel(vector, kind, grad, runs);
-                    row(kind + " step8bit vector Java", tVec, adam, String.format(Locale.ROOT, "  %5.1fx scalar", tScalar / tVec));
+                    int i = firstKernel + j;
+                    double[] ratio = new double[runs];
+                    for (int r = 0; r < runs; r++) ratio[r] = t[0][r] / t[i][r];
+                    row(names.get(i), sec[i], Timer.median(ratio), String.format(Locale.ROOT, "  %5.1fx scalar", tScalar / sec[i]));
                 }
             }
         }
@@ -103,12 +137,9 @@ public final class PortableBench {
         }
     }
 
-    static void row(String name, double sec, double adamSec) {
-        row(name, sec, adamSec, "");
-    }
-
-    static void row(String name, double sec, double adamSec, String extra) {
-        System.out.printf(Locale.ROOT, "  %-34s %9.2f ms  %5.2fx vs DL4J Adam%s%n", name, sec * 1e3, adamSec / sec, extra);
+    /** speedup: DL4J Adam's time over this one (the median of the rounds' ratios where timed in rounds). */
+    static void row(String name, double sec, double speedup, String extra) {
+        System.out.printf(Locale.ROOT, "  %-34s %9.2f ms  %5.2fx vs DL4J Adam%s%n", name, sec * 1e3, speedup, extra);
     }
 
     static void quantRow(String name, int blocksize, long n, double[] t, double[] base) {
@@ -123,23 +154,23 @@ public final class PortableBench {
         return new double[]{tq, td};
     }
 
-    /** Median time of applyUpdater alone (DL4J's contract: the gradient becomes the update in place). */
-    static double updater(IUpdater config, INDArray grad, int runs) {
+    /** {untimed setup, timed op} of applyUpdater alone (DL4J's contract: the gradient becomes the update in place). */
+    static Runnable[] updater(IUpdater config, INDArray grad) {
         long n = grad.length();
         INDArray view = Nd4j.create(DataType.FLOAT, 1, config.stateSize(n));
         GradientUpdater u = config.instantiate(view, true);
         INDArray g = grad.dup();
-        return Timer.medianSecondsWarm(WARM_SECONDS, runs, () -> g.assign(grad), () -> u.applyUpdater(g, iteration++, 0));
+        return new Runnable[]{() -> g.assign(grad), () -> u.applyUpdater(g, iteration++, 0)};
     }
 
-    /** Median time of one fused 8-bit step on a packed state (the updaters' layout), blocksize 256. */
-    static double kernel(OptimizerKernels k, OptimKind kind, INDArray grad, int runs) {
+    /** {untimed setup, timed op} of one fused 8-bit step on a packed state (the updaters' layout), blocksize 256. */
+    static Runnable[] kernel(OptimizerKernels k, OptimKind kind, INDArray grad) {
         long n = grad.length();
         INDArray view = Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, n, 256));
         OptimState8bit st = OptimState8bit.packed(kind, view, n, 256);
         INDArray g = grad.dup();
         long[] t = {0};
-        return Timer.medianSecondsWarm(WARM_SECONDS, runs, () -> g.assign(grad), () -> k.step8bit(kind.example(++t[0]), g, st));
+        return new Runnable[]{() -> g.assign(grad), () -> k.step8bit(kind.example(++t[0]), g, st)};
     }
 
     static OptimKind[] kinds(String names) {

@@ -47,6 +47,22 @@ final class Timer {
      * operation of those rounds, not only the one that happened to be measured then. Returns seconds
      * [operation][round]; setup[i] runs untimed before each run of op[i].
      */
+    /**
+     * {@link #interleavedSeconds} after warm-up rounds that last at least warmSeconds per operation (at least
+     * three rounds): code that the JIT compiles only after many runs (the Vector API kernels) is compiled
+     * before the timed rounds.
+     */
+    static double[][] interleavedSecondsWarm(double warmSeconds, int runs, Runnable[] setup, Runnable[] op) {
+        long until = System.nanoTime() + (long) (warmSeconds * op.length * 1e9);
+        for (int round = 0; round < 1000 && (round < 3 || System.nanoTime() < until); round++) {
+            for (int i = 0; i < op.length; i++) {
+                setup[i].run();
+                op[i].run();
+            }
+        }
+        return interleavedSeconds(0, runs, setup, op);
+    }
+
     static double[][] interleavedSeconds(int warmup, int runs, Runnable[] setup, Runnable[] op) {
         double[][] t = new double[op.length][runs];
         for (int round = -warmup; round < runs; round++) {

@@ -31,6 +31,26 @@ class TimerTest {
     }
 
     @Test
+    void warmRoundsLastTheGivenTimePerOperationThenTheTimedRounds() {
+        int[] runs = new int[2];
+        Runnable[] setup = {() -> {}, () -> {}};
+        Runnable[] op = {() -> runs[0]++, () -> {
+            runs[1]++;
+            long until = System.nanoTime() + 5_000_000;  // 5 ms per run
+            while (System.nanoTime() < until) Thread.onSpinWait();
+        }};
+        long start = System.nanoTime();
+        double[][] t = Timer.interleavedSecondsWarm(0.05, 4, setup, op);
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        // warm-up: at least 2 x 0.05 s of rounds (each >= 5 ms, so >= 20 of them), then 4 timed rounds
+        assertEquals(runs[0], runs[1], "one run of each per round");
+        assertTrue(runs[0] >= 20 + 4, "rounds: " + runs[0]);
+        assertTrue(elapsed >= 0.1 + 4 * 0.005, "elapsed " + elapsed);
+        assertEquals(4, t[0].length);
+        for (double x : t[1]) assertTrue(x >= 0.005, "timed run " + x);
+    }
+
+    @Test
     void medianOfOddAndEvenCounts() {
         double[] v = {3, 1, 2};
         assertEquals(2.0, Timer.median(v));
