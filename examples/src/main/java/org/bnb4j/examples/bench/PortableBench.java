@@ -106,12 +106,11 @@ public final class PortableBench {
             Runnable[] op = ops.stream().map(o -> o[1]).toArray(Runnable[]::new);
             double[][] t = Timer.interleavedSecondsWarm(WARM_SECONDS, runs, setup, op);
             double adam = Timer.median(t[0]);
-            double[] sec = new double[op.length];
+            double[] sec = new double[op.length], speedup = new double[op.length];
             for (int i = 0; i < op.length; i++) {
-                double[] ratio = new double[runs];
-                for (int r = 0; r < runs; r++) ratio[r] = t[0][r] / t[i][r];
                 sec[i] = Timer.median(t[i]);
-                if (i < firstKernel) row(names.get(i), sec[i], Timer.median(ratio), "");
+                speedup[i] = Timer.medianOfRatios(t[0], t[i]);
+                if (i < firstKernel) row(names.get(i), sec[i], speedup[i], "");
             }
             for (int j = 0; j < kinds.length; j++) {
                 Runnable[] sc = kernel(JavaOptimizerKernels.INSTANCE, kinds[j], grad);
@@ -119,9 +118,7 @@ public final class PortableBench {
                 row(kinds[j] + " step8bit scalar Java", tScalar, adam / tScalar, "  (timed alone)");
                 if (vector != null) {
                     int i = firstKernel + j;
-                    double[] ratio = new double[runs];
-                    for (int r = 0; r < runs; r++) ratio[r] = t[0][r] / t[i][r];
-                    row(names.get(i), sec[i], Timer.median(ratio), String.format(Locale.ROOT, "  %5.1fx scalar", tScalar / sec[i]));
+                    row(names.get(i), sec[i], speedup[i], String.format(Locale.ROOT, "  %5.1fx scalar", tScalar / sec[i]));
                 }
             }
         }

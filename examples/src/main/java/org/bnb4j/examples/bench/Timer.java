@@ -76,6 +76,13 @@ final class Timer {
         return t;
     }
 
+    /** The median over rounds of num[r] / den[r] (a ratio per round, so that a slow round slows both sides). */
+    static double medianOfRatios(double[] num, double[] den) {
+        double[] r = new double[num.length];
+        for (int i = 0; i < r.length; i++) r[i] = num[i] / den[i];
+        return median(r);
+    }
+
     static double median(double[] values) {
         double[] t = values.clone();
         Arrays.sort(t);

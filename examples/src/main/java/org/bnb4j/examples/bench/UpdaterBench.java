@@ -165,15 +165,10 @@ public final class UpdaterBench {
         Map<String, double[]> out = new LinkedHashMap<>();
         for (int i = 0; i < nu; i++) {
             Entry e = entries.get(i);
-            double[] ratio = new double[runs], roof = new double[runs];
             int copy = e.bytesPerParam() == 12 ? nu : nu + 1;
-            for (int r = 0; r < runs; r++) {
-                ratio[r] = t[0][r] / t[i][r];
-                roof[r] = t[copy][r] / t[i][r];
-            }
-            double sec = Timer.median(t[i]), speedup = Timer.median(ratio);
+            double sec = Timer.median(t[i]), speedup = Timer.medianOfRatios(t[0], t[i]);
             out.put(e.name(), new double[]{sec, speedup});
-            report(e.name(), sec, speedup, e.bytesPerParam(), Timer.median(roof));
+            report(e.name(), sec, speedup, e.bytesPerParam(), Timer.medianOfRatios(t[copy], t[i]));
         }
         return out;
     }

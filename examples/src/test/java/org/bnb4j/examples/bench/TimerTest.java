@@ -57,4 +57,11 @@ class TimerTest {
         assertArrayEquals(new double[]{3, 1, 2}, v, "the input is left as it was");
         assertEquals(2.5, Timer.median(new double[]{4, 1, 3, 2}));
     }
+
+    @Test
+    void medianOfPerRoundRatiosNotRatioOfMedians() {
+        double[] base = {10, 20, 40}, x = {5, 4, 40};   // per round: 2, 5, 1; medians 20 / 5 = 4
+        assertEquals(2.0, Timer.medianOfRatios(base, x));
+        assertNotEquals(Timer.median(base) / Timer.median(x), Timer.medianOfRatios(base, x));
+    }
 }
