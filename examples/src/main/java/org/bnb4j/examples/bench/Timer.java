@@ -12,18 +12,7 @@ final class Timer {
 
     /** As above, with an untimed setup before each run (e.g. restoring the input the run overwrites). */
     static double medianSeconds(int warmup, int runs, Runnable setup, Runnable r) {
-        for (int i = 0; i < warmup; i++) {
-            setup.run();
-            r.run();
-        }
-        double[] t = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            setup.run();
-            long s = System.nanoTime();
-            r.run();
-            t[i] = (System.nanoTime() - s) / 1e9;
-        }
-        return median(t);
+        return median(interleavedSeconds(warmup, runs, new Runnable[]{setup}, new Runnable[]{r})[0]);
     }
 
     /**
@@ -33,12 +22,7 @@ final class Timer {
      * of the Java kernels averaged 8x the later ones).
      */
     static double medianSecondsWarm(double warmSeconds, int runs, Runnable setup, Runnable r) {
-        long until = System.nanoTime() + (long) (warmSeconds * 1e9);
-        for (int i = 0; i < 1000 && (i < 3 || System.nanoTime() < until); i++) {
-            setup.run();
-            r.run();
-        }
-        return medianSeconds(0, runs, setup, r);
+        return median(interleavedSecondsWarm(warmSeconds, runs, new Runnable[]{setup}, new Runnable[]{r})[0]);
     }
 
     /**
@@ -47,6 +31,19 @@ final class Timer {
      * operation of those rounds, not only the one that happened to be measured then. Returns seconds
      * [operation][round]; setup[i] runs untimed before each run of op[i].
      */
+    static double[][] interleavedSeconds(int warmup, int runs, Runnable[] setup, Runnable[] op) {
+        double[][] t = new double[op.length][runs];
+        for (int round = -warmup; round < runs; round++) {
+            for (int i = 0; i < op.length; i++) {
+                setup[i].run();
+                long s = System.nanoTime();
+                op[i].run();
+                if (round >= 0) t[i][round] = (System.nanoTime() - s) / 1e9;
+            }
+        }
+        return t;
+    }
+
     /**
      * {@link #interleavedSeconds} after warm-up rounds that last at least warmSeconds per operation (at least
      * three rounds): code that the JIT compiles only after many runs (the Vector API kernels) is compiled
@@ -61,19 +58,6 @@ final class Timer {
             }
         }
         return interleavedSeconds(0, runs, setup, op);
-    }
-
-    static double[][] interleavedSeconds(int warmup, int runs, Runnable[] setup, Runnable[] op) {
-        double[][] t = new double[op.length][runs];
-        for (int round = -warmup; round < runs; round++) {
-            for (int i = 0; i < op.length; i++) {
-                setup[i].run();
-                long s = System.nanoTime();
-                op[i].run();
-                if (round >= 0) t[i][round] = (System.nanoTime() - s) / 1e9;
-            }
-        }
-        return t;
     }
 
     /** The median over rounds of num[r] / den[r] (a ratio per round, so that a slow round slows both sides). */
