@@ -14,6 +14,7 @@ import org.deeplearning4j.optimize.solvers.accumulation.EncodingHandler;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -79,6 +80,7 @@ class ParallelWrapper8bitTest {
      * a quarter of the initial loss; SHARED_GRADIENTS and CUSTOM learn far more slowly in DL4J (the
      * threshold encoding sends few update elements per step), so there 80% of it.
      */
+    @Tag("trajectory")
     @ParameterizedTest
     @EnumSource(ParallelWrapper.TrainingMode.class)
     void everyModeTrainsAndMatchesThe32BitTwin(ParallelWrapper.TrainingMode mode) {
@@ -98,6 +100,7 @@ class ParallelWrapper8bitTest {
      * the two workers start the last round from the same averaged 8-bit state (checked through the
      * wrapper's averaging count and the root's state being a valid, sealed 8-bit state that steps on).
      */
+    @Tag("trajectory")
     @Test
     void computationGraphsAverageTheirState() {
         for (Opt o : Opt.values()) {

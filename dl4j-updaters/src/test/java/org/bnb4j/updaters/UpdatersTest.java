@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -137,6 +138,7 @@ class UpdatersTest {
     }
 
     /** Each 8-bit updater trains the spiral task as well as its own 32-bit twin (same seed). */
+    @Tag("trajectory")
     @ParameterizedTest
     @MethodSource("configs")
     void eightBitTrainsLikeThe32BitTwin(BlockwiseUpdaterConfig u) {
@@ -158,6 +160,7 @@ class UpdatersTest {
         assertTrue(a.getUpdater().getStateViewArray().length() < b.getUpdater().getStateViewArray().length());
     }
 
+    @Tag("trajectory")
     @Test
     void trainsLikeAdam() {
         DataSet train = spirals(600, 1), test = spirals(200, 2);

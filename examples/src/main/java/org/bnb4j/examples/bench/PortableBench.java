@@ -83,42 +83,32 @@ public final class PortableBench {
             // ratios are the medians of the rounds' ratios, so that a slow phase of a shared host slows the
             // baseline and the measured step alike. The scalar steps (~0.5 s each at 10M) are timed alone.
             String active = vector != null ? "vector" : "scalar";
-            List<String> names = new ArrayList<>();
-            List<Runnable[]> ops = new ArrayList<>();   // {setup, op}
-            names.add("DL4J Adam (updater)");
-            ops.add(updater(new Adam(1e-3), grad));
-            names.add("DL4J Nesterovs (updater)");
-            ops.add(updater(new Nesterovs(1e-2, 0.9), grad));
-            names.add("Adam8bit (updater, " + active + ")");
-            ops.add(updater(new Adam8bit(1e-3), grad));
-            names.add("Lion8bit (updater, " + active + ")");
-            ops.add(updater(new Lion8bit(1e-4), grad));
-            names.add("SGD8bit (updater, " + active + ")");
-            ops.add(updater(new SGD8bit(1e-2), grad));
-            int firstKernel = ops.size();
+            List<Timed> rows = new ArrayList<>();
+            rows.add(updater("DL4J Adam (updater)", new Adam(1e-3), grad));
+            rows.add(updater("DL4J Nesterovs (updater)", new Nesterovs(1e-2, 0.9), grad));
+            rows.add(updater("Adam8bit (updater, " + active + ")", new Adam8bit(1e-3), grad));
+            rows.add(updater("Lion8bit (updater, " + active + ")", new Lion8bit(1e-4), grad));
+            rows.add(updater("SGD8bit (updater, " + active + ")", new SGD8bit(1e-2), grad));
+            int firstKernel = rows.size();
             if (vector != null) {
-                for (OptimKind kind : kinds) {
-                    names.add(kind + " step8bit vector Java");
-                    ops.add(kernel(vector, kind, grad));
-                }
+                for (OptimKind kind : kinds) rows.add(kernel(kind + " step8bit vector Java", vector, kind, grad));
             }
-            Runnable[] setup = ops.stream().map(o -> o[0]).toArray(Runnable[]::new);
-            Runnable[] op = ops.stream().map(o -> o[1]).toArray(Runnable[]::new);
-            double[][] t = Timer.interleavedSecondsWarm(WARM_SECONDS, runs, setup, op);
+            double[][] t = Timer.interleavedSecondsWarm(WARM_SECONDS, runs,
+                    rows.stream().map(Timed::setup).toArray(Runnable[]::new), rows.stream().map(Timed::op).toArray(Runnable[]::new));
             double adam = Timer.median(t[0]);
-            double[] sec = new double[op.length], speedup = new double[op.length];
-            for (int i = 0; i < op.length; i++) {
+            double[] sec = new double[rows.size()], speedup = new double[rows.size()];
+            for (int i = 0; i < rows.size(); i++) {
                 sec[i] = Timer.median(t[i]);
                 speedup[i] = Timer.medianOfRatios(t[0], t[i]);
-                if (i < firstKernel) row(names.get(i), sec[i], speedup[i], "");
+                if (i < firstKernel) row(rows.get(i).name(), sec[i], speedup[i], "");
             }
             for (int j = 0; j < kinds.length; j++) {
-                Runnable[] sc = kernel(JavaOptimizerKernels.INSTANCE, kinds[j], grad);
-                double tScalar = Timer.medianSecondsWarm(WARM_SECONDS, Math.max(3, runs / 3), sc[0], sc[1]);
-                row(kinds[j] + " step8bit scalar Java", tScalar, adam / tScalar, "  (timed alone)");
+                Timed sc = kernel(kinds[j] + " step8bit scalar Java", JavaOptimizerKernels.INSTANCE, kinds[j], grad);
+                double tScalar = Timer.medianSecondsWarm(WARM_SECONDS, Math.max(3, runs / 3), sc.setup(), sc.op());
+                row(sc.name(), tScalar, adam / tScalar, "  (timed alone)");
                 if (vector != null) {
                     int i = firstKernel + j;
-                    row(names.get(i), sec[i], speedup[i], String.format(Locale.ROOT, "  %5.1fx scalar", tScalar / sec[i]));
+                    row(rows.get(i).name(), sec[i], speedup[i], String.format(Locale.ROOT, "  %5.1fx scalar", tScalar / sec[i]));
                 }
             }
         }
@@ -151,23 +141,27 @@ public final class PortableBench {
         return new double[]{tq, td};
     }
 
-    /** {untimed setup, timed op} of applyUpdater alone (DL4J's contract: the gradient becomes the update in place). */
-    static Runnable[] updater(IUpdater config, INDArray grad) {
+    /** One measured row: its name, an untimed setup before each run (restoring the gradient), the timed op. */
+    record Timed(String name, Runnable setup, Runnable op) {
+    }
+
+    /** applyUpdater alone (DL4J's contract: the gradient becomes the update in place). */
+    static Timed updater(String name, IUpdater config, INDArray grad) {
         long n = grad.length();
         INDArray view = Nd4j.create(DataType.FLOAT, 1, config.stateSize(n));
         GradientUpdater u = config.instantiate(view, true);
         INDArray g = grad.dup();
-        return new Runnable[]{() -> g.assign(grad), () -> u.applyUpdater(g, iteration++, 0)};
+        return new Timed(name, () -> g.assign(grad), () -> u.applyUpdater(g, iteration++, 0));
     }
 
-    /** {untimed setup, timed op} of one fused 8-bit step on a packed state (the updaters' layout), blocksize 256. */
-    static Runnable[] kernel(OptimizerKernels k, OptimKind kind, INDArray grad) {
+    /** One fused 8-bit step on a packed state (the updaters' layout), blocksize 256. */
+    static Timed kernel(String name, OptimizerKernels k, OptimKind kind, INDArray grad) {
         long n = grad.length();
         INDArray view = Nd4j.create(DataType.FLOAT, OptimState8bit.packedLength(kind, n, 256));
         OptimState8bit st = OptimState8bit.packed(kind, view, n, 256);
         INDArray g = grad.dup();
         long[] t = {0};
-        return new Runnable[]{() -> g.assign(grad), () -> k.step8bit(kind.example(++t[0]), g, st)};
+        return new Timed(name, () -> g.assign(grad), () -> k.step8bit(kind.example(++t[0]), g, st));
     }
 
     static OptimKind[] kinds(String names) {

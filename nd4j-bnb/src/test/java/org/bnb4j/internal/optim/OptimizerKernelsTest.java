@@ -10,6 +10,7 @@ import org.bnb4j.quant.Blockwise;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Tag;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -232,6 +233,7 @@ class OptimizerKernelsTest {
      * g = randn * 0.01; after each step the parameters are set equal again and the 32-bit state is
      * overwritten with the dequantized 8-bit one, so each step's own error is measured.
      */
+    @Tag("trajectory")
     @ParameterizedTest
     @EnumSource(OptimKind.class)
     void withinBitsandbytesBoundsOfThe32BitOptimizer(OptimKind kind) {
