@@ -15,6 +15,7 @@ import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -90,6 +91,7 @@ class ParameterAveragingTrainingMaster8bitTest {
      * state, which the master averages as DL4J does): no more than 2% worse, and not further from it than
      * 2% + 0.005 (the run-to-run noise bound of dl4j-distributed's and dl4j-updaters' tests).
      */
+    @Tag("trajectory")
     @ParameterizedTest
     @EnumSource(Opt.class)
     void trainsAndMatchesThe32BitTwin(Opt o) {
@@ -274,6 +276,7 @@ class ParameterAveragingTrainingMaster8bitTest {
     }
 
     /** A ComputationGraph (SparkComputationGraph, the MultiDataSet path): trains, and the master's 8-bit state stays valid. */
+    @Tag("trajectory")
     @Test
     void computationGraphsTrain() {
         org.deeplearning4j.nn.graph.ComputationGraph g = Spirals.graph(Opt.ADAM8BIT.config(8), 7);

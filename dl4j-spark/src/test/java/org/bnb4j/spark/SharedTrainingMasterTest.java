@@ -12,6 +12,7 @@ import org.deeplearning4j.spark.impl.repartitioner.DefaultRepartitioner;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -69,6 +70,7 @@ class SharedTrainingMasterTest {
      * Adam8bit trains several fit() calls without error and learns; after each fit() the master's network
      * holds a valid 8-bit state (the results' average, requantized) that its updater steps on.
      */
+    @Tag("trajectory")
     @Test
     void adam8bitTrains() {
         MultiLayerNetwork net = Spirals.mlp(Adam8bit.builder().learningRate(1e-2).build(), 7);
