@@ -318,27 +318,37 @@ final class VectorOptimizerKernels implements OptimizerKernels {
      */
     private static void decode(Codec c, byte[] codes, float[] amax, int bs, int len, int topPhase, float[] cur) {
         float[] v = c.values;
-        if (topPhase < 0) {
-            for (int off = 0, b = 0; off < len; off += bs, b++) {
-                float am = amax[b];
-                for (int i = off, end = Math.min(off + bs, len); i < end; i++) cur[i] = v[codes[i] & 0xff] * am;
-            }
-            return;
-        }
         // packed: element i decodes through topValues when (topPhase + i) & 3 == 3. Blocks start at
         // multiples of 4, so in each group of four the same position is the top byte.
         float[] t = c.topValues;
-        float[] m0 = topPhase == 3 ? t : v, m1 = topPhase == 2 ? t : v, m2 = topPhase == 1 ? t : v, m3 = topPhase == 0 ? t : v;
+        float[] m0 = v, m1 = v, m2 = v, m3 = v;
+        if (topPhase >= 0) {
+            m0 = topPhase == 3 ? t : v;
+            m1 = topPhase == 2 ? t : v;
+            m2 = topPhase == 1 ? t : v;
+            m3 = topPhase == 0 ? t : v;
+        }
         for (int off = 0, b = 0; off < len; off += bs, b++) {
             float am = amax[b];
-            int end = Math.min(off + bs, len), i = off;
-            for (; i + 3 < end; i += 4) {
-                cur[i] = m0[codes[i] & 0xff] * am;
-                cur[i + 1] = m1[codes[i + 1] & 0xff] * am;
-                cur[i + 2] = m2[codes[i + 2] & 0xff] * am;
-                cur[i + 3] = m3[codes[i + 3] & 0xff] * am;
-            }
-            for (; i < end; i++) cur[i] = (((topPhase + i) & 3) == 3 ? t : v)[codes[i] & 0xff] * am;
+            int end = Math.min(off + bs, len), quads = off + ((end - off) & ~3);
+            decodeQuads(m0, m1, m2, m3, codes, am, off, quads, cur);
+            for (int i = quads; i < end; i++) cur[i] = (topPhase >= 0 && ((topPhase + i) & 3) == 3 ? t : v)[codes[i] & 0xff] * am;
+        }
+    }
+
+    /**
+     * cur[i + j] = mj[codes[i + j] &amp; 0xff] * am for the groups of four in [from, to) (to - from a multiple
+     * of 4). A method of its own with plain bounds: written inside decode's block loop as an
+     * {@code i + 3 < end} loop, C2 kept the range checks of codes and cur in the loop body, and this form
+     * decodes ~30% faster (a Zen 3 core, JDK 17; docs/PORTABLE.md).
+     */
+    private static void decodeQuads(float[] m0, float[] m1, float[] m2, float[] m3, byte[] codes, float am, int from, int to,
+                                    float[] cur) {
+        for (int i = from; i < to; i += 4) {
+            cur[i] = m0[codes[i] & 0xff] * am;
+            cur[i + 1] = m1[codes[i + 1] & 0xff] * am;
+            cur[i + 2] = m2[codes[i + 2] & 0xff] * am;
+            cur[i + 3] = m3[codes[i + 3] & 0xff] * am;
         }
     }
 
