@@ -108,6 +108,8 @@ const bnb_optim_hyper adam_hp = {sizeof(bnb_optim_hyper), bnb::Adam::code, 0, 1e
                                  0, 0, 0, 1, 1, INFINITY, INFINITY};
 const bnb_optim_hyper lion_hp = {sizeof(bnb_optim_hyper), bnb::Lion::code, 0, 1e-4f, 0.9f, 0.99f, 0, 0, 0, 0.1f, 0.01f,
                                  0, 0, 0, 1, 1, INFINITY, INFINITY};
+const bnb_optim_hyper momentum_hp = {sizeof(bnb_optim_hyper), bnb::Momentum::code, 0, 1e-2f, 0.9f, 0, 0, 0, 0, 0.1f, 0,
+                                     0, 0, 0, 1, 1, INFINITY, INFINITY};
 
 struct Maps {
   bnb_codebook *s, *u;
@@ -143,6 +145,10 @@ void k_lion8(Data& d, const Maps& m) {
   const bnb_state8 st[] = {{d.c1.data(), d.a1.data(), m.s}};
   bnb_optim8bit_blockwise(&lion_hp, d.grad.data(), d.n, bench_block(), st, 1, bench_phase());
 }
+void k_momentum8(Data& d, const Maps& m) {
+  const bnb_state8 st[] = {{d.c1.data(), d.a1.data(), m.s}};
+  bnb_optim8bit_blockwise(&momentum_hp, d.grad.data(), d.n, bench_block(), st, 1, bench_phase());
+}
 void k_adam32(Data& d, const Maps&) {
   float* const st[] = {d.s1.data(), d.s2.data()};
   bnb_optim32(&adam_hp, d.grad.data(), d.n, st, 2);
@@ -165,7 +171,7 @@ struct Named {
   const char* name;
   Kernel k;
 };
-const Named kKernels[] = {{"adam8bit", k_adam8}, {"lion8bit", k_lion8}, {"adam32", k_adam32}, {"quantize", k_quant},
+const Named kKernels[] = {{"adam8bit", k_adam8}, {"lion8bit", k_lion8}, {"momentum8bit", k_momentum8}, {"adam32", k_adam32}, {"quantize", k_quant},
                           {"dequantize", k_dequant}, {"checksum", k_checksum}, {"copy", k_copy}};
 
 std::vector<int64_t> parse_sizes(int argc, char** argv, int from) {

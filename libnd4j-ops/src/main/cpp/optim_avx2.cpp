@@ -136,36 +136,47 @@ void update_block(const bnb_optim_hyper& h, float* grad, float* const* rows, int
   const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
   __m256 acc[K], am[K];
   for_states<K>([&](auto k) { acc[k] = zero; am[k] = _mm256_set1_ps(scale[k]); });
-  // A local copy: the gradient stores cannot alias it, so its fields stay in registers across the loop.
-  const bnb_optim_hyper hl = h;
-  // Eight lanes at i; tail: only the first len - i are live (masked gradient access, dead lanes add 0).
-  auto lanes = [&](int64_t i, auto tail) {
-    const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(len - i)), lane_index());
-    const __m256 g = tail ? _mm256_maskload_ps(grad + i, live) : _mm256_loadu_ps(grad + i);
-    __m256 st[K];
-    for_states<K>([&](auto k) { st[k] = _mm256_mul_ps(values(k, i, tail ? len - i : 8), am[k]); });
-    __m256 u = O::template update<V256>(hl, g, st);
-    // non-finite gradient or new state: state reset, zero update. x * 0 is NaN exactly for NaN and +-Inf,
-    // so one sum of such products is ordered exactly when all of them are finite (fewer operations than
-    // a compare per value)
-    __m256 z = _mm256_mul_ps(g, zero);
-    for_states<K>([&](auto k) { z = _mm256_fmadd_ps(st[k], zero, z); });
-    const __m256 ok = _mm256_cmp_ps(z, z, _CMP_ORD_Q);
-    u = _mm256_and_ps(u, ok);
-    // (masked stores are slow on AMD cores: only the tail uses one)
-    if (tail) _mm256_maskstore_ps(grad + i, live, u); else _mm256_storeu_ps(grad + i, u);
-    for_states<K>([&](auto k) {
-      st[k] = _mm256_and_ps(st[k], ok);
-      _mm256_store_ps(rows[k] + i, st[k]);
-      // max(x, acc) keeps acc when x is NaN: NaN is ignored, as in the scalar step
-      __m256 a = _mm256_andnot_ps(sign, st[k]);
-      if (tail) a = _mm256_and_ps(a, _mm256_castsi256_ps(live));
-      acc[k] = _mm256_max_ps(a, acc[k]);
-    });
+  // The loop, with hl a local copy of h: the gradient stores cannot alias it, so its fields stay in
+  // registers. For a rule that reads first_step (Momentum) the loop is compiled twice, first_step a
+  // constant in each: GCC kept a branch on it inside the loop and reloaded spilled pointers around it
+  // (SGD8bit's step 14% slower on a Zen 3).
+  auto pass = [&](auto first_step) {
+    bnb_optim_hyper hl = h;
+    if constexpr (reads_first_step<O>) hl.first_step = decltype(first_step)::value;
+    // Eight lanes at i; tail: only the first len - i are live (masked gradient access, dead lanes add 0).
+    auto lanes = [&](int64_t i, auto tail) {
+      const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(len - i)), lane_index());
+      const __m256 g = tail ? _mm256_maskload_ps(grad + i, live) : _mm256_loadu_ps(grad + i);
+      __m256 st[K];
+      for_states<K>([&](auto k) { st[k] = _mm256_mul_ps(values(k, i, tail ? len - i : 8), am[k]); });
+      __m256 u = O::template update<V256>(hl, g, st);
+      // non-finite gradient or new state: state reset, zero update. x * 0 is NaN exactly for NaN and +-Inf,
+      // so one sum of such products is ordered exactly when all of them are finite (fewer operations than
+      // a compare per value)
+      __m256 z = _mm256_mul_ps(g, zero);
+      for_states<K>([&](auto k) { z = _mm256_fmadd_ps(st[k], zero, z); });
+      const __m256 ok = _mm256_cmp_ps(z, z, _CMP_ORD_Q);
+      u = _mm256_and_ps(u, ok);
+      // (masked stores are slow on AMD cores: only the tail uses one)
+      if (tail) _mm256_maskstore_ps(grad + i, live, u); else _mm256_storeu_ps(grad + i, u);
+      for_states<K>([&](auto k) {
+        st[k] = _mm256_and_ps(st[k], ok);
+        _mm256_store_ps(rows[k] + i, st[k]);
+        // max(x, acc) keeps acc when x is NaN: NaN is ignored, as in the scalar step
+        __m256 a = _mm256_andnot_ps(sign, st[k]);
+        if (tail) a = _mm256_and_ps(a, _mm256_castsi256_ps(live));
+        acc[k] = _mm256_max_ps(a, acc[k]);
+      });
+    };
+    int64_t i = 0;
+    for (; i + 8 <= len; i += 8) lanes(i, std::false_type{});
+    if (i < len) lanes(i, std::true_type{});
   };
-  int64_t i = 0;
-  for (; i + 8 <= len; i += 8) lanes(i, std::false_type{});
-  if (i < len) lanes(i, std::true_type{});
+  if constexpr (reads_first_step<O>) {
+    if (h.first_step) pass(std::true_type{}); else pass(std::false_type{});
+  } else {
+    pass(std::false_type{});
+  }
   for (int k = 0; k < K; ++k) {
     alignas(32) float l[8];
     _mm256_store_ps(l, acc[k]);

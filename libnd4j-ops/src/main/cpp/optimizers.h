@@ -81,6 +81,7 @@ struct Momentum {
   static constexpr int32_t code = 1;
   static constexpr const char* name = "MOMENTUM";
   static constexpr StateDesc states[] = {signed_state("momentum")};
+  static constexpr bool reads_first_step = true;  // see bnb::reads_first_step
   template <class V, class F = typename V::F>
   BNB_HD static F update(const bnb_optim_hyper& h, F g, F* s) {
     const F m = h.first_step ? g : V::add(V::mul(V::set1(h.beta1), s[0]), g);
@@ -158,6 +159,15 @@ using Optimizers = OptimizerList<Adam, Momentum, RMSprop, Adagrad, Lion, AdEMAMi
 // The number of states of O.
 template <class O>
 constexpr int num_states = (int)(sizeof(O::states) / sizeof(StateDesc));
+
+// Whether O's rule reads h.first_step (declared `static constexpr bool reads_first_step = true`): a SIMD
+// step may then compile its loop once per value, so that the loop holds no branch on it.
+template <class O, class = void>
+struct ReadsFirstStep : std::false_type {};
+template <class O>
+struct ReadsFirstStep<O, std::void_t<decltype(O::reads_first_step)>> : std::bool_constant<O::reads_first_step> {};
+template <class O>
+constexpr bool reads_first_step = ReadsFirstStep<O>::value;
 
 // Calls f(O{}) for the optimizer O of the list whose code is `code`; false (f not called) when no
 // optimizer has it. This is the only way from a runtime code to an optimizer: a fold over the list.
