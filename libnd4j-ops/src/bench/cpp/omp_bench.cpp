@@ -171,8 +171,9 @@ struct Named {
   const char* name;
   Kernel k;
 };
-const Named kKernels[] = {{"adam8bit", k_adam8}, {"lion8bit", k_lion8}, {"momentum8bit", k_momentum8}, {"adam32", k_adam32}, {"quantize", k_quant},
-                          {"dequantize", k_dequant}, {"checksum", k_checksum}, {"copy", k_copy}};
+const Named kKernels[] = {{"adam8bit", k_adam8},     {"lion8bit", k_lion8},         {"momentum8bit", k_momentum8},
+                          {"adam32", k_adam32},     {"quantize", k_quant},         {"dequantize", k_dequant},
+                          {"checksum", k_checksum}, {"copy", k_copy}};
 
 std::vector<int64_t> parse_sizes(int argc, char** argv, int from) {
   std::vector<int64_t> v;

@@ -340,7 +340,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
      * cur[i + j] = mj[codes[i + j] &amp; 0xff] * am for the groups of four in [from, to) (to - from a multiple
      * of 4). A method of its own with plain bounds: written inside decode's block loop as an
      * {@code i + 3 < end} loop, C2 kept the range checks of codes and cur in the loop body, and this form
-     * decodes ~30% faster (a Zen 3 core, JDK 17; docs/PORTABLE.md).
+     * decodes 25-30% faster (a Zen 3 core, JDK 17 and 25; docs/PORTABLE.md).
      */
     private static void decodeQuads(float[] m0, float[] m1, float[] m2, float[] m3, byte[] codes, float am, int from, int to,
                                     float[] cur) {
