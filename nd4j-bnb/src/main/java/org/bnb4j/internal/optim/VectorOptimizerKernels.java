@@ -276,7 +276,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
             codes[s] = HostBuffers.wrap(st.codes[s], n);
             amax[s] = HostBuffers.wrap(st.absmax[s], 4 * nb).asFloatBuffer();
             codecs[s] = Codec.of(h.kind.state(s));
-            phases[s] = st.bytePhase < 0 ? -1 : (int) ((st.bytePhase + s * n) & 3);
+            phases[s] = StateCodec.at(st.bytePhase, s * n);   // FLOAT words or plain bytes (HALF words went to the scalar path)
         }
         forRuns(n, bs, (b0, b1, w) -> {
             int start = (int) (b0 * bs), len = (int) Math.min((b1 - b0) * bs, n - start), blocks = (int) (b1 - b0);
@@ -287,7 +287,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
                 float[] cur = w.s[s];
                 codes[s].get(start, w.codes, 0, len);
                 amax[s].get((int) b0, w.amax[s], 0, blocks);
-                decode(codecs[s], w.codes, w.amax[s], bs, len, phases[s] < 0 ? -1 : (int) ((phases[s] + start) & 3), cur);
+                decode(codecs[s], w.codes, w.amax[s], bs, len, StateCodec.at(phases[s], start), cur);
                 for (int i = len; i < padEnd; i++) cur[i] = 0f;
             }
             for (int b = 0; b < blocks; b++) {
@@ -304,7 +304,7 @@ final class VectorOptimizerKernels implements OptimizerKernels {
                     int off = b * bs;
                     VectorCodes.normalizeAndKey(cur, off, Math.min(bs, len - off), w.amax[s][b], w.y, w.keys);
                 }
-                int topPhase = phases[s] < 0 ? -1 : (int) ((phases[s] + start) & 3);
+                int topPhase = StateCodec.at(phases[s], start);
                 c.lookup(w.keys, len, topPhase);
                 VectorCodes.stateCodes(c.values, c.signSplit, cur, w.y, w.keys, 0, len, c.signFix, topPhase, w.codes);
                 codes[s].put(start, w.codes, 0, len);
@@ -321,18 +321,13 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         // packed: element i decodes through topValues when (topPhase + i) & 3 == 3. Blocks start at
         // multiples of 4, so in each group of four the same position is the top byte.
         float[] t = c.topValues;
-        float[] m0 = v, m1 = v, m2 = v, m3 = v;
-        if (topPhase >= 0) {
-            m0 = topPhase == 3 ? t : v;
-            m1 = topPhase == 2 ? t : v;
-            m2 = topPhase == 1 ? t : v;
-            m3 = topPhase == 0 ? t : v;
-        }
+        float[] m0 = StateCodec.isTop(topPhase, 0) ? t : v, m1 = StateCodec.isTop(topPhase, 1) ? t : v,
+                m2 = StateCodec.isTop(topPhase, 2) ? t : v, m3 = StateCodec.isTop(topPhase, 3) ? t : v;
         for (int off = 0, b = 0; off < len; off += bs, b++) {
             float am = amax[b];
             int end = Math.min(off + bs, len), quads = off + ((end - off) & ~3);
             decodeQuads(m0, m1, m2, m3, codes, am, off, quads, cur);
-            for (int i = quads; i < end; i++) cur[i] = (topPhase >= 0 && ((topPhase + i) & 3) == 3 ? t : v)[codes[i] & 0xff] * am;
+            for (int i = quads; i < end; i++) cur[i] = (StateCodec.isTop(topPhase, i) ? t : v)[codes[i] & 0xff] * am;
         }
     }
 
