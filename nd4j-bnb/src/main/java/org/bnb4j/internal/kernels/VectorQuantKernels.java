@@ -12,7 +12,6 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.IntStream;
 
 /**
  * The vectorised pure-Java implementation (JDK Vector API, see {@link VectorCodes}): bit for bit
@@ -99,25 +98,13 @@ final class VectorQuantKernels implements QuantKernels {
         final double[] doubles = new double[cap];
     }
 
-    /** Parallel over runs of whole blocks; each task gets [firstBlock, endBlock). */
+    /** The work of runs [firstBlock, endBlock) of whole blocks, with the running thread's work arrays. */
     interface RunBody {
         void run(long firstBlock, long endBlock, Work w);
     }
 
     static void forRuns(long n, int blocksize, RunBody body) {
-        long nb = Blockwise.numBlocks(n, blocksize);
-        int perRun = Math.max(1, RUN / blocksize);
-        // tasks of several runs, at least 4 per thread when the array is large enough
-        int threads = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1;
-        long runs = (nb + perRun - 1) / perRun;
-        long runsPerTask = Math.max(1, Math.min(16, runs / (4L * threads)));
-        long tasks = (runs + runsPerTask - 1) / runsPerTask;
-        long blocksPerTask = runsPerTask * perRun;
-        IntStream.range(0, (int) tasks).parallel().forEach(t -> {
-            Work w = WORK.get();
-            long end = Math.min(nb, (t + 1) * blocksPerTask);
-            for (long b = t * blocksPerTask; b < end; b += perRun) body.run(b, Math.min(end, b + perRun), w);
-        });
+        RunScheduler.forRuns(Blockwise.numBlocks(n, blocksize), Math.max(1, RUN / blocksize), (b0, b1) -> body.run(b0, b1, WORK.get()));
     }
 
     @Override

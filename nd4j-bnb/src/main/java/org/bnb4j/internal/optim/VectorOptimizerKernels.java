@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.bnb4j.internal.kernels.HostBuffers;
+import org.bnb4j.internal.kernels.RunScheduler;
 import org.bnb4j.internal.kernels.SearchTable;
 import org.bnb4j.internal.kernels.VectorCodes;
 import org.bnb4j.quant.Blockwise;
@@ -22,8 +23,6 @@ import java.nio.FloatBuffer;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 
 /**
  * The optimizer steps on the JDK Vector API: bit for bit {@link JavaOptimizerKernels} (the same
@@ -241,24 +240,13 @@ final class VectorOptimizerKernels implements OptimizerKernels {
         }
     }
 
-    /** Runs body over [first, end) element runs of whole blocks, in parallel tasks of several runs. */
+    /** The work of runs [firstBlock, endBlock) of whole blocks, with the running thread's work arrays. */
     private interface RunBody {
         void run(long firstBlock, long endBlock, Work w);
     }
 
     private static void forRuns(long n, int blocksize, RunBody body) {
-        long nb = Blockwise.numBlocks(n, blocksize);
-        int perRun = Math.max(1, RUN / blocksize);
-        int threads = ForkJoinPool.getCommonPoolParallelism() + 1;
-        long runs = (nb + perRun - 1) / perRun;
-        long runsPerTask = Math.max(1, Math.min(16, runs / (4L * threads)));
-        long tasks = (runs + runsPerTask - 1) / runsPerTask;
-        long blocksPerTask = runsPerTask * perRun;
-        IntStream.range(0, (int) tasks).parallel().forEach(t -> {
-            Work w = WORK.get();
-            long end = Math.min(nb, (t + 1) * blocksPerTask);
-            for (long b = t * blocksPerTask; b < end; b += perRun) body.run(b, Math.min(end, b + perRun), w);
-        });
+        RunScheduler.forRuns(Blockwise.numBlocks(n, blocksize), Math.max(1, RUN / blocksize), (b0, b1) -> body.run(b0, b1, WORK.get()));
     }
 
     private void step8bitBody(OptimHyper h, INDArray gradient, OptimState8bit st) {
