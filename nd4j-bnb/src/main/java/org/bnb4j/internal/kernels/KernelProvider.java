@@ -27,6 +27,9 @@ import java.util.Optional;
  * <li>pure-Java scalar: always available, and the reference ({@link #reference()}) every other
  *   implementation is tested against bit for bit.</li>
  * </ol>
+ * One exception to that order: on an x86-64 CPU without AVX2 the native library has only its scalar
+ * kernels, ~20x slower than the vectorized Java kernels at 4 lanes, and the Java kernels are used when
+ * they are available (unless BNB4J_ISA asks for the native scalar ones).
  * A fallback caused by an error, and a BNB4J_ISA value the native dispatcher ignored, are logged at
  * WARN: both cost speed without any other sign.
  */
@@ -161,9 +164,19 @@ public abstract class KernelProvider {
             if (device != null) {
                 PROVIDER = device;
                 log.info("bnb4j: ND4J's CUDA backend is active: using {} kernels", device.name());
+            } else if (Native.PROVIDER != null && nativeScalarOnly() && Vector.PROVIDER != null) {
+                PROVIDER = Vector.PROVIDER;
+                log.info("bnb4j: using {} kernels: this CPU has no AVX2, and the native library's scalar kernels are ~20x "
+                        + "slower than these (BNB4J_ISA=scalar selects them)", PROVIDER.name());
             } else if (Native.PROVIDER != null) {
                 PROVIDER = Native.PROVIDER;
                 logNative(r);
+                if (nativeScalarOnly()) {
+                    // the vectorized Java kernels are off: not enabled, or failed to start (already logged)
+                    String fix = vectorModulePresent() ? "the vectorized Java kernels, which would run instead, are off: " + Vector.REASON
+                            : "with " + ENABLE_FLAG + " on the java command line the vectorized Java kernels run instead (~20x faster)";
+                    log.warn("bnb4j: this CPU has no AVX2: the native library runs its scalar kernels, ~15x slower than DL4J's Adam; {}", fix);
+                }
             } else {
                 PROVIDER = Vector.PROVIDER != null ? Vector.PROVIDER : Reference.PROVIDER;
                 String note = Vector.PROVIDER != null ? "" : "; vectorized Java kernels off: " + Vector.REASON;
@@ -192,6 +205,22 @@ public abstract class KernelProvider {
                 log.debug("bnb4j: OpenMP runtime {}", omp.get(0));
             }
         }
+    }
+
+    /** Whether the loaded native library found no SIMD path on this CPU, and BNB4J_ISA does not ask for its scalar one. */
+    private static boolean nativeScalarOnly() {
+        return prefersJavaVectors(BnbNative.supportedIsas(), System.getenv("BNB4J_ISA"));
+    }
+
+    /**
+     * Whether the vectorized Java kernels should replace native ones that support only the ISAs
+     * {@code supported} (comma-separated, as BnbNative.supportedIsas()): when those are the scalar
+     * kernels alone (an x86-64 CPU without AVX2), unless BNB4J_ISA ({@code isaRequest}) names one.
+     * Measured with BNB4J_ISA=scalar against the Java kernels at 4 lanes: Adam8bit 492 against 23.9 ms
+     * at 10M, quantize 0.05 against 0.7-0.8 G elements/s (docs/PORTABLE.md).
+     */
+    static boolean prefersJavaVectors(String supported, String isaRequest) {
+        return "scalar".equals(supported) && (isaRequest == null || isaRequest.isEmpty());
     }
 
     /**

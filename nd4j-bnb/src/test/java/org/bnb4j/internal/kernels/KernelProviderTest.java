@@ -1,5 +1,6 @@
 package org.bnb4j.internal.kernels;
 
+import org.bnb4j.internal.nativeops.BnbNative;
 import org.bnb4j.internal.optim.JavaOptimizerKernels;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
@@ -47,6 +48,21 @@ class KernelProviderTest {
         assertTrue(ref.quantKernels() instanceof JavaQuantKernels);
         assertSame(JavaOptimizerKernels.INSTANCE, ref.optimizerKernels());
         assertFalse(ref.isNative());
+    }
+
+    /** The native library's scalar kernels give way to the vectorized Java ones only on a CPU without AVX2, unless asked for. */
+    @Test
+    void javaVectorsReplaceNativeScalarKernelsOnlyWithoutSimd() {
+        assertTrue(KernelProvider.prefersJavaVectors("scalar", null));
+        assertTrue(KernelProvider.prefersJavaVectors("scalar", ""));
+        assertFalse(KernelProvider.prefersJavaVectors("scalar", "scalar"));
+        assertFalse(KernelProvider.prefersJavaVectors("scalar,avx2", null));
+        assertFalse(KernelProvider.prefersJavaVectors("scalar,avx2,avx512,avx512vbmi", null));
+        assertFalse(KernelProvider.prefersJavaVectors("scalar,avx2", "scalar"));
+        if (nativeLoaded() && !BnbNative.supportedIsas().equals("scalar")) {
+            // a CPU with SIMD: the native kernels stay the choice
+            assertTrue(KernelProvider.get().isNative(), KernelProvider.get().name());
+        }
     }
 
     /** One object gives both kinds of kernels: the same implementation family, chosen once. */
