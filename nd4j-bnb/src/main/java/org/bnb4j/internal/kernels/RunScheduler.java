@@ -1,14 +1,16 @@
 package org.bnb4j.internal.kernels;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Parallel loop of the vectorised Java kernels over runs of whole blocks: the caller and up to
- * {@code parallelism} helpers on the common {@link ForkJoinPool} claim chunks of runs from one
- * counter, and the caller waits only for chunks that were claimed. A thread that gets no core (a busy
+ * {@code parallelism} helper tasks (on the common {@link ForkJoinPool}, or on the caller's own pool when
+ * it is a pool thread) claim chunks of runs from one counter, and the caller waits only for chunks that
+ * were claimed. A thread that gets no core (a busy
  * host, or on a machine with few cores libnd4j's OpenMP workers, which spin for milliseconds after each
  * ND4J op with libgomp's default wait policy) delays the chunk it holds and nothing else: a helper that
  * has not started by the time every chunk is claimed finds none and returns. A parallel stream splits
@@ -44,9 +46,13 @@ public final class RunScheduler {
         if (helpers <= 0 || job.chunks == 1) {
             job.work();
         } else {
-            ForkJoinPool pool = ForkJoinPool.commonPool();
-            for (long i = Math.min(helpers, job.chunks - 1); i > 0; i--) pool.execute(job::work);
+            // fork(): into the caller's own queue when it is a pool thread, else the common pool's
+            ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[(int) Math.min(helpers, job.chunks - 1)];
+            for (int i = 0; i < tasks.length; i++) tasks[i] = ForkJoinTask.adapt(job::work).fork();
             job.work();
+            // Helpers nobody started are taken back: otherwise a caller that is itself a pool thread, or
+            // one whose pool is kept busy, would leave one queued task (holding the call's buffers) per call.
+            for (int i = tasks.length - 1; i >= 0; i--) tasks[i].tryUnfork();
             job.await();
         }
         job.rethrow();

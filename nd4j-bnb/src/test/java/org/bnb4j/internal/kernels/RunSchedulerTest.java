@@ -69,6 +69,10 @@ class RunSchedulerTest {
             assertEquals(10_000, total.get());
             // (unless the pool added a compensating thread, which could then run the helper)
             if (pool.getPoolSize() <= threads) assertEquals(10_000, onCaller.get());
+            // and the helpers nobody started do not pile up in the pool's queue, one per call
+            for (int i = 0; i < 1000; i++) RunScheduler.forRuns(64, 1, (b0, b1) -> total.addAndGet(b1 - b0));
+            assertEquals(10_000 + 64_000, total.get());
+            assertEquals(0, pool.getQueuedSubmissionCount(), "helpers left queued");
         } finally {
             release.countDown();
         }
@@ -96,6 +100,26 @@ class RunSchedulerTest {
         assertSame(err, assertThrows(AssertionError.class, () -> RunScheduler.forRuns(100, 1, 1, (b0, b1) -> {
             if (b0 == 99) throw err;
         })));
+    }
+
+    /** A caller that is the only thread of its pool runs everything and leaves no helper in its queue. */
+    @Test
+    void poolThreadCallerLeavesNothingQueued() throws Exception {
+        ForkJoinPool single = new ForkJoinPool(1);
+        try {
+            long[] result = single.submit(() -> {
+                long[] r = new long[2];
+                AtomicLong total = new AtomicLong();
+                for (int i = 0; i < 1000; i++) RunScheduler.forRuns(100, 1, 1, (b0, b1) -> total.addAndGet(b1 - b0));
+                r[0] = total.get();
+                r[1] = java.util.concurrent.ForkJoinTask.getQueuedTaskCount();
+                return r;
+            }).get(60, TimeUnit.SECONDS);
+            assertEquals(100_000, result[0]);
+            assertEquals(0, result[1], "helpers left in the caller's queue");
+        } finally {
+            single.shutdownNow();
+        }
     }
 
     /** Called from a pool thread (a parallel stream around the kernel), nested calls complete. */
