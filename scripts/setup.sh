@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian/Ubuntu machine lacks to build bnb4j: a JDK 17+, Maven, CMake and
-# a C++17 compiler, and a font for the report charts. Idempotent: does nothing when everything is already there.
+# a C++17 compiler, and a font for the report charts; with --test also what the test suite needs beyond
+# that: QEMU's user-mode emulator, which runs JVMs on older x86-64 CPU models (EmulatedCpuTest).
+# Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
+tests=0
+for a in "$@"; do
+  case "$a" in
+    --test) tests=1 ;;
+    *) echo "usage: setup.sh [--test]" >&2; exit 2 ;;
+  esac
+done
+
 missing=()
+if [ $tests -eq 1 ] && [ "$(uname -m)" = x86_64 ]; then
+  command -v qemu-x86_64 >/dev/null 2>&1 || missing+=(qemu-user)
+fi
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
