@@ -89,6 +89,76 @@ class Dl4jConventionsTest {
         assertThrows(IllegalStateException.class, () -> Adam8bit.builder().learningRate(Double.POSITIVE_INFINITY).build());
     }
 
+    /** A schedule is user code called each step: a rate it gives that is negative, NaN or infinite as a float stops the step. */
+    @Test
+    void badRatesFromASchedulesAreRefusedNamingTheSchedule() {
+        ISchedule misbehaving = new ISchedule() {
+            @Override
+            public double valueAt(int iteration, int epoch) {
+                return iteration < 2 ? 1e-2 : iteration == 2 ? -1e-3 : iteration == 3 ? Double.NaN : 1e40;
+            }
+
+            @Override
+            public ISchedule clone() {
+                return this;
+            }
+
+            @Override
+            public String toString() {
+                return "MisbehavingSchedule";
+            }
+        };
+        for (Function<ISchedule, BlockwiseUpdaterConfig> make : WITH_SCHEDULE) {
+            BlockwiseUpdaterConfig c = make.apply(misbehaving);
+            long n = 8192;
+            Nd4j.getRandom().setSeed(3);
+            INDArray g = Nd4j.randn(DataType.FLOAT, 1, n);
+            INDArray view = Nd4j.create(DataType.FLOAT, 1, c.stateSize(n));
+            GradientUpdater<?> u = c.instantiate(view, true);
+            u.applyUpdater(g.dup(), 0, 0);
+            u.applyUpdater(g.dup(), 1, 0);
+            INDArray stateBefore = view.dup();
+            String[] expected = {"-0.001", "NaN", "1.0E40 (Infinity as the float"};
+            for (int it = 2; it <= 4; it++) {
+                int iteration = it;
+                INDArray gi = g.dup();
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> u.applyUpdater(gi, iteration, 7), c.toString());
+                assertTrue(e.getMessage().contains("MisbehavingSchedule") && e.getMessage().contains("iteration " + it + ", epoch 7")
+                        && e.getMessage().contains(expected[it - 2]), e.getMessage());
+                assertEquals(g, gi, c + ": the gradient is left as it was");
+                assertEquals(stateBefore, view, c + ": the state is left as it was");
+            }
+        }
+        // and through a network: fit throws, the parameters are kept
+        MultiLayerNetwork net = net(new Adam8bit(misbehaving));
+        DataSet d = UpdatersTest.spirals(100, 4);
+        net.fit(d);
+        net.fit(d);
+        INDArray params = net.params().dup();
+        Exception e = assertThrows(IllegalStateException.class, () -> net.fit(d));
+        assertTrue(e.getMessage().contains("MisbehavingSchedule"), e.getMessage());
+        assertEquals(params, net.params());
+    }
+
+    @Test
+    void constructorArgumentsAreCheckedAtConstruction() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Adam8bit(1e-3, 0.99999999999, 0.999, 1e-8));
+        assertTrue(e.getMessage().startsWith("beta1 must be in [0, 1), got 0.99999999999 (1.0 as the float"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Adam8bit(1e-3, 0.9, 0.999, 1e-50));
+        assertTrue(e.getMessage().startsWith("epsilon must be finite and > 0, got 1.0E-50 (0.0 as the float"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Adam8bit(1e40));
+        assertTrue(e.getMessage().contains("learningRate") && e.getMessage().contains("Infinity as the float"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Lion8bit(1e-4, 0.9, 1.0));
+        assertThrows(IllegalArgumentException.class, () -> new org.bnb4j.updaters.config.SGD8bit(1e-2, 0));
+        assertThrows(IllegalArgumentException.class, () -> new org.bnb4j.updaters.config.RMSprop8bit(1e-2, 0.99, Double.POSITIVE_INFINITY));
+        assertThrows(IllegalArgumentException.class, () -> new org.bnb4j.updaters.config.Adagrad8bit(1e-2, -1));
+        assertThrows(IllegalArgumentException.class, () -> new org.bnb4j.updaters.config.PagedAdam8bit(1e-3, 1.0, 0.999, 1e-8));
+        // a schedule constructor given null (as DL4J's accept): named when the config is used without one
+        Adam8bit noSchedule = new Adam8bit((ISchedule) null);
+        IllegalStateException s = assertThrows(IllegalStateException.class, () -> noSchedule.stateSize(10));
+        assertTrue(s.getMessage().contains("no learningRateSchedule"), s.getMessage());
+    }
+
     @Test
     void nullGradientIsAClearError() {
         Adam8bit c = new Adam8bit();

@@ -311,7 +311,12 @@ public final class QuantState {
             return empty;
         }
         int es = type == DataType.FLOAT ? 4 : 1;
-        long bytes = Math.multiplyExact(count, (long) es); // count <= the validated element count
+        // The element count fits a long, but its bytes may not (2^61 absmax values at blocksize 1):
+        // no stream can hold that, so it is a corrupted header, not an arithmetic error.
+        if (count > Long.MAX_VALUE / es) {
+            throw corrupt("declares " + count + " " + type + " elements, more bytes than a stream can hold");
+        }
+        long bytes = count * es;
         long capacity = bytes <= eagerBytes || d.available() >= bytes
                 ? bytes : Math.max(es, eagerBytes - eagerBytes % es);
         INDArray arr = Nd4j.createUninitialized(type, capacity / es);

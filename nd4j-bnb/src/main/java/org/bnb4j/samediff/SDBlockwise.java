@@ -45,13 +45,18 @@ public final class SDBlockwise {
         check(sd, name, map, blocksize);
         requireOwn(sd, x, "x");
         long n = positiveCount(shape);
-        long nb = Blockwise.numBlocks(n, blocksize), padded = nb * blocksize;
+        long nb = Blockwise.numBlocks(n, blocksize);
+        // A single block is the whole input: its rows are n wide, not padded with zeros up to a
+        // blocksize that may be far larger than the input (2^31 - 1 for one block of 10 elements).
+        long width = nb == 1 ? n : blocksize, padded = nb * width;
         SDVariable flat = x.castTo(DataType.FLOAT).reshape(n);
         if (padded > n) flat = sd.concat(0, flat, sd.constant(name + "_pad", Nd4j.zeros(DataType.FLOAT, padded - n)));
-        SDVariable blocks = flat.reshape(nb, blocksize);
+        SDVariable blocks = flat.reshape(nb, width);
         // max |x| with NaN ignored, as the kernels do: pairwise max(NaN, 0) is 0 in libnd4j (a > b ? a : b)
         SDVariable absNoNan = sd.math().max(sd.math().abs(blocks), sd.constant(name + "_zero", Nd4j.scalar(0f)));
-        SDVariable absmax = absNoNan.max(1);
+        // A one-element block is its own maximum; libnd4j's reduction over a length-1 axis fails (NPE in
+        // BaseReduceOp.noOp when the graph runs), so that case is a reshape.
+        SDVariable absmax = width == 1 ? absNoNan.reshape(nb) : absNoNan.max(1);
         // The kernels' normalisation without a select op (M2.1 SameDiff has none), NaN-free masks only:
         //   normal block: x * (1/absmax); all-zero block: x * 0; denormal block (1/absmax overflows): x / absmax.
         SDVariable z = absmax.eq(0.0).castTo(DataType.FLOAT);

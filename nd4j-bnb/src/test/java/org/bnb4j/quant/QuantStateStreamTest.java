@@ -189,6 +189,12 @@ class QuantStateStreamTest {
             f.codeCount = 0;
             f.codes = new byte[0];
         });
+        // A count that fits a long whose bytes do not: 2^61 absmax floats at blocksize 1 (was an ArithmeticException)
+        assertRejected("more bytes than a stream can hold", f -> {
+            f.blocksize = 1;
+            f.shape(1L << 61);
+            f.blocks = 1L << 61;
+        });
         assertRejected("map name", f -> f.mapNameLength = 65535);
         assertRejected("blocks", f -> f.blocks = Integer.MAX_VALUE);         // the tester's forged block count
         assertRejected("blocks", f -> f.blocks = -1);

@@ -61,6 +61,35 @@ class SDBlockwiseTest {
         }
     }
 
+    /**
+     * Blocksize 1 (a reduction over a length-1 axis fails inside libnd4j) and blocksizes far beyond
+     * the input (the graph padded the input to a whole block: 2^31 - 1 floats for 10 elements).
+     */
+    @Test
+    void blocksizeOneAndBlocksizesLargerThanTheInput() {
+        QuantMap map = QuantMap.dynamic(true);
+        for (long[] shape : new long[][]{{1}, {10}, {3, 7}}) {
+            for (int blocksize : new int[]{1, 2, 21, 22, 1 << 24, Integer.MAX_VALUE}) {
+                SameDiff sd = SameDiff.create();
+                SDVariable x = sd.placeHolder("x", DataType.FLOAT, shape);
+                SDVariable[] q = SDBlockwise.quantize(sd, "q", x, shape, map, blocksize);
+                SDBlockwise.dequantize(sd, "deq", q[0], q[1], map, blocksize, shape, DataType.FLOAT);
+                Nd4j.getRandom().setSeed(blocksize);
+                INDArray in = Nd4j.randn(DataType.FLOAT, shape).muli(5);
+                if (in.length() > 4) in.putScalar(3, Float.NaN);
+                String what = java.util.Arrays.toString(shape) + " blocksize " + blocksize;
+                long t0 = System.nanoTime();
+                Map<String, INDArray> out = sd.output(Map.of("x", in), "q_codes", "q_absmax", "deq");
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms < 5000, what + ": " + ms + " ms");
+                QuantState ref = Blockwise.quantize(in, map, blocksize);
+                assertEquals(ref.absmax(), out.get("q_absmax"), what + " absmax");
+                assertEquals(ref.codes(), out.get("q_codes").castTo(DataType.UBYTE), what + " codes");
+                assertEquals(Blockwise.dequantize(ref).reshape(shape), out.get("deq"), what + " dequantized");
+            }
+        }
+    }
+
     /** ND4J's INF/ANY_PANIC profiling checks every op output, constants included: a graph on finite data must not set it off. */
     @Test
     void panicProfilingSeesNoInfinityInTheGraph() {

@@ -197,11 +197,12 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
         requireLiveAndApart(gradient);
         long n = gradient.length();
         requireSameLength(n);
-        boolean stream = paging != null && paging.beginStep();
         // DL4J counts iterations from 0 and its own updaters accept -1 (used before the first fit):
         // steps before the first count as the first (bias corrections are undefined at t = 0).
         long t = Math.max(1L, iteration + 1L);
-        OptimHyper h = config.hyper(config.getLearningRate(iteration, epoch), t);
+        // before anything is touched: a schedule's bad rate leaves gradient and state as they were
+        OptimHyper h = config.hyper(config.learningRateAt(iteration, epoch), t);
+        boolean stream = paging != null && paging.beginStep();
         if (!config.isUpdateBound()) h = h.withoutUpdateBound();
         int clipWords = config.clippingWords();
         if (config.uses8bit(n)) {

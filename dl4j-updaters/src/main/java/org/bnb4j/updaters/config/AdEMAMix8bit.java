@@ -67,7 +67,7 @@ public class AdEMAMix8bit extends BlockwiseUpdaterConfig {
             requireFraction("beta1", beta1);
             requireFraction("beta3", beta3);
         }
-        if (!(alpha >= 0)) throw new IllegalStateException("alpha must be >= 0, got " + alpha);
+        requireNonNegative("alpha", alpha);
         requirePositive("epsilon", epsilon);
         if (tAlpha < 0 || tBeta3 < 0) throw new IllegalStateException("tAlpha and tBeta3 must be >= 0 (0: no scheduler)");
     }

@@ -33,6 +33,7 @@ public class Adagrad8bit extends BlockwiseUpdaterConfig {
     public Adagrad8bit(double learningRate, double epsilon) {
         super(learningRate);
         this.epsilon = epsilon;
+        checkConstructorArguments();
     }
 
     public Adagrad8bit(ISchedule learningRateSchedule) {

@@ -12,6 +12,13 @@ import org.nd4j.linalg.schedule.ISchedule;
  * {@code org.nd4j.linalg.learning.config.Adam}: same field names (learningRate, learningRateSchedule,
  * beta1, beta2, epsilon) and defaults. Weight decay: use DL4J's {@code WeightDecay} regularization
  * (decoupled, as in AdamW). {@code optimBits(32)} gives the 32-bit twin.
+ *
+ * <p>One difference in the math: epsilon is added to the bias-corrected root, as bitsandbytes and
+ * PyTorch add it ({@code m_hat / (sqrt(v_hat) + epsilon)}); DL4J's Adam adds it before the correction
+ * ({@code sqrt(v) + epsilon}), which is epsilon / sqrt(1 - beta2^t) on the corrected root: 31.6x
+ * epsilon at the first step with beta2 0.999, epsilon itself after a few thousand steps. The two differ
+ * only where sqrt(v_hat) is within a few orders of magnitude of epsilon (gradients near 1e-7 with the
+ * default 1e-8).
  */
 @Data
 @EqualsAndHashCode(callSuper = true)
@@ -43,6 +50,7 @@ public class Adam8bit extends BlockwiseUpdaterConfig {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.epsilon = epsilon;
+        checkConstructorArguments();
     }
 
     public static Builder builder() {

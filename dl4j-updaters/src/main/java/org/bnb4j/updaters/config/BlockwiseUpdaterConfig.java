@@ -67,8 +67,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
 
     protected BlockwiseUpdaterConfig(double learningRate) {
         // NaN is how DL4J's configs say "a schedule gives the rate" (validate() checks the pair)
-        if (learningRate < 0 || Double.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("learningRate must be finite and >= 0, got " + learningRate);
+        if (learningRate < 0 || Float.isInfinite((float) learningRate)) {
+            throw new IllegalArgumentException("learningRate must be finite and >= 0, got " + learningRate + asFloat(learningRate));
         }
         this.learningRate = learningRate;
     }
@@ -78,6 +78,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
      * (so equals and JSON match DL4J's setLearningRate(ISchedule)).
      */
     protected BlockwiseUpdaterConfig(ISchedule learningRateSchedule) {
+        // null is accepted, as DL4J's configs accept it (a schedule set later by setLrAndSchedule);
+        // validate() names a config that is left with neither
         this.learningRate = Double.NaN;
         this.learningRateSchedule = learningRateSchedule;
     }
@@ -192,19 +194,69 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         return u;
     }
 
-    /** Throws unless 0 <= v < 1 (so also for NaN): decay rates and betas. */
+    // The checks below are on the float each value is rounded to: the kernels compute in float, where
+    // 0.99999999999 is a beta of 1, 1e-50 an epsilon of 0 and 1e40 an infinite rate.
+
+    /** Throws unless 0 <= v < 1 as a float (so also for NaN): decay rates and betas. */
     protected static void requireFraction(String name, double v) {
-        if (!(v >= 0 && v < 1)) throw new IllegalStateException(name + " must be in [0, 1), got " + v);
+        if (!(v >= 0 && (float) v < 1f)) throw new IllegalStateException(name + " must be in [0, 1), got " + v + asFloat(v));
     }
 
-    /** Throws unless 0 < v < 1 (so also for NaN). */
+    /** Throws unless 0 < v < 1 as a float (so also for NaN). */
     protected static void requireOpenFraction(String name, double v) {
-        if (!(v > 0 && v < 1)) throw new IllegalStateException(name + " must be in (0, 1), got " + v);
+        if (!((float) v > 0f && (float) v < 1f)) throw new IllegalStateException(name + " must be in (0, 1), got " + v + asFloat(v));
     }
 
-    /** Throws unless v > 0 (so also for NaN): epsilons. */
+    /** Throws unless v > 0 and finite as a float (so also for NaN): epsilons. */
     protected static void requirePositive(String name, double v) {
-        if (!(v > 0)) throw new IllegalStateException(name + " must be > 0, got " + v);
+        if (!((float) v > 0f && (float) v < Float.POSITIVE_INFINITY)) {
+            throw new IllegalStateException(name + " must be finite and > 0, got " + v + asFloat(v));
+        }
+    }
+
+    /** Throws unless v >= 0 and finite as a float (so also for NaN): weights such as AdEMAMix's alpha. */
+    protected static void requireNonNegative(String name, double v) {
+        if (!(v >= 0 && (float) v < Float.POSITIVE_INFINITY)) {
+            throw new IllegalStateException(name + " must be finite and >= 0, got " + v + asFloat(v));
+        }
+    }
+
+    /** The float v becomes, where that differs in kind from v (1.0, 0.0 or Infinity from a value that is none of them). */
+    static String asFloat(double v) {
+        float f = (float) v;
+        boolean changed = (f == 0f && v != 0) || (f == 1f && v != 1) || (Float.isInfinite(f) && !Double.isInfinite(v));
+        return changed ? " (" + f + " as the float the kernels compute in)" : "";
+    }
+
+    /**
+     * The multi-argument constructors' check of the hyper-parameters they were given: an
+     * IllegalArgumentException at construction, naming the field, instead of an IllegalStateException
+     * when the network is initialised.
+     */
+    protected final void checkConstructorArguments() {
+        try {
+            validateHyper();
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The learning rate of one step: the schedule's value at (iteration, epoch), or learningRate.
+     * A schedule is user code that DL4J calls each step: a negative, NaN or (as a float) infinite
+     * value from it would train silently into garbage, so it is refused here, naming the schedule.
+     */
+    public double learningRateAt(int iteration, int epoch) {
+        double lr = getLearningRate(iteration, epoch);
+        if (!(lr >= 0 && (float) lr < Float.POSITIVE_INFINITY)) {
+            if (learningRateSchedule != null) {
+                throw new IllegalStateException(getClass().getSimpleName() + ": learningRateSchedule " + learningRateSchedule
+                        + " gave learning rate " + lr + asFloat(lr) + " at iteration " + iteration + ", epoch " + epoch
+                        + "; a learning rate must be finite and >= 0");
+            }
+            validate(); // names the field
+        }
+        return lr;
     }
 
     public void validate() {
@@ -227,8 +279,12 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         if (percentileClipping < 0 || percentileClipping > 100) {
             throw new IllegalStateException("percentileClipping must be in 0..100 (100 = off), got " + percentileClipping);
         }
-        if (learningRateSchedule == null && !(learningRate >= 0 && learningRate < Double.POSITIVE_INFINITY)) {
-            throw new IllegalStateException("learningRate must be finite and >= 0, got " + learningRate);
+        if (learningRateSchedule == null && Double.isNaN(learningRate)) {
+            throw new IllegalStateException("learningRate is NaN and there is no learningRateSchedule: a config made with a "
+                    + "schedule needs the schedule (was it set to null?), one without needs a learning rate");
+        }
+        if (learningRateSchedule == null && !(learningRate >= 0 && (float) learningRate < Float.POSITIVE_INFINITY)) {
+            throw new IllegalStateException("learningRate must be finite and >= 0, got " + learningRate + asFloat(learningRate));
         }
         validateHyper();
     }

@@ -34,6 +34,7 @@ public class Lion8bit extends BlockwiseUpdaterConfig {
         super(learningRate);
         this.beta1 = beta1;
         this.beta2 = beta2;
+        checkConstructorArguments();
     }
 
     public Lion8bit(ISchedule learningRateSchedule) {

@@ -37,6 +37,7 @@ public class RMSprop8bit extends BlockwiseUpdaterConfig {
         super(learningRate);
         this.rmsDecay = rmsDecay;
         this.epsilon = epsilon;
+        checkConstructorArguments();
     }
 
     public RMSprop8bit(ISchedule learningRateSchedule) {

@@ -34,6 +34,7 @@ public class SGD8bit extends BlockwiseUpdaterConfig {
     public SGD8bit(double learningRate, double momentum) {
         super(learningRate);
         this.momentum = momentum;
+        checkConstructorArguments();
     }
 
     public SGD8bit(ISchedule learningRateSchedule) {
@@ -56,8 +57,8 @@ public class SGD8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        if (!(momentum > 0 && momentum < 1)) {
-            throw new IllegalStateException("momentum must be in (0, 1), got " + momentum
+        if (!((float) momentum > 0f && (float) momentum < 1f)) {
+            throw new IllegalStateException("momentum must be in (0, 1), got " + momentum + asFloat(momentum)
                     + (momentum == 0 ? ": SGD without momentum keeps no state (as bitsandbytes' SGD8bit, this config refuses it); use DL4J's Sgd" : ""));
         }
     }

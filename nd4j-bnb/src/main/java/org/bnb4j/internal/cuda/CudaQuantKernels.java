@@ -49,7 +49,7 @@ public final class CudaQuantKernels implements QuantKernels {
                     pointers.address(codes.owner()), pointers.address(absmax.owner()), blocksize, stochastic, seed, pointers.stream());
             pointers.written(codes.owner());
             pointers.written(absmax.owner());
-            if (status <= BnbNative.ERR_INF_BASE) throw new NonFiniteInputException(BnbNative.ERR_INF_BASE - status, blocksize);
+            if (status <= BnbNative.ERR_INF_BASE) throw new NonFiniteInputException(BnbNative.ERR_INF_BASE - status, blocksize, x.length());
             check(status);
         } finally {
             Reference.reachabilityFence(x);

@@ -68,10 +68,11 @@ public final class BlockwiseQuantizer {
             try {
                 kernels.quantize(in, map, blocksize, c, a, stochastic, seed);
             } catch (NonFiniteInputException e) {
+                NonFiniteInputException cause = x.dataType() == DataType.DOUBLE ? FloatOverflow.describe(in, blocksize, e) : e;
                 // One pass finds the bad block: the other blocks are written by then. Checking first
                 // would read the input twice on the allocation-free path; so say what happened instead.
-                if (!callerOutputs) throw e;
-                throw new NonFiniteInputException(e, "the codes and absmax arrays passed in are partly overwritten "
+                if (!callerOutputs) throw cause;
+                throw new NonFiniteInputException(cause, "the codes and absmax arrays passed in are partly overwritten "
                         + "and no longer hold a valid state (the input is untouched)");
             }
         }
@@ -95,6 +96,11 @@ public final class BlockwiseQuantizer {
      */
     public INDArray dequantize(QuantState state, INDArray out) {
         if (state == null) throw new IllegalArgumentException("quant state is null");
+        // The state is consistent by construction: a length mismatch is the output's.
+        if (out != null && out.length() != state.length()) {
+            throw new IllegalArgumentException("output has " + out.length() + " elements, the state holds "
+                    + state.length() + " (shape " + java.util.Arrays.toString(state.shape()) + ")");
+        }
         return dequantize(state.codes(), state.absmax(), state.map(), state.blocksize(), out);
     }
 
@@ -106,6 +112,10 @@ public final class BlockwiseQuantizer {
         Blockwise.checkFloatType(out.dataType(), "output");
         checkHostBackend();
         long n = out.length();
+        if (codes != null && codes.length() != n) {
+            throw new IllegalArgumentException("the output has " + n + " elements and codes has " + codes.length()
+                    + ": one code per output element");
+        }
         checkCodes(codes, n);
         checkAbsmax(absmax, Blockwise.numBlocks(n, blocksize));
         if (n > 0) {

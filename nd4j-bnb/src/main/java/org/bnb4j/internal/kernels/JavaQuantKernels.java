@@ -59,7 +59,7 @@ public final class JavaQuantKernels implements QuantKernels {
             Reference.reachabilityFence(codes);
             Reference.reachabilityFence(absmax);
         }
-        if (firstInf.get() != Long.MAX_VALUE) throw new NonFiniteInputException(firstInf.get(), blocksize);
+        if (firstInf.get() != Long.MAX_VALUE) throw new NonFiniteInputException(firstInf.get(), blocksize, n);
     }
 
     @Override

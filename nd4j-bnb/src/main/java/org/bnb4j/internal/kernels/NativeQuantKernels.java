@@ -32,7 +32,7 @@ public final class NativeQuantKernels implements QuantKernels {
                 long status = BnbNative.quantize(cb, x.address(), dtypeCode(x.dataType()), x.length(),
                         x.isContiguous() ? null : x.shape(), x.isContiguous() ? null : x.strides(),
                         codes.address(), absmax.address(), blocksize, stochastic, seed);
-                check(status, blocksize);
+                check(status, blocksize, x.length());
             });
         } finally {
             // The native code holds raw addresses only: the arrays must stay reachable (not be
@@ -50,7 +50,7 @@ public final class NativeQuantKernels implements QuantKernels {
                 long status = BnbNative.dequantize(cb, codes.address(), absmax.address(), out.length(), blocksize,
                         out.address(), dtypeCode(out.dataType()),
                         out.isContiguous() ? null : out.shape(), out.isContiguous() ? null : out.strides());
-                check(status, blocksize);
+                check(status, blocksize, out.length());
             });
         } finally {
             Reference.reachabilityFence(codes);
@@ -96,9 +96,9 @@ public final class NativeQuantKernels implements QuantKernels {
         return h;
     }
 
-    private static void check(long status, int blocksize) {
+    private static void check(long status, int blocksize, long length) {
         if (status >= 0) return;
-        if (status <= BnbNative.ERR_INF_BASE) throw new NonFiniteInputException(BnbNative.ERR_INF_BASE - status, blocksize);
+        if (status <= BnbNative.ERR_INF_BASE) throw new NonFiniteInputException(BnbNative.ERR_INF_BASE - status, blocksize, length);
         throw new IllegalStateException("native kernel rejected its arguments (status " + status + "); "
                 + "this is a bnb4j bug: the Java side validates them first");
     }

@@ -153,7 +153,7 @@ final class VectorQuantKernels implements QuantKernels {
             Reference.reachabilityFence(codes);
             Reference.reachabilityFence(absmax);
         }
-        if (firstInf.get() != Long.MAX_VALUE) throw new NonFiniteInputException(firstInf.get(), blocksize);
+        if (firstInf.get() != Long.MAX_VALUE) throw new NonFiniteInputException(firstInf.get(), blocksize, n);
     }
 
     @Override
