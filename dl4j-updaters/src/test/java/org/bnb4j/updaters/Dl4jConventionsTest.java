@@ -140,6 +140,36 @@ class Dl4jConventionsTest {
         assertEquals(params, net.params());
     }
 
+    /** A state started afresh after the first iteration (the view was zeroed, or DL4J rebuilt the blocks) is logged. */
+    @Test
+    void aStateStartedAfreshMidTrainingIsLogged() {
+        Adam8bit c = new Adam8bit(1e-2);
+        long len = 8192;
+        INDArray view = Nd4j.create(DataType.FLOAT, 1, c.stateSize(len));
+        GradientUpdater<?> u = c.instantiate(view, true);
+        INDArray g = Nd4j.rand(DataType.FLOAT, 1, len);
+        String first = stderrOf(() -> u.applyUpdater(g.dup(), 0, 0));
+        assertFalse(first.contains("starts afresh"), "the first step of a new updater is not news: " + first);
+        stderrOf(() -> u.applyUpdater(g.dup(), 1, 0));
+        view.assign(0);
+        String reset = stderrOf(() -> u.applyUpdater(g.dup(), 2, 0));
+        assertTrue(reset.contains("Adam8bit: the updater view of a block of 8192 parameters is all zero at iteration 2"), reset);
+        assertFalse(stderrOf(() -> u.applyUpdater(g.dup(), 3, 0)).contains("starts afresh"), "once per zeroing");
+    }
+
+    /** What slf4j-simple (the tests' binding, writing to the current System.err) printed while r ran. */
+    private static String stderrOf(Runnable r) {
+        java.io.PrintStream old = System.err;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(buf, true));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString();
+    }
+
     @Test
     void constructorArgumentsAreCheckedAtConstruction() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Adam8bit(1e-3, 0.99999999999, 0.999, 1e-8));

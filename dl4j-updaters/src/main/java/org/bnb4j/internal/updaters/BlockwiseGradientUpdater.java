@@ -13,6 +13,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
@@ -53,6 +55,8 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
 
     /** Words before the packed 8-bit state: tag, checksum. */
     public static final int HEADER_WORDS = 2;
+
+    private static final Logger log = LoggerFactory.getLogger(BlockwiseGradientUpdater.class);
 
     private final BlockwiseUpdaterConfig config;
     private INDArray view;
@@ -214,6 +218,7 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             long stateWords = config.eightBitWords(n);
             INDArray flat = words(stateWords + clipWords, n);
             boolean fresh = checkTag(flat, n, half);
+            if (fresh && iteration > 0) logFreshMidTraining(n, iteration);
             if (state8 == null || state8.length() != n) {
                 state8 = packedState(flat.get(NDArrayIndex.interval(HEADER_WORDS, stateWords)), n, half);
             }
@@ -440,6 +445,19 @@ public class BlockwiseGradientUpdater implements GradientUpdater<BlockwiseUpdate
             return true;
         }
         throw wrongTag(tag, expected, n);
+    }
+
+    /**
+     * A zero view after the first iteration starts the state afresh, as DL4J's Adam does. That is what
+     * TransferLearning's new layers and a restore without the updater want, but also what is left after
+     * DL4J failed to rebuild the updater blocks (net.setLearningRate(layer, lr), see UPDATERS.md), so it
+     * is logged rather than left silent (once per zeroing: this step writes the tag).
+     */
+    private void logFreshMidTraining(long n, int iteration) {
+        log.info("{}: the updater view of a block of {} parameters is all zero at iteration {}: its 8-bit state starts afresh "
+                + "(new layers after TransferLearning, a restore without the updater, a view zeroed by hand; or the state was lost "
+                + "when DL4J failed to rebuild the updater blocks, e.g. in net.setLearningRate(layer, lr))",
+                config.getClass().getSimpleName(), n, iteration);
     }
 
     private IllegalStateException wrongTag(int tag, int expected, long n) {
