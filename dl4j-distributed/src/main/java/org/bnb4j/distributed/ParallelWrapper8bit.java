@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.optimize.solvers.accumulation.EncodedGradientsAccumulator;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.deeplearning4j.parallelism.factory.DefaultTrainerContext;
 import org.deeplearning4j.parallelism.factory.SymmetricTrainerContext;
@@ -14,9 +15,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.util.AtomicThrowable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -59,6 +62,12 @@ public class ParallelWrapper8bit extends ParallelWrapper {
      * is how the state is recovered. Cleared when fit() returns.
      */
     private INDArray rootStateAtFit;
+    /**
+     * Set when a worker died while the others exchanged gradients (SHARED_GRADIENTS, CUSTOM): DL4J's
+     * accumulator keeps its barrier counts and failure flag across fit() calls (reset() clears neither),
+     * so it cannot run another fit(); later calls are refused, naming this failure.
+     */
+    private Throwable accumulatorFailure;
 
     protected ParallelWrapper8bit(Model model, int workers, int prefetchSize) {
         super(model, workers, prefetchSize);
@@ -96,6 +105,11 @@ public class ParallelWrapper8bit extends ParallelWrapper {
     }
 
     private void guardedFit(Runnable fit) {
+        if (accumulatorFailure != null) {
+            throw new IllegalStateException("ParallelWrapper8bit: an earlier fit() failed while the workers were exchanging "
+                    + "gradients (" + accumulatorFailure + "), and DL4J's gradients accumulator cannot be used again after "
+                    + "that; build a new wrapper for the model (it keeps its parameters and updater state)", accumulatorFailure);
+        }
         beforeFit();
         try {
             fit.run();
@@ -114,6 +128,7 @@ public class ParallelWrapper8bit extends ParallelWrapper {
      */
     private void closeAfterFailure(Throwable failure) {
         if (zoo == null) return;
+        releaseWorkersWaitingFor(failure);
         try {
             INDArray rootState = rootUpdaterStateCopy();
             if (rootState == null && rootStateAtFit != null) {
@@ -124,6 +139,26 @@ public class ParallelWrapper8bit extends ParallelWrapper {
             super.close();
             if (rootState != null) restoreRootUpdaterState(rootState);
         } catch (Exception | Error e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /**
+     * SHARED_GRADIENTS and CUSTOM: the workers meet at the accumulator's barrier every iteration. One that
+     * died never arrives, so the others wait there forever, and ParallelWrapper's close() waits for them:
+     * fit() never returned (DL4J's own wrapper returns by leaving them waiting, for good). The barrier's
+     * wait loop ends when the accumulator's failure flag is set (what it does itself when encoding
+     * fails): it is set here to the worker's failure. The flag is a protected field with no setter in
+     * M2.1, hence the reflection; the wrapper is then done (see accumulatorFailure).
+     */
+    private void releaseWorkersWaitingFor(Throwable failure) {
+        if (!(gradientsAccumulator instanceof EncodedGradientsAccumulator)) return;
+        accumulatorFailure = failure;
+        try {
+            Field f = EncodedGradientsAccumulator.class.getDeclaredField("throwable");
+            f.setAccessible(true);
+            ((AtomicThrowable) f.get(gradientsAccumulator)).setIfFirst(failure);
+        } catch (ReflectiveOperationException | RuntimeException e) {
             failure.addSuppressed(e);
         }
     }

@@ -111,6 +111,11 @@ public final class UpdaterStateAveraging {
     /** The updater of a MultiLayerNetwork or ComputationGraph. */
     public static BaseMultiLayerUpdater<?> updater(Model m) {
         Object u;
+        // getUpdater() of a network without init() fails inside DL4J with a NullPointerException
+        if (m instanceof MultiLayerNetwork && ((MultiLayerNetwork) m).getLayers() == null
+                || m instanceof ComputationGraph && ((ComputationGraph) m).getLayers() == null) {
+            throw new IllegalArgumentException("a model to average is not initialised: call init() on it first");
+        }
         if (m instanceof MultiLayerNetwork) u = ((MultiLayerNetwork) m).getUpdater();
         else if (m instanceof ComputationGraph) u = ((ComputationGraph) m).getUpdater();
         else throw new IllegalArgumentException("a MultiLayerNetwork or ComputationGraph is needed, got " + (m == null ? null : m.getClass().getName()));

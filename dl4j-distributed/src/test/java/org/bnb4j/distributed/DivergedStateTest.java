@@ -45,4 +45,18 @@ class DivergedStateTest {
         healthy.fit(TRAIN);
         assertTrue(Double.isFinite(healthy.score()), "and the healthy worker trains on");
     }
+
+    @Test
+    void aModelWithoutInitIsNamed() {
+        MultiLayerNetwork inited = Spirals.mlp(Adam8bit.builder().learningRate(1e-2).build(), 7);
+        MultiLayerNetwork notInited = new MultiLayerNetwork(inited.getLayerWiseConfigurations().clone());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UpdaterStateAveraging.average(List.of(inited, notInited)));
+        assertTrue(e.getMessage().contains("call init()"), e.getMessage());
+        org.deeplearning4j.nn.graph.ComputationGraph graph = new org.deeplearning4j.nn.graph.ComputationGraph(
+                new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().updater(new Adam8bit(1e-2)).graphBuilder().addInputs("in")
+                        .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nIn(2).nOut(3).build(), "in")
+                        .setOutputs("out").build());
+        e = assertThrows(IllegalArgumentException.class, () -> UpdaterStateAveraging.updater(graph));
+        assertTrue(e.getMessage().contains("call init()"), e.getMessage());
+    }
 }

@@ -111,4 +111,36 @@ class WorkerFailureTest {
         assertTrue(net.score(TRAIN) < before, "and learns: " + before + " -> " + net.score(TRAIN));
         pw.shutdown();
     }
+
+    /**
+     * SHARED_GRADIENTS and CUSTOM: the surviving worker waited forever at the accumulator's barrier for
+     * the dead one, and fit() with it. Now fit() throws the worker's failure; the accumulator cannot be
+     * used again (DL4J keeps its barrier counts), so a later fit() is refused with a message, and a new
+     * wrapper trains the same model on.
+     */
+    @Test
+    void aWorkerThatDiesWhileGradientsAreSharedEndsFit() {
+        for (ParallelWrapper.TrainingMode mode : new ParallelWrapper.TrainingMode[]{ParallelWrapper.TrainingMode.SHARED_GRADIENTS,
+                ParallelWrapper.TrainingMode.CUSTOM}) {
+            MultiLayerNetwork net = Spirals.mlp(Adam8bit.builder().learningRate(1e-2).build(), 7);
+            ParallelWrapper pw = ParallelWrapper8bitTest.wrapper(net, mode);
+            java.util.List<DataSet> batches = new java.util.ArrayList<>();
+            for (DataSet d : TRAIN.batchBy(10)) batches.add(d);
+            DataSet b4 = batches.get(4);
+            batches.set(4, new DataSet(b4.getFeatures(), Nd4j.zeros(DataType.FLOAT, b4.numExamples(), 5)));   // 3 outputs
+            Throwable thrown = assertTimeoutPreemptively(Duration.ofSeconds(90),
+                    () -> assertThrows(Throwable.class, () -> pw.fit(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(batches, 1))),
+                    mode + ": a worker that throws makes fit() throw, not wait forever");
+            assertTrue(String.valueOf(thrown).contains("shape") || String.valueOf(thrown.getCause()).contains("shape"), mode + ": " + thrown);
+            IllegalStateException again = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                    () -> assertThrows(IllegalStateException.class, () -> pw.fit(Spirals.iterator(TRAIN, 16))));
+            assertTrue(again.getMessage().contains("build a new wrapper"), again.getMessage());
+            assertTimeoutPreemptively(Duration.ofSeconds(60), pw::shutdown, mode + ": shutdown after the failure");
+            double before = net.score(TRAIN);
+            ParallelWrapper fresh = ParallelWrapper8bitTest.wrapper(net, mode);
+            assertTimeoutPreemptively(Duration.ofSeconds(120), () -> fresh.fit(Spirals.iterator(TRAIN, 16)));
+            fresh.shutdown();
+            assertTrue(net.score(TRAIN) < before, mode + ": a new wrapper trains the model on: " + before + " -> " + net.score(TRAIN));
+        }
+    }
 }

@@ -82,6 +82,8 @@ public final class QuantState {
 
     /**
      * Wraps existing codes and absmax (e.g. read from elsewhere), validating that they fit together.
+     * They may have any shape with the right element count (C-contiguous); the state keeps them as
+     * vectors of the same memory ({@link #codes()} is [n], {@link #absmax()} [blocks]).
      *
      * @throws IllegalArgumentException naming the first inconsistency or null argument
      */
@@ -92,8 +94,15 @@ public final class QuantState {
         long n = Blockwise.elementCount(shape);
         if (shape.length == 0 && codes != null && codes.length() == 0) n = 0; // the empty scalar
         BlockwiseQuantizer.checkCodes(codes, n);
-        BlockwiseQuantizer.checkAbsmax(absmax, Blockwise.numBlocks(n, blocksize));
-        return new QuantState(codes, absmax, map, blocksize, shape, dataType);
+        long nb = Blockwise.numBlocks(n, blocksize);
+        BlockwiseQuantizer.checkAbsmax(absmax, nb);
+        // A state's parts are vectors, as quantize makes them and read() gives them back: codes [10, 100]
+        // of a 1000-element state are kept as a [1000] view of the same memory (C-contiguous: no copy).
+        return new QuantState(asVector(codes, n), asVector(absmax, nb), map, blocksize, shape, dataType);
+    }
+
+    private static INDArray asVector(INDArray a, long n) {
+        return a.rank() == 1 || n == 0 ? a : a.reshape('c', new long[]{n});
     }
 
     public INDArray codes() { return codes; }

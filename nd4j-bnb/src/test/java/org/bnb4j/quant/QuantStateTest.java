@@ -34,6 +34,29 @@ class QuantStateTest {
         assertEquals(33 * 77 + 4 * 5, s.sizeInBytes());
     }
 
+    /** Parts of any C-contiguous shape are kept as vectors of the same memory, so a state reads back as it was made. */
+    @Test
+    void partsOfOtherShapesAreKeptAsVectors() throws IOException {
+        QuantState q = Blockwise.quantize(TestArrays.randn(DataType.FLOAT, 1, 10, 100), QuantMap.dynamic(), 256);
+        INDArray codes2d = q.codes().reshape('c', new long[]{10, 100}), absmax2d = q.absmax().reshape('c', new long[]{2, 2});
+        QuantState s = QuantState.of(codes2d, absmax2d, q.map(), 256, new long[]{10, 100}, DataType.FLOAT);
+        assertArrayEquals(new long[]{1000}, s.codes().shape());
+        assertArrayEquals(new long[]{4}, s.absmax().shape());
+        codes2d.putScalar(0, 7, 3);     // the same memory: no copy was made
+        assertEquals(3, s.codes().getInt(7));
+        QuantState r = QuantState.read(new ByteArrayInputStream(serialize(s)));
+        assertArrayEquals(s.codes().shape(), r.codes().shape());
+        TestArrays.assertSameBits(s.codes(), r.codes(), "codes");
+        // an f-order array is named as such, not as a view
+        INDArray fCodes = q.codes().reshape('c', new long[]{10, 100}).dup('f');
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> QuantState.of(fCodes, q.absmax(), q.map(), 256, new long[]{10, 100}, DataType.FLOAT));
+        assertTrue(e.getMessage().contains("an array in 'f' order"), e.getMessage());
+        INDArray strided = org.nd4j.linalg.factory.Nd4j.create(DataType.UBYTE, 2000).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2, 2000));
+        e = assertThrows(IllegalArgumentException.class, () -> QuantState.of(strided, q.absmax(), q.map(), 256, new long[]{10, 100}, DataType.FLOAT));
+        assertTrue(e.getMessage().contains("a strided view"), e.getMessage());
+    }
+
     @Test
     void twoStatesInOneStream() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -142,6 +142,11 @@ public final class BlockwiseQuantizer {
 
     // ---- the checks of the parts a state is made of, shared with QuantState.of ----
 
+    /** How a non-C-contiguous array is laid out, for the messages above. */
+    private static String layout(INDArray a) {
+        return a.isView() ? "a strided view" : "an array in '" + a.ordering() + "' order (dup('c') makes a C-order copy)";
+    }
+
     /** @throws IllegalArgumentException unless codes is a contiguous UINT8 array of n elements */
     public static void checkCodes(INDArray codes, long n) {
         if (codes == null) throw new IllegalArgumentException("codes array is null");
@@ -152,7 +157,7 @@ public final class BlockwiseQuantizer {
             throw new IllegalArgumentException("codes must have " + n + " elements, got " + codes.length());
         }
         if (n > 0 && !ArrayMemory.of(codes).isContiguous()) {
-            throw new IllegalArgumentException("codes must be a contiguous array (C order), got a strided view");
+            throw new IllegalArgumentException("codes must be a contiguous array (C order), got " + layout(codes));
         }
     }
 
@@ -166,7 +171,7 @@ public final class BlockwiseQuantizer {
             throw new IllegalArgumentException("absmax must have one value per block (" + nb + "), got " + absmax.length());
         }
         if (nb > 0 && !ArrayMemory.of(absmax).isContiguous()) {
-            throw new IllegalArgumentException("absmax must be a contiguous array (C order), got a strided view");
+            throw new IllegalArgumentException("absmax must be a contiguous array (C order), got " + layout(absmax));
         }
     }
 
