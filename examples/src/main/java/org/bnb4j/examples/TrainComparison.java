@@ -76,7 +76,8 @@ public final class TrainComparison implements Callable<Integer> {
     }
 
     void validate() {
-        CommandLine.Model.CommandSpec spec = new CommandLine(this).getCommandSpec();
+        // the usage printed under the error shows defaults: those of a fresh command, not this one's values
+        CommandLine.Model.CommandSpec spec = new CommandLine(new TrainComparison()).getCommandSpec();
         List<String> bad = new ArrayList<>();
         if (steps < 1) bad.add("--steps must be >= 1");
         if (hidden < 1 || layers < 1 || batch < 1 || seq < 2) bad.add("--hidden, --layers, --batch must be >= 1 and --seq >= 2");

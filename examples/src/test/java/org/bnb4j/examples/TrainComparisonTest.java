@@ -47,6 +47,9 @@ class TrainComparisonTest {
         assertRefused("--seq must be at most the held-out text", "--corpus-chars", "10000", "--seq", "499");
         assertRefused("--batch x --seq", "--batch", "1000", "--seq", "30000", "--corpus-chars", "10000000");
         assertRefused("--hidden", "--hidden", "many");
+        // the usage under the error shows the defaults, not the rejected values
+        String usage = captureErr(() -> TrainComparison.run("--steps=-5", "--lr=0")).replaceAll("\\s+", " ");
+        assertTrue(usage.contains("training steps per updater (default: 250)") && usage.contains("learning rate (default: 0.002)"), usage);
         assertEquals(0, TrainComparison.run("--help"));
     }
 

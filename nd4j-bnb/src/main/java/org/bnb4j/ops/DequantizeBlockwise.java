@@ -35,7 +35,12 @@ public class DequantizeBlockwise extends BnbOp {
         if (absmax == null) throw new IllegalArgumentException("absmax array is null");
         if (map == null) throw new IllegalArgumentException("quantization map is null");
         Blockwise.checkBlocksize(blocksize);
-        Blockwise.elementCount(shape); // null, negative or overflowing shapes are rejected here, not at exec
+        long n = Blockwise.elementCount(shape); // null, negative or overflowing shapes are rejected here, not at exec
+        // before exec() allocates the output for shape: 2^40 elements against 300 codes was an allocation failure
+        if (n != codes.length() && !(shape.length == 0 && codes.length() == 0)) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has " + n + " elements and codes has "
+                    + codes.length() + ": one code per output element");
+        }
         Blockwise.checkFloatType(dataType, "output data type");
         this.map = map;
         this.shape = shape.clone();

@@ -85,7 +85,13 @@ public final class OptimHyper {
      */
     public static OptimHyper adam(double lr, double beta1, double beta2, double eps, long t) {
         checkStep(t);
+        check(HyperRanges.learningRate("lr", lr), HyperRanges.fraction("beta1", beta1), HyperRanges.fraction("beta2", beta2),
+                HyperRanges.positive("eps", eps));
         double c1 = 1 - Math.pow(beta1, t), c2 = Math.sqrt(1 - Math.pow(beta2, t));
+        if (Float.isInfinite((float) (lr * c2 / c1))) {
+            throw new IllegalArgumentException("lr " + lr + " times the bias correction sqrt(1 - beta2^t) / (1 - beta1^t) = "
+                    + c2 / c1 + " at step " + t + " overflows float");
+        }
         return builder(OptimKind.ADAM).learningRate(lr).beta1(beta1).beta2(beta2).eps(eps)
                 .stepSize(lr * c2 / c1).epsHat(eps * c2).firstStep(t == 1)
                 .momentBound(UpdateBound.adamRatio(beta1, beta2, t)).build();
@@ -99,6 +105,13 @@ public final class OptimHyper {
     public static OptimHyper ademamix(double lr, double beta1, double beta2, double beta3, double alpha, double eps,
                                       long t, long tAlpha, long tBeta3) {
         checkStep(t);
+        // the beta3 scheduler interpolates log(beta1) and log(beta3): 0 has no logarithm
+        check(HyperRanges.learningRate("lr", lr),
+                tBeta3 > 0 ? HyperRanges.openFraction("beta1 (with tBeta3)", beta1) : HyperRanges.fraction("beta1", beta1),
+                HyperRanges.fraction("beta2", beta2),
+                tBeta3 > 0 ? HyperRanges.openFraction("beta3 (with tBeta3)", beta3) : HyperRanges.fraction("beta3", beta3),
+                HyperRanges.nonNegative("alpha", alpha), HyperRanges.positive("eps", eps),
+                tAlpha < 0 || tBeta3 < 0 ? "tAlpha and tBeta3 must be >= 0 (0: no scheduler), got " + tAlpha + " and " + tBeta3 : null);
         double alphaT = tAlpha > 0 ? Math.min(t * alpha / tAlpha, alpha) : alpha;
         double beta3T = beta3;
         if (tBeta3 > 0) {
@@ -117,18 +130,22 @@ public final class OptimHyper {
 
     public static OptimHyper momentum(double lr, double momentum, long t) {
         checkStep(t);
+        check(HyperRanges.learningRate("lr", lr), HyperRanges.fraction("momentum", momentum));
         return builder(OptimKind.MOMENTUM).learningRate(lr).beta1(momentum).firstStep(t == 1).build();
     }
 
     public static OptimHyper rmsprop(double lr, double decay, double eps) {
+        check(HyperRanges.learningRate("lr", lr), HyperRanges.fraction("decay", decay), HyperRanges.positive("eps", eps));
         return builder(OptimKind.RMSPROP).learningRate(lr).beta1(decay).eps(eps).build();
     }
 
     public static OptimHyper adagrad(double lr, double eps) {
+        check(HyperRanges.learningRate("lr", lr), HyperRanges.positive("eps", eps));
         return builder(OptimKind.ADAGRAD).learningRate(lr).eps(eps).build();
     }
 
     public static OptimHyper lion(double lr, double beta1, double beta2) {
+        check(HyperRanges.learningRate("lr", lr), HyperRanges.fraction("beta1", beta1), HyperRanges.fraction("beta2", beta2));
         return builder(OptimKind.LION).learningRate(lr).beta1(beta1).beta2(beta2).build();
     }
 
@@ -181,6 +198,11 @@ public final class OptimHyper {
             return new OptimHyper(kind, lr, beta1, beta2, eps, stepSize != null ? stepSize : lr, epsHat != null ? epsHat : eps,
                     firstStep, beta3, alpha, biasCorrection1, sqrtBiasCorrection2, momentBound, slowMomentBound);
         }
+    }
+
+    /** Throws the first of the range checks' messages (HyperRanges: null where a value is in range). */
+    private static void check(String... problems) {
+        for (String p : problems) if (p != null) throw new IllegalArgumentException(p);
     }
 
     private static void checkStep(long t) {

@@ -24,7 +24,9 @@ public final class OptimMath {
      * NaN at the next step.
      */
     public static float step(OptimHyper h, float g, float[] s) {
+        if (h == null || s == null) throw new IllegalArgumentException(h == null ? "hyper-parameters are null" : "state array is null");
         int k = h.kind.numStates();
+        if (s.length < k) throw new IllegalArgumentException(h.kind + " keeps " + k + " states per element, the state array has " + s.length);
         if (Float.isFinite(g)) {
             float u = h.kind.update(h, g, s);
             boolean finite = true;

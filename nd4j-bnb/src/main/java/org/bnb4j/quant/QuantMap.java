@@ -54,6 +54,13 @@ public final class QuantMap {
         if (maxExponentBits < 1 || maxExponentBits > nonSignBits) {
             throw new IllegalArgumentException("maxExponentBits must be in 1.." + nonSignBits + ", got " + maxExponentBits);
         }
+        // bitsandbytes' construction makes 2^totalBits - 2^d + 1 unsigned values, d = nonSignBits - maxExponentBits
+        // (its own assert fails for the others): only d = 0 fills the map
+        if (!signed && maxExponentBits != nonSignBits) {
+            throw new IllegalArgumentException("an unsigned dynamic map needs maxExponentBits = totalBits - 1 (" + nonSignBits
+                    + " for totalBits " + totalBits + "), got " + maxExponentBits + ": the construction gives "
+                    + ((1 << totalBits) - (1 << (nonSignBits - maxExponentBits)) + 1) + " values, not " + (1 << totalBits));
+        }
         List<Float> data = new ArrayList<>();
         int additionalItems = (1 << (nonSignBits - maxExponentBits)) - 1;
         for (int i = 0; i < maxExponentBits; i++) {
@@ -137,6 +144,16 @@ public final class QuantMap {
         if (values.length() != SIZE) {
             throw new IllegalArgumentException("a quantization map needs exactly 256 values, got " + values.length()
                     + " (shape " + Arrays.toString(values.shape()) + ")");
+        }
+        if (values.dataType() == DataType.DOUBLE) {
+            // named before the cast turns it into Infinity
+            double[] d = values.dup('c').reshape(SIZE).toDoubleVector();
+            for (int i = 0; i < SIZE; i++) {
+                if (Double.isFinite(d[i]) && Float.isInfinite((float) d[i])) {
+                    throw new IllegalArgumentException("quantization map value " + i + " is " + d[i]
+                            + ", beyond float range (+-" + Float.MAX_VALUE + "); maps hold floats");
+                }
+            }
         }
         return of(values.castTo(DataType.FLOAT).reshape(SIZE).toFloatVector());
     }

@@ -69,6 +69,9 @@ class OpArgumentsTest {
         assertIae("[10, -10]", () -> new DequantizeBlockwise(c, a, m, 64, new long[]{10, -10}, DataType.FLOAT));
         long[] wraps = {8, (1L << 61) + 125};  // 2^64 + 1000 elements
         assertIae(Arrays.toString(wraps), () -> new DequantizeBlockwise(c, a, m, 64, wraps, DataType.FLOAT));
+        // a shape that disagrees with the codes is refused before exec() allocates an output for it
+        assertIae("shape [1099511627776] has 1099511627776 elements and codes has 100", () -> new DequantizeBlockwise(c, a, m, 64, new long[]{1L << 40}, DataType.FLOAT));
+        assertIae("shape [10, 11] has 110 elements and codes has 100", () -> new DequantizeBlockwise(c, a, m, 64, new long[]{10, 11}, DataType.FLOAT));
         assertIae("data type", () -> new DequantizeBlockwise(c, a, m, 64, sh, null));
         assertIae("data type", () -> new DequantizeBlockwise(c, a, m, 64, sh, DataType.INT));
         DequantizeBlockwise op = new DequantizeBlockwise(s);

@@ -105,6 +105,14 @@ class QuantMapTest {
         assertTrue(e.getMessage().contains("finite"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> QuantMap.of((float[]) null));
         assertThrows(IllegalArgumentException.class, () -> QuantMap.dynamic(true, 9, 8));
+        // unsigned maps fill 2^totalBits values only with maxExponentBits = totalBits - 1 (bitsandbytes asserts the same)
+        e = assertThrows(IllegalArgumentException.class, () -> QuantMap.dynamic(false, 6, 8));
+        assertTrue(e.getMessage().startsWith("an unsigned dynamic map needs maxExponentBits = totalBits - 1 (7 for totalBits 8), got 6: "
+                + "the construction gives 255 values"), e.getMessage());
+        for (int total = 2; total <= 8; total++) {
+            assertEquals(256, QuantMap.dynamic(false, total - 1, total).values().length);
+            for (int bits = 1; bits < total; bits++) assertEquals(256, QuantMap.dynamic(true, bits, total).values().length);
+        }
     }
 
     @Test
@@ -114,5 +122,11 @@ class QuantMapTest {
         assertNotEquals(QuantMap.linear(true), m);
         assertThrows(IllegalArgumentException.class,
                 () -> QuantMap.of(org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.INT, 256)));
+        // a DOUBLE value beyond float range is named as such, not as the Infinity it casts to
+        double[] big = new double[256];
+        for (int i = 0; i < 256; i++) big[i] = i;
+        big[255] = 1e300;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QuantMap.of(org.nd4j.linalg.factory.Nd4j.createFromArray(big)));
+        assertTrue(e.getMessage().contains("value 255 is 1.0E300, beyond float range"), e.getMessage());
     }
 }

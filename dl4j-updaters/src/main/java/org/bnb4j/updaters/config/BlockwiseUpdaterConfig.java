@@ -4,6 +4,7 @@ import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import lombok.Setter;
 import lombok.ToString;
+import org.bnb4j.optim.HyperRanges;
 import org.bnb4j.optim.OptimHyper;
 import org.bnb4j.optim.OptimKind;
 import org.bnb4j.internal.optim.OptimState8bit;
@@ -67,9 +68,8 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
 
     protected BlockwiseUpdaterConfig(double learningRate) {
         // NaN is how DL4J's configs say "a schedule gives the rate" (validate() checks the pair)
-        if (learningRate < 0 || Float.isInfinite((float) learningRate)) {
-            throw new IllegalArgumentException("learningRate must be finite and >= 0, got " + learningRate + asFloat(learningRate));
-        }
+        String problem = Double.isNaN(learningRate) ? null : HyperRanges.learningRate("learningRate", learningRate);
+        if (problem != null) throw new IllegalArgumentException(problem);
         this.learningRate = learningRate;
     }
 
@@ -194,38 +194,31 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         return u;
     }
 
-    // The checks below are on the float each value is rounded to: the kernels compute in float, where
-    // 0.99999999999 is a beta of 1, 1e-50 an epsilon of 0 and 1e40 an infinite rate.
+    // The ranges are HyperRanges' (shared with OptimHyper's factories): checked on the float each value
+    // rounds to, which is what the kernels compute with.
 
     /** Throws unless 0 <= v < 1 as a float (so also for NaN): decay rates and betas. */
     protected static void requireFraction(String name, double v) {
-        if (!(v >= 0 && (float) v < 1f)) throw new IllegalStateException(name + " must be in [0, 1), got " + v + asFloat(v));
+        require(HyperRanges.fraction(name, v));
     }
 
     /** Throws unless 0 < v < 1 as a float (so also for NaN). */
     protected static void requireOpenFraction(String name, double v) {
-        if (!((float) v > 0f && (float) v < 1f)) throw new IllegalStateException(name + " must be in (0, 1), got " + v + asFloat(v));
+        require(HyperRanges.openFraction(name, v));
     }
 
     /** Throws unless v > 0 and finite as a float (so also for NaN): epsilons. */
     protected static void requirePositive(String name, double v) {
-        if (!((float) v > 0f && (float) v < Float.POSITIVE_INFINITY)) {
-            throw new IllegalStateException(name + " must be finite and > 0, got " + v + asFloat(v));
-        }
+        require(HyperRanges.positive(name, v));
     }
 
     /** Throws unless v >= 0 and finite as a float (so also for NaN): weights such as AdEMAMix's alpha. */
     protected static void requireNonNegative(String name, double v) {
-        if (!(v >= 0 && (float) v < Float.POSITIVE_INFINITY)) {
-            throw new IllegalStateException(name + " must be finite and >= 0, got " + v + asFloat(v));
-        }
+        require(HyperRanges.nonNegative(name, v));
     }
 
-    /** The float v becomes, where that differs in kind from v (1.0, 0.0 or Infinity from a value that is none of them). */
-    static String asFloat(double v) {
-        float f = (float) v;
-        boolean changed = (f == 0f && v != 0) || (f == 1f && v != 1) || (Float.isInfinite(f) && !Double.isInfinite(v));
-        return changed ? " (" + f + " as the float the kernels compute in)" : "";
+    private static void require(String problem) {
+        if (problem != null) throw new IllegalStateException(problem);
     }
 
     /**
@@ -248,10 +241,10 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
      */
     public double learningRateAt(int iteration, int epoch) {
         double lr = getLearningRate(iteration, epoch);
-        if (!(lr >= 0 && (float) lr < Float.POSITIVE_INFINITY)) {
+        if (HyperRanges.learningRate("learningRate", lr) != null) {
             if (learningRateSchedule != null) {
                 throw new IllegalStateException(getClass().getSimpleName() + ": learningRateSchedule " + learningRateSchedule
-                        + " gave learning rate " + lr + asFloat(lr) + " at iteration " + iteration + ", epoch " + epoch
+                        + " gave learning rate " + lr + HyperRanges.asFloat(lr) + " at iteration " + iteration + ", epoch " + epoch
                         + "; a learning rate must be finite and >= 0");
             }
             validate(); // names the field
@@ -283,9 +276,7 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
             throw new IllegalStateException("learningRate is NaN and there is no learningRateSchedule: a config made with a "
                     + "schedule needs the schedule (was it set to null?), one without needs a learning rate");
         }
-        if (learningRateSchedule == null && !(learningRate >= 0 && (float) learningRate < Float.POSITIVE_INFINITY)) {
-            throw new IllegalStateException("learningRate must be finite and >= 0, got " + learningRate + asFloat(learningRate));
-        }
+        if (learningRateSchedule == null) require(HyperRanges.learningRate("learningRate", learningRate));
         validateHyper();
     }
 

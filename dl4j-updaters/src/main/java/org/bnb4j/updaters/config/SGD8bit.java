@@ -58,7 +58,7 @@ public class SGD8bit extends BlockwiseUpdaterConfig {
     @Override
     protected void validateHyper() {
         if (!((float) momentum > 0f && (float) momentum < 1f)) {
-            throw new IllegalStateException("momentum must be in (0, 1), got " + momentum + asFloat(momentum)
+            throw new IllegalStateException("momentum must be in (0, 1), got " + momentum + org.bnb4j.optim.HyperRanges.asFloat(momentum)
                     + (momentum == 0 ? ": SGD without momentum keeps no state (as bitsandbytes' SGD8bit, this config refuses it); use DL4J's Sgd" : ""));
         }
     }

@@ -52,7 +52,16 @@ final class BenchArgs {
         String s = i < positional.size() ? positional.get(i) : defaults;
         String[] parts = s.split(",");
         long[] out = new long[parts.length];
-        for (int k = 0; k < parts.length; k++) out[k] = positiveLong(parts[k].trim(), "size");
+        // every benchmark holds at least one float array of the size: past the machine's memory it can only
+        // fail, after minutes of warm-up at the smaller sizes, in an allocation deep in ND4J
+        long memory = physicalMemoryBytes();
+        for (int k = 0; k < parts.length; k++) {
+            out[k] = positiveLong(parts[k].trim(), "size");
+            if (memory > 0 && out[k] > memory / 4) {
+                fail("size " + out[k] + " needs more than " + out[k] * 4 / (1L << 30) + " GiB for one float array; this machine has "
+                        + memory / (1L << 30) + " GiB");
+            }
+        }
         return out;
     }
 
@@ -109,5 +118,11 @@ final class BenchArgs {
             fail(what + " must be a whole number, got '" + s + "'");
             return 0;
         }
+    }
+
+    /** Physical memory of this machine, or 0 when the JVM does not say. */
+    private static long physicalMemoryBytes() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean ? ((com.sun.management.OperatingSystemMXBean) os).getTotalMemorySize() : 0;
     }
 }

@@ -16,9 +16,10 @@ class BenchArgsTest {
 
     @Test
     void badArgumentsExitWithStatus2AndAMessage() throws Exception {
-        String[][] cases = {{"0", "3"}, {"1000", "0"}, {"abc"}, {"1000", "3", "--bogus"}, {"1000", "3", "extra"}, {"1000", "3", "--noisy=x"}};
+        String[][] cases = {{"0", "3"}, {"1000", "0"}, {"abc"}, {"1000", "3", "--bogus"}, {"1000", "3", "extra"}, {"1000", "3", "--noisy=x"},
+                {"1000,100000000000", "1"}};
         String[] expect = {"size must be >= 1", "runs must be >= 1", "size must be a whole number, got 'abc'", "unknown option --bogus",
-                "unexpected argument 'extra'", "--noisy needs a whole number"};
+                "unexpected argument 'extra'", "--noisy needs a whole number", "size 100000000000 needs more than 372 GiB for one float array"};
         for (int i = 0; i < cases.length; i++) {
             List<String> out = new ArrayList<>();
             assertEquals(2, run(UpdaterBench.class, out, cases[i]), String.join(" ", cases[i]) + ": " + out);
