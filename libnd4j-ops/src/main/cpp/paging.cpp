@@ -217,6 +217,7 @@ int32_t bnb_page_map(void* addr, uint64_t len, const void* root, uint64_t root_b
   uint8_t* const base = static_cast<uint8_t*>(addr);
   if (hi <= lo) {  // not one whole page inside: nothing to page
     if (mode == BNB_PAGE_FRESH) std::memset(base, 0, len);
+    message(msg, msg_cap, "it does not span a whole page (%" PRIu64 " bytes), so there is nothing to page", ps);
     return BNB_PAGE_NOT_PAGEABLE;
   }
   const int32_t kind = classify(lo, hi, msg, msg_cap);

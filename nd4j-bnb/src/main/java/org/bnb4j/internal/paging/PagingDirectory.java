@@ -95,15 +95,18 @@ public final class PagingDirectory {
         return removed;
     }
 
+    /** The PID of a name of paging.cpp's exact form bnb4j-paged-PID-SEQ (digits only), else -1: nothing else is ever deleted. */
     static long pidOf(String name) {
         if (!name.startsWith(FILE_PREFIX)) return -1;
         String rest = name.substring(FILE_PREFIX.length());
         int dash = rest.indexOf('-');
-        if (dash <= 0) return -1;
+        if (dash <= 0 || dash == rest.length() - 1) return -1;
+        String pid = rest.substring(0, dash), seq = rest.substring(dash + 1);
+        if (!pid.chars().allMatch(c -> c >= '0' && c <= '9') || !seq.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
         try {
-            return Long.parseLong(rest.substring(0, dash));
+            return Long.parseLong(pid);
         } catch (NumberFormatException e) {
-            return -1;
+            return -1;   // more digits than a long
         }
     }
 }

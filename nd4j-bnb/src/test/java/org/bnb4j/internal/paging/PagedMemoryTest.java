@@ -137,6 +137,11 @@ class PagedMemoryTest {
         assertNotNull(r.reason);
         assertEquals(0, r.bytes);
         assertEquals(copy, small);
+        // less than a page: the reason says so (it was empty)
+        INDArray tiny = Nd4j.linspace(DataType.FLOAT, 1, 220, 1);
+        PagedMemory.Result t = PagedMemory.page(tiny, dir, false);
+        assertEquals(PagedMemory.Outcome.NOT_PAGEABLE, t.outcome);
+        assertTrue(t.reason.startsWith("it does not span a whole page ("), t.reason);
     }
 
     @Test
@@ -193,11 +198,19 @@ class PagedMemoryTest {
         Path stale = Files.createFile(dir.resolve(PagingDirectory.FILE_PREFIX + deadPid + "-0"));
         Path live = Files.createFile(dir.resolve(PagingDirectory.FILE_PREFIX + ProcessHandle.current().pid() + "-0"));
         Path other = Files.createFile(dir.resolve("unrelated-file"));
+        // a dead PID in a name that is not of the exact form PID-SEQ: not ours, kept
+        Path notes = Files.createFile(dir.resolve(PagingDirectory.FILE_PREFIX + deadPid + "-notes"));
+        Path backup = Files.createFile(dir.resolve(PagingDirectory.FILE_PREFIX + deadPid + "-0-backup.tar"));
         assertEquals(1, PagingDirectory.sweepStale(dir));
         assertFalse(Files.exists(stale));
         assertTrue(Files.exists(live));
         assertTrue(Files.exists(other));
+        assertTrue(Files.exists(notes) && Files.exists(backup));
         assertEquals(-1, PagingDirectory.pidOf("bnb4j-paged-x-1"));
+        assertEquals(-1, PagingDirectory.pidOf("bnb4j-paged-42-"));
+        assertEquals(-1, PagingDirectory.pidOf("bnb4j-paged-42-7.tmp"));
+        assertEquals(-1, PagingDirectory.pidOf("bnb4j-paged-+42-7"));
+        assertEquals(-1, PagingDirectory.pidOf("bnb4j-paged-99999999999999999999-7"));
         assertEquals(42, PagingDirectory.pidOf("bnb4j-paged-42-7"));
     }
 }
