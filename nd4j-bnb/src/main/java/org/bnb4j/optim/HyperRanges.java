@@ -20,6 +20,11 @@ public final class HyperRanges {
         return v >= 0 && (float) v < 1f ? null : name + " must be in [0, 1), got " + v + asFloat(v);
     }
 
+    /** In [0, 1]: momentum (1 sums the gradients, which stays finite). */
+    public static String closedFraction(String name, double v) {
+        return v >= 0 && (float) v <= 1f ? null : name + " must be in [0, 1], got " + v + asFloat(v);
+    }
+
     /** In (0, 1): where a logarithm of the value is taken. */
     public static String openFraction(String name, double v) {
         return (float) v > 0f && (float) v < 1f ? null : name + " must be in (0, 1), got " + v + asFloat(v);

@@ -130,7 +130,7 @@ public final class OptimHyper {
 
     public static OptimHyper momentum(double lr, double momentum, long t) {
         checkStep(t);
-        check(HyperRanges.learningRate("lr", lr), HyperRanges.fraction("momentum", momentum));
+        check(HyperRanges.learningRate("lr", lr), HyperRanges.closedFraction("momentum", momentum));
         return builder(OptimKind.MOMENTUM).learningRate(lr).beta1(momentum).firstStep(t == 1).build();
     }
 

@@ -29,7 +29,8 @@ class OptimHyperArgumentsTest {
         refused("eps must be finite and > 0, got 0.0", () -> OptimHyper.adagrad(0.01, 0));
         refused("eps must be finite and > 0, got 1.0E-50 (0.0 as the float", () -> OptimHyper.rmsprop(0.01, 0.99, 1e-50));
         refused("decay must be in [0, 1)", () -> OptimHyper.rmsprop(0.01, 1.0, 1e-8));
-        refused("momentum must be in [0, 1)", () -> OptimHyper.momentum(0.01, -0.5, 1));
+        refused("momentum must be in [0, 1], got -0.5", () -> OptimHyper.momentum(0.01, -0.5, 1));
+        refused("momentum must be in [0, 1], got 1.5", () -> OptimHyper.momentum(0.01, 1.5, 1));
         refused("beta1 must be in [0, 1), got NaN", () -> OptimHyper.lion(1e-4, Double.NaN, .99));
         refused("beta3 (with tBeta3) must be in (0, 1), got 0.0", () -> OptimHyper.ademamix(1e-3, .9, .999, 0, 5, 1e-8, 3, 0, 10));
         refused("alpha must be finite and >= 0, got Infinity", () -> OptimHyper.ademamix(1e-3, .9, .999, .9999, Double.POSITIVE_INFINITY, 1e-8, 3, 0, 0));
@@ -39,6 +40,7 @@ class OptimHyperArgumentsTest {
         // the edges that are in range still work
         assertEquals(0f, OptimHyper.adam(0, 0, 0, Float.MIN_VALUE, 1).learningRate());
         assertEquals(OptimKind.MOMENTUM, OptimHyper.momentum(0.01, 0, 1).kind());
+        assertEquals(OptimKind.MOMENTUM, OptimHyper.momentum(0.01, 1, 1).kind());   // sums the gradients: finite
         assertEquals(OptimKind.ADEMAMIX, OptimHyper.ademamix(1e-3, 0, .999, 0, 0, 1e-8, 3, 0, 0).kind());
     }
 
