@@ -272,11 +272,13 @@ public abstract class BlockwiseUpdaterConfig implements IUpdater {
         if (percentileClipping < 0 || percentileClipping > 100) {
             throw new IllegalStateException("percentileClipping must be in 0..100 (100 = off), got " + percentileClipping);
         }
-        if (learningRateSchedule == null && Double.isNaN(learningRate)) {
-            throw new IllegalStateException("learningRate is NaN and there is no learningRateSchedule: a config made with a "
-                    + "schedule needs the schedule (was it set to null?), one without needs a learning rate");
+        if (learningRateSchedule == null) {
+            if (Double.isNaN(learningRate)) {
+                throw new IllegalStateException("learningRate is NaN and there is no learningRateSchedule: a config made with a "
+                        + "schedule needs the schedule (was it set to null?), one without needs a learning rate");
+            }
+            require(HyperRanges.learningRate("learningRate", learningRate));
         }
-        if (learningRateSchedule == null) require(HyperRanges.learningRate("learningRate", learningRate));
         validateHyper();
     }
 

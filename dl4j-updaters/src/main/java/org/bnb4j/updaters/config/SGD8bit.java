@@ -57,8 +57,9 @@ public class SGD8bit extends BlockwiseUpdaterConfig {
 
     @Override
     protected void validateHyper() {
-        if (!((float) momentum > 0f && (float) momentum < 1f)) {
-            throw new IllegalStateException("momentum must be in (0, 1), got " + momentum + org.bnb4j.optim.HyperRanges.asFloat(momentum)
+        String problem = org.bnb4j.optim.HyperRanges.openFraction("momentum", momentum);
+        if (problem != null) {
+            throw new IllegalStateException(problem
                     + (momentum == 0 ? ": SGD without momentum keeps no state (as bitsandbytes' SGD8bit, this config refuses it); use DL4J's Sgd" : ""));
         }
     }

@@ -68,7 +68,7 @@ public final class BlockwiseQuantizer {
             try {
                 kernels.quantize(in, map, blocksize, c, a, stochastic, seed);
             } catch (NonFiniteInputException e) {
-                NonFiniteInputException cause = x.dataType() == DataType.DOUBLE ? FloatOverflow.describe(in, blocksize, e) : e;
+                NonFiniteInputException cause = FloatOverflow.describe(in, blocksize, e);   // e itself unless DOUBLE input
                 // One pass finds the bad block: the other blocks are written by then. Checking first
                 // would read the input twice on the allocation-free path; so say what happened instead.
                 if (!callerOutputs) throw cause;
